@@ -1,0 +1,1 @@
+"""Instructor tools around the nbgrader gradebook of the alignment course."""

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up everything the course needs on a fresh Debian machine with Python 3.11:
+# a virtual environment in .venv with the project and its test dependencies.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv with $($PYTHON --version)"
+    "$PYTHON" -m venv .venv
+fi
+echo "setup: installing the project and its test dependencies into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+echo "setup: done"
