@@ -1,0 +1,16 @@
+"""Shared fixtures: a temporary course per test module."""
+from __future__ import annotations
+
+import pytest
+
+from tests.course import Course
+
+
+@pytest.fixture(scope="module")
+def make_course(tmp_path_factory):
+    """``make_course(exercises)`` generates those assignments in a fresh course directory."""
+
+    def make(exercises):
+        return Course(tmp_path_factory.mktemp("course"), list(exercises))
+
+    return make
