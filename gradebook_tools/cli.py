@@ -1,0 +1,374 @@
+"""Command line of the gradebook tools: parse arguments, call the library, format.
+
+Every command is one function registered with :func:`command`; its docstring's
+first line is the one-line help and the rest (an example) the description.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .config import configured_db_url, load_course_config, CourseSections
+from .roster import RosterError, assign_class_sections, read_roster
+from .scores import ClassScores, GradebookError, open_gradebook, read_cell_grades, read_class_scores
+from .sections import (OVERALL, WHOLE_CLASS, SectionTable, UnknownNameError, group_summaries,
+                       only_section, section_table)
+
+#: Exit codes: what went wrong, for scripts.
+EXIT_OK = 0
+EXIT_USAGE = 2  # argparse's own
+EXIT_NO_GRADEBOOK = 3
+EXIT_UNKNOWN_NAME = 4
+EXIT_EMPTY_CLASS = 5
+EXIT_BAD_INPUT = 6
+
+DEFAULT_REPORT = "reports/sections.html"
+
+
+class EmptyClassError(Exception):
+    """Nothing to report: no students or no assignments in the gradebook."""
+
+
+# ---------------------------------------------------------------- registry
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    run: Callable[[argparse.Namespace], int]
+    arguments: tuple[Callable[[argparse.ArgumentParser], None], ...]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(*arguments: Callable[[argparse.ArgumentParser], None]):
+    """Register a subcommand named after the function (``_`` becomes ``-``).
+
+    Parameters
+    ----------
+    arguments
+        Functions that add options to the subcommand's parser.
+    """
+    def register(run: Callable[[argparse.Namespace], int]):
+        name = run.__name__.rstrip("_").replace("_", "-")
+        COMMANDS[name] = Command(name, run, arguments)
+        return run
+    return register
+
+
+# ---------------------------------------------------------------- options
+
+def course_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", default=".", type=Path,
+                        help="course folder holding nbgrader_config.py (default: .)")
+    parser.add_argument("--db", help="gradebook URL or SQLite path (default: nbgrader's, "
+                                     "CourseDirectory.db_url or <course>/gradebook.db)")
+
+
+def roster_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--roster", type=Path,
+                        help="CSV with student_id,section[,first_name,last_name,email]")
+
+
+def filter_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--section", help="only this curriculum section")
+    parser.add_argument("--student", action="append", help="only this student (repeatable)")
+
+
+# ---------------------------------------------------------------- loading
+
+@dataclass
+class ClassData:
+    """What a command reads: the course's sections, the gradebook and its scores."""
+
+    course: CourseSections
+    engine: object
+    scores: ClassScores
+    class_section_of: dict[str, str] | None = None
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def load_class(args: argparse.Namespace) -> ClassData:
+    config = load_course_config(args.course)
+    course = CourseSections(config=config)
+    for problem in course.problems():
+        warn(f"nbgrader_config.py: {problem}")
+    if not course.sections:
+        warn("no curriculum sections configured (c.CourseSections.sections in nbgrader_config.py); "
+             f"all assignments are shown as {'other'!r}")
+    engine = open_gradebook(args.db or configured_db_url(config, args.course))
+    scores = read_class_scores(engine)
+    if not scores.students:
+        raise EmptyClassError("the gradebook has no students yet (nbgrader db student add, or a roster import)")
+    if not scores.assignments:
+        raise EmptyClassError("the gradebook has no assignments yet (nbgrader generate_assignment)")
+    data = ClassData(course, engine, scores)
+    if getattr(args, "roster", None):
+        roster = read_roster(args.roster)
+        data.class_section_of, messages = assign_class_sections(
+            roster, [student.id for student in scores.students])
+        for message in roster.messages + messages:
+            warn(message)
+    return data
+
+
+def build_table(args: argparse.Namespace, data: ClassData) -> SectionTable:
+    table = section_table(data.scores, data.course, getattr(args, "student", None))
+    if table.not_in_gradebook:
+        warn(f"configured but not in the gradebook yet: {', '.join(table.not_in_gradebook)}")
+    if getattr(args, "section", None):
+        table = only_section(table, args.section)
+    return table
+
+
+# ---------------------------------------------------------------- formatting
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell; the first column left-aligned, the rest right."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+
+    def line(cells: list[str]) -> str:
+        first, *rest = [str(cell) for cell in cells]
+        parts = [first.ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(rest, widths[1:])]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(headers), rule] + [line(row) for row in rows])
+
+
+def _flags(score) -> str:
+    return ("M" if score.missing else " ") + ("P" if score.pending else " ")
+
+
+def _score_cell(score, percentage: float) -> str:
+    return f"{score.points:g} {percentage:5.1f}% {_flags(score)}"
+
+
+def render_section_table(table: SectionTable, class_section_of: dict[str, str] | None = None) -> str:
+    """The per-section table for the terminal, with a legend for its flags."""
+    headers = ["student"] + (["class section"] if class_section_of is not None else [])
+    headers += [f"{name} /{table.max_points(name):g}" for name in table.section_names]
+    headers.append(f"{OVERALL} /{sum(table.max_points(n) for n in table.section_names):g}"
+                   + (" (weighted)" if table.weights else ""))
+    rows = []
+    for row in table.rows:
+        cells = [row.student.id]
+        if class_section_of is not None:
+            cells.append(class_section_of.get(row.student.id, ""))
+        cells += [_score_cell(row.sections[n], row.sections[n].percentage) for n in table.section_names]
+        cells.append(_score_cell(row.overall, row.overall_percentage))
+        rows.append(cells)
+    legend = ("M: a missing submission, counted 0.  P: a manual grade is pending "
+              "(counted as graded so far; the score may still rise).")
+    return format_table(headers, rows) + "\n" + legend + "\n" + _pending_and_missing(table)
+
+
+def _pending_and_missing(table: SectionTable) -> str:
+    missing = sum(len(row.overall.missing) for row in table.rows)
+    pending = sum(len(row.overall.pending) for row in table.rows)
+    open_points = sum(row.overall.pending_points for row in table.rows)
+    return (f"{len(table.rows)} students; {missing} missing submissions; "
+            f"{pending} submissions with pending manual grades ({open_points:g} points open).")
+
+
+def _stat(value: float, spec: str = "5.1f") -> str:
+    return "-" if math.isnan(value) else format(value, spec)
+
+
+def render_group_summaries(summaries, columns: list[str]) -> str:
+    """Count, mean, median, sd and range per class section and column, in percent."""
+    headers = ["class section", "column", "n", "mean", "median", "sd", "min", "max"]
+    rows = []
+    for group, by_column in summaries.items():
+        for column in columns:
+            s = by_column[column]
+            rows.append([group if column == columns[0] else "", column, str(s.count), _stat(s.mean),
+                         _stat(s.median), _stat(s.sd), _stat(s.minimum), _stat(s.maximum)])
+    return format_table(headers, rows) + "\n(percentages; sd is the sample standard deviation)"
+
+
+def render_items(items) -> str:
+    """Item analysis table, weak discriminators flagged."""
+    headers = ["item", "max", "n", "mean", "full marks", "D", "pending", ""]
+    rows = [[("" if item.cell is None else "  ") + item.label, f"{item.max_score:g}", str(item.count),
+             _stat(item.mean, ".2f"), _stat(100 * item.full_marks, "5.1f") + "%",
+             _stat(item.discrimination, "+.2f"), str(item.pending or ""),
+             "weak" if item.weak else ""]
+            for item in items]
+    return (format_table(headers, rows)
+            + "\nD: upper-lower discrimination index (top 27% minus bottom 27% by course total); "
+              "'weak' below 0.2.")
+
+
+# ---------------------------------------------------------------- commands
+
+@command(course_options, filter_options, roster_option)
+def table(args: argparse.Namespace) -> int:
+    """Print each student's points and percentage per curriculum section.
+
+    Example: gradebook-tools table --section mechanics --roster roster.csv
+    """
+    data = load_class(args)
+    print(render_section_table(build_table(args, data), data.class_section_of))
+    return EXIT_OK
+
+
+@command(course_options, roster_option)
+def groups(args: argparse.Namespace) -> int:
+    """Print count, mean, median and spread per class section and curriculum section.
+
+    Example: gradebook-tools groups --roster roster.csv
+    """
+    data = load_class(args)
+    if data.class_section_of is None:
+        warn("no --roster given: the whole class is one group")
+    table_ = build_table(args, data)
+    summaries = group_summaries(table_, data.class_section_of or {})
+    if data.class_section_of is None:
+        summaries = {WHOLE_CLASS: summaries[WHOLE_CLASS]}
+    print(render_group_summaries(summaries, table_.section_names + [OVERALL]))
+    return EXIT_OK
+
+
+def _item_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+
+
+@command(course_options, _item_options)
+def items(args: argparse.Namespace) -> int:
+    """Print mean, share of full marks and discrimination per exercise and test cell.
+
+    Example: gradebook-tools items --assignment ex02_bradley_terry
+    """
+    from .items import analyse_items
+
+    data = load_class(args)
+    names = data.scores.assignment_names
+    if args.assignment:
+        unknown = [name for name in args.assignment if name not in names]
+        if unknown:
+            raise UnknownNameError(f"unknown assignment(s): {', '.join(unknown)}; "
+                                   f"the gradebook has: {', '.join(names)}")
+        names = [name for name in names if name in args.assignment]
+    totals = {row.student.id: row.overall.points for row in build_table(args, data).rows}
+    print(render_items(analyse_items(read_cell_grades(data.engine), totals, names)))
+    return EXIT_OK
+
+
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=["csv", "canvas", "json"], default="csv",
+                        help="csv: per-section table; canvas: Canvas gradebook import; json: for scripts")
+    parser.add_argument("--to", default="-", help="output file (default: standard output)")
+
+
+@command(course_options, filter_options, roster_option, _export_options)
+def export(args: argparse.Namespace) -> int:
+    """Write the per-section table as CSV, a Canvas gradebook CSV, or JSON.
+
+    Example: gradebook-tools export --format canvas --roster roster.csv --to canvas.csv
+    """
+    from . import exports
+
+    data = load_class(args)
+    table_ = build_table(args, data)
+    out = sys.stdout if args.to == "-" else open(args.to, "w", encoding="utf-8", newline="")
+    try:
+        if args.format == "csv":
+            exports.write_section_csv(table_, out, data.class_section_of)
+        elif args.format == "canvas":
+            exports.write_canvas_csv(table_, out, data.class_section_of)
+        else:
+            exports.write_json(_json_data(table_, data), out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if out is not sys.stdout:
+        print(f"wrote {args.to}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _json_data(table_: SectionTable, data: ClassData) -> dict:
+    from .exports import table_json
+    from .items import analyse_items
+
+    totals = {row.student.id: row.overall.points for row in table_.rows}
+    items_ = analyse_items(read_cell_grades(data.engine), totals, data.scores.assignment_names)
+    return table_json(table_, data.class_section_of,
+                      group_summaries(table_, data.class_section_of or {}), items_)
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"HTML file to write (default: <course>/{DEFAULT_REPORT}); "
+                             "PNG plots go next to it")
+
+
+@command(course_options, roster_option, _report_options)
+def report(args: argparse.Namespace) -> int:
+    """Print the per-section table and write the HTML report with plots.
+
+    Example: gradebook-tools report --roster roster.csv --out reports/sections.html
+    """
+    from .items import analyse_items
+    from .report_html import write_report
+
+    data = load_class(args)
+    table_ = build_table(args, data)
+    print(render_section_table(table_, data.class_section_of))
+    totals = {row.student.id: row.overall.points for row in table_.rows}
+    items_ = analyse_items(read_cell_grades(data.engine), totals, data.scores.assignment_names)
+    out = args.out or args.course / DEFAULT_REPORT
+    written = write_report(out, table_, items_, data.class_section_of)
+    print(f"\nHTML report: {written.html}")
+    print(f"plots: {', '.join(str(path) for path in written.plots)}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- main
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradebook-tools",
+        description="The instructor's view of the nbgrader gradebook, per curriculum and class section.",
+        epilog=f"exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_GRADEBOOK} gradebook missing or "
+               f"not nbgrader's, {EXIT_UNKNOWN_NAME} unknown assignment/section/student, "
+               f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, cmd in COMMANDS.items():
+        summary, _, example = (cmd.run.__doc__ or "").strip().partition("\n")
+        sub = subparsers.add_parser(name, help=summary, description=f"{summary}\n\n{example.strip()}",
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        for add_arguments in cmd.arguments:
+            add_arguments(sub)
+        sub.set_defaults(run=cmd.run)
+    return parser
+
+
+#: Library errors -> exit code; the message is printed as it is.
+ERROR_EXIT_CODES: list[tuple[type[Exception], int]] = [
+    (GradebookError, EXIT_NO_GRADEBOOK),
+    (UnknownNameError, EXIT_UNKNOWN_NAME),
+    (EmptyClassError, EXIT_EMPTY_CLASS),
+    (RosterError, EXIT_BAD_INPUT),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except tuple(error for error, _ in ERROR_EXIT_CODES) as error:
+        code = next(code for kind, code in ERROR_EXIT_CODES if isinstance(error, kind))
+        print(f"error: {error}", file=sys.stderr)
+        return code
+    except BrokenPipeError:  # `gradebook-tools table | head`
+        return EXIT_OK
