@@ -64,7 +64,6 @@ def guardrail_action_invalid_tau(rng):
 def threshold_sweep_values(rng):
     harmful, benign = score_sets(rng, int(rng.integers(5, 30)), int(rng.integers(5, 40)))
     taus = rng.random(int(rng.integers(3, 12)))
-    h32, b32 = score_sets(rng, 12, 15)
     taus32 = rng.random(6).round(2)
     h32 = away_from(rng, 12, taus32, np.float32)
     b32 = away_from(rng, 15, taus32, np.float32)
