@@ -4,6 +4,14 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 
 c.CourseDirectory.course_id = "alignment-monitoring"
 
+# A copied graded cell becomes a plain cell instead of aborting the notebook.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "gradebook_tools.grading.sanitize.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # Graded test cells are decided by the trusted grader, outside the student's
 # kernel: TrustedExecute replaces nbgrader's Execute in the autograde chain.
 c.Autograde.autograde_preprocessors = [
@@ -17,3 +25,24 @@ c.Autograde.autograde_preprocessors = [
 ]
 # A deleted test cell comes back from the gradebook and is graded as usual.
 c.OverwriteCells.add_missing_cells = True
+
+# --- gradebook_tools: per-section gradebook (docs/gradebook_tools.md) ---------
+# Curriculum sections of CURRICULUM.md: the gradebook reports points and
+# percentages per section and overall.
+c.CourseSections.sections = {
+    "mechanics": ["ex01_response_only_sft", "ex02_bradley_terry", "ex03_dpo"],
+    "theory": ["ex04_attack_success_rate", "ex05_guardrail_threshold", "ex06_refusal_tradeoff"],
+    "workflows": [
+        "ex07_review_priority",
+        "ex08_reviewer_agreement",
+        "ex09_kl_budget",
+        "ex10_regression_gate",
+    ],
+}
+# Optional weights of the sections in the overall percentage, e.g.
+# {"mechanics": 0.3, "theory": 0.3, "workflows": 0.4}; empty: points over maximum.
+c.CourseSections.weights = {}
+# `nbgrader export` writes nbgrader's own grades.csv (or --to) unchanged, plus the
+# per-section grades_sections.csv next to it. nbgrader's plain exporter alone:
+#   nbgrader export --ExportApp.plugin_class=nbgrader.plugins.CsvExportPlugin
+c.ExportApp.plugin_class = "gradebook_tools.exports.SectionCsvExportPlugin"

@@ -19,7 +19,9 @@ _SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M
 
 def nbgrader(*args: str, cwd: Path, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
     """Run a real ``nbgrader`` command in the course ``cwd``."""
-    env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning")
+    # nbgrader runs `alembic` from PATH: the virtual environment's bin comes first
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = dict(os.environ, PATH=path, PYTHONWARNINGS="ignore::DeprecationWarning")
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
