@@ -130,13 +130,13 @@ def build_table(args: argparse.Namespace, data: ClassData) -> SectionTable:
 
 # ---------------------------------------------------------------- formatting
 
-def format_table(headers: list[str], rows: list[list[str]]) -> str:
-    """Columns padded to their widest cell; the first column left-aligned, the rest right."""
+def format_table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
+    """Columns padded to their widest cell: the first ``text_columns`` left-aligned, numbers right."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
 
     def line(cells: list[str]) -> str:
-        first, *rest = [str(cell) for cell in cells]
-        parts = [first.ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(rest, widths[1:])]
+        parts = [str(cell).ljust(width) if index < text_columns else str(cell).rjust(width)
+                 for index, (cell, width) in enumerate(zip(cells, widths))]
         return "  ".join(parts).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
@@ -167,7 +167,8 @@ def render_section_table(table: SectionTable, class_section_of: dict[str, str] |
         rows.append(cells)
     legend = ("M: a missing submission, counted 0.  P: a manual grade is pending "
               "(counted as graded so far; the score may still rise).")
-    return format_table(headers, rows) + "\n" + legend + "\n" + _pending_and_missing(table)
+    text_columns = 2 if class_section_of is not None else 1
+    return format_table(headers, rows, text_columns) + "\n" + legend + "\n" + _pending_and_missing(table)
 
 
 def _pending_and_missing(table: SectionTable) -> str:
@@ -175,7 +176,7 @@ def _pending_and_missing(table: SectionTable) -> str:
     pending = sum(len(row.overall.pending) for row in table.rows)
     open_points = sum(row.overall.pending_points for row in table.rows)
     return (f"{len(table.rows)} students; {missing} missing submissions; "
-            f"{pending} submissions with pending manual grades ({open_points:g} points open).")
+            f"{pending} awaiting a manual grade ({open_points:g} points open).")
 
 
 def _stat(value: float, spec: str = "5.1f") -> str:
@@ -191,7 +192,7 @@ def render_group_summaries(summaries, columns: list[str]) -> str:
             s = by_column[column]
             rows.append([group if column == columns[0] else "", column, str(s.count), _stat(s.mean),
                          _stat(s.median), _stat(s.sd), _stat(s.minimum), _stat(s.maximum)])
-    return format_table(headers, rows) + "\n(percentages; sd is the sample standard deviation)"
+    return format_table(headers, rows, 2) + "\n(percentages; sd is the sample standard deviation)"
 
 
 def render_items(items) -> str:

@@ -1,0 +1,140 @@
+"""Exports: totals equal nbgrader's own export; Canvas CSV and JSON formats."""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+from nbgrader.plugins import CsvExportPlugin
+from traitlets.config import Config
+
+from gradebook_tools.config import CourseSections, load_course_sections
+from gradebook_tools.exports import table_json, write_canvas_csv, write_json, write_section_csv
+from gradebook_tools.scores import open_gradebook, read_class_scores
+from gradebook_tools.sections import section_table
+from tests.conftest_gradebook import SECTIONS, hand_course  # noqa: F401
+from tests.gradebook_factory import COURSE_SECTIONS, build_synthetic_class, gradebook_url
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def nbgrader_scores(rows: list[dict[str, str]]) -> dict[tuple[str, str], float]:
+    return {(row["student_id"], row["assignment"]): float(row["score"]) for row in rows}
+
+
+def assert_scores_match_nbgrader(db_url: str, nbgrader_rows: list[dict[str, str]]) -> None:
+    """Every (student, assignment) score, and every student's total, equal nbgrader's."""
+    engine = open_gradebook(db_url)
+    scores = read_class_scores(engine)
+    engine.dispose()
+    expected = nbgrader_scores(nbgrader_rows)
+    ours = {}
+    for student in scores.students:
+        for name in scores.assignment_names:
+            submission = scores.submission(student.id, name)
+            ours[(student.id, name)] = submission.score if submission else 0.0
+    assert ours == pytest.approx(expected, abs=1e-9)
+    totals = defaultdict(float)
+    for (student, _), score in expected.items():
+        totals[student] += score
+    table = section_table(scores, CourseSections())
+    assert {row.student.id: row.overall.points for row in table.rows} == pytest.approx(dict(totals))
+
+
+@pytest.mark.slow
+def test_nbgrader_export_writes_its_csv_and_the_per_section_csv_with_equal_totals(hand_course, tmp_path):
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    result = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "export",
+                             f"--CourseDirectory.db_url={gradebook_url(hand_course)}",
+                             f"--to={tmp_path / 'grades.csv'}"],
+                            cwd=hand_course, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Exporting per-section grades to" in result.stderr
+    nbgrader_rows = read_csv(tmp_path / "grades.csv")
+    assert len(nbgrader_rows) == 4 * 3
+    assert_scores_match_nbgrader(gradebook_url(hand_course), nbgrader_rows)
+
+    sections = {row["student_id"]: row for row in read_csv(tmp_path / "grades_sections.csv")}
+    expected = nbgrader_scores(nbgrader_rows)
+    for student, row in sections.items():
+        for section, names in SECTIONS.items():
+            nbgrader_points = sum(expected.get((student, name), 0.0) for name in names)
+            assert float(row[f"{section}_points"]) == pytest.approx(nbgrader_points)
+        assert float(row["overall_points"]) == pytest.approx(
+            sum(score for (who, _), score in expected.items() if who == student))
+    assert sections["bob"]["mechanics_status"] == "missing: ex02_b; pending: ex01_a"
+    assert sections["bob"]["overall_percent"] == "33.3333"
+
+
+def test_totals_equal_nbgrader_export_on_a_synthetic_class(tmp_path):
+    build_synthetic_class(tmp_path, 25, seed=3)
+    exporter = CsvExportPlugin(to=str(tmp_path / "grades.csv"))
+    with Gradebook(gradebook_url(tmp_path)) as gradebook:
+        exporter.export(gradebook)
+    rows = read_csv(tmp_path / "grades.csv")
+    assert len(rows) == 25 * 10
+    assert any(float(row["late_submission_penalty"]) > 0 for row in rows)
+    assert any(row["timestamp"] == "" for row in rows)  # some missing submissions
+    assert_scores_match_nbgrader(gradebook_url(tmp_path), rows)
+
+
+@pytest.fixture(scope="module")
+def table(hand_course):
+    engine = open_gradebook(str(hand_course / "gradebook.db"))
+    scores = read_class_scores(engine)
+    engine.dispose()
+    return section_table(scores, load_course_sections(hand_course))
+
+
+def test_section_csv_has_points_max_percent_and_status_per_section(table):
+    out = io.StringIO()
+    write_section_csv(table, out, {"ada": "lab-A"})
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert list(rows[0])[:9] == ["student_id", "last_name", "first_name", "email", "class_section",
+                                 "mechanics_points", "mechanics_max", "mechanics_percent", "mechanics_status"]
+    cyd = rows[2]
+    assert (cyd["student_id"], cyd["class_section"]) == ("cyd", "")
+    assert (cyd["mechanics_points"], cyd["mechanics_max"], cyd["mechanics_percent"]) == ("14", "20", "70")
+    assert cyd["theory_status"] == "missing: ex04_c"
+    assert (cyd["overall_points"], cyd["overall_max"], cyd["overall_percent"]) == ("14", "30", "46.6667")
+
+
+def test_canvas_csv_has_canvas_columns_and_points_possible(table):
+    out = io.StringIO()
+    write_canvas_csv(table, out, {"ada": "lab-A", "bob": "lab-A"})
+    assert out.getvalue().splitlines() == [
+        "Student,ID,SIS User ID,SIS Login ID,Section,mechanics,theory",
+        "Points Possible,,,,,20,10",
+        '"Lovelace, Ada",,ada,ada,lab-A,20,10',
+        '"Babbage, Bob",,bob,bob,lab-A,3,7',
+        '"Charisse, Cyd",,cyd,cyd,,14,0',
+        '"Dennett, Dan",,dan,dan,,0,4',
+    ]
+
+
+def test_json_export_round_trips_and_has_no_nan(table):
+    out = io.StringIO()
+    write_json(table_json(table, {"bob": "lab-A"}), out)
+    data = json.loads(out.getvalue())
+    bob = next(student for student in data["students"] if student["student_id"] == "bob")
+    assert bob["class_section"] == "lab-A"
+    assert bob["sections"]["mechanics"] == {"points": 3.0, "max": 20.0, "percent": 15.0,
+                                            "missing": ["ex02_b"], "pending": ["ex01_a"],
+                                            "pending_points": 2.0}
+    assert data["not_in_gradebook"] == ["ex05_absent"]
+    assert "NaN" not in out.getvalue()
+
+
+def test_course_sections_of_the_factory_match_the_course_config():
+    config = Config()
+    namespace = {"get_config": lambda: config}
+    exec(Path(__file__).parent.parent.joinpath("nbgrader_config.py").read_text(), namespace)
+    assert CourseSections(config=config).sections == COURSE_SECTIONS

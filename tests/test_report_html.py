@@ -1,0 +1,88 @@
+"""The HTML report: rendered for the hand-built class, its content checked."""
+import base64
+import re
+
+import pytest
+
+from gradebook_tools.config import load_course_sections
+from gradebook_tools.items import analyse_items
+from gradebook_tools.report_html import write_report
+from gradebook_tools.roster import assign_class_sections, read_roster
+from gradebook_tools.scores import open_gradebook, read_cell_grades, read_class_scores
+from gradebook_tools.sections import section_table
+from tests.conftest_gradebook import hand_course  # noqa: F401
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report(hand_course, tmp_path_factory):
+    engine = open_gradebook(str(hand_course / "gradebook.db"))
+    scores = read_class_scores(engine)
+    table = section_table(scores, load_course_sections(hand_course))
+    class_section_of, _ = assign_class_sections(read_roster(hand_course / "roster.csv"),
+                                                [student.id for student in scores.students])
+    totals = {row.student.id: row.overall.points for row in table.rows}
+    items = analyse_items(read_cell_grades(engine), totals, scores.assignment_names)
+    engine.dispose()
+    written = write_report(tmp_path_factory.mktemp("report") / "class.html", table, items, class_section_of)
+    return written, written.html.read_text(encoding="utf-8")
+
+
+def section(html: str, element_id: str) -> str:
+    """The text of the table with this id."""
+    match = re.search(rf'<table id="{element_id}">(.*?)</table>', html, re.S)
+    assert match, f"no table {element_id}"
+    return match.group(1)
+
+
+def row_of(table_html: str, first_cell: str) -> str:
+    rows = ["<tr" + row for row in table_html.split("<tr") if f">{first_cell}</td>" in row]
+    assert len(rows) == 1, f"{first_cell!r} in {len(rows)} rows"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows[0])).strip()
+
+
+def test_report_and_plots_are_written_next_to_each_other(report):
+    written, _ = report
+    assert [path.name for path in written.plots] == [
+        "class_sections.png", "class_class_sections.png", "class_items.png"]
+    for path in written.plots:
+        assert path.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_page_is_self_contained_with_the_plots_embedded(report):
+    _, html = report
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) == 3
+    assert all(base64.b64decode(image).startswith(PNG_SIGNATURE) for image in images)
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_student_rows_show_points_percentages_and_flags(report):
+    _, html = report
+    students = section(html, "student-table")
+    assert row_of(students, "bob") == (
+        "bob Babbage, Bob lab-A 3 · 15.0% missing 1 pending 1 7 · 70.0% 10 · 33.3% missing 1 pending 1")
+    assert row_of(students, "dan") == "dan Dennett, Dan (not on roster) 0 · 0.0% 4 · 40.0% 4 · 13.3%"
+    assert 'title="ex02_b"' in students  # which assignment is missing, on hover
+
+
+def test_summary_cards_and_class_section_summary(report):
+    _, html = report
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "4 students" in text
+    assert "48.3% mean overall" in text  # (100 + 33.33 + 46.67 + 13.33) / 4
+    assert "2 missing submissions" in text  # bob's ex02_b, cyd's ex04_c
+    assert "1 awaiting a manual grade (2 points open)" in text
+    assert "Configured but not in the gradebook yet (not counted): ex05_absent." in text
+    assert re.search(r"lab-A mechanics 2 57\.5 57\.5 60\.1 15\.0 100\.0", text)
+
+
+def test_item_analysis_lists_the_most_failed_cells_first(report):
+    _, html = report
+    most_failed = section(html, "most-failed")
+    assert most_failed.index("ex01_a/explanation") < most_failed.index("ex01_a/test_f")
+    items = section(html, "item-table")
+    assert row_of(items, "ex01_a/test_f") == "ex01_a/test_f code 4 4 2.00 50.0% +1.00"
+    assert '<tr class="weak">\n    <td class="name">ex04_c/test_answer</td>' in items
+    assert '<tr class="exercise">\n    <td class="name">ex01_a</td>' in items

@@ -1,0 +1,72 @@
+"""Roster CSV: class sections, and clear messages for every kind of bad row."""
+import pytest
+
+from gradebook_tools.roster import (NOT_ON_ROSTER, RosterError, assign_class_sections, parse_roster,
+                                    read_roster)
+
+
+def test_reads_sections_and_optional_names():
+    roster = parse_roster(["student_id,section,first_name,last_name,email",
+                           "ada,lab-A,Ada,Lovelace,ada@example.edu", "bob,lab-B"])
+    assert roster.entries["ada"].email == "ada@example.edu"
+    assert roster.entries["bob"].section == "lab-B"
+    assert roster.entries["bob"].first_name == ""
+    assert roster.class_sections == ["lab-A", "lab-B"]
+    assert roster.messages == []
+
+
+def test_header_is_case_and_space_insensitive_and_columns_may_be_reordered():
+    roster = parse_roster([" Section , Student_ID", "tut-1, ada "])
+    assert roster.entries["ada"].section == "tut-1"
+
+
+def test_bad_rows_are_reported_with_their_line_and_never_dropped_silently():
+    roster = parse_roster([
+        "student_id,section",
+        "ada,lab-A",
+        "ada,lab-B",          # duplicate
+        ",lab-C",             # no id
+        "cyd,",               # no section
+        "dan,lab-A,extra",    # too many fields
+        "",                   # blank: layout, not data
+        "eve,lab-B",
+    ], source="roster.csv")
+    assert list(roster.entries) == ["ada", "eve"]
+    assert roster.entries["ada"].section == "lab-A"
+    assert roster.messages == [
+        "roster.csv, line 3: duplicate student 'ada': kept section 'lab-A', ignored 'lab-B'",
+        "roster.csv, line 4: no student_id; row skipped",
+        "roster.csv, line 5: no section for student 'cyd'; row skipped",
+        "roster.csv, line 6: 3 fields but the header has 2; row skipped",
+    ]
+
+
+@pytest.mark.parametrize("lines, missing", [
+    (["id,group", "ada,A"], "student_id, section"),
+    (["student_id,name", "ada,Ada"], "section"),
+    ([], "student_id, section"),
+])
+def test_a_header_without_the_required_columns_is_an_error(lines, missing):
+    with pytest.raises(RosterError, match=f"missing: {missing}"):
+        parse_roster(lines)
+
+
+def test_unreadable_file_is_an_error(tmp_path):
+    with pytest.raises(RosterError, match="cannot read roster"):
+        read_roster(tmp_path / "nope.csv")
+
+
+def test_byte_order_mark_of_spreadsheet_exports_is_ignored(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_bytes("student_id,section\nada,lab-A\n".encode("utf-8-sig"))
+    assert read_roster(path).entries["ada"].section == "lab-A"
+
+
+def test_unknown_and_unlisted_students_are_named():
+    roster = parse_roster(["student_id,section", "ada,lab-A", "zed,lab-B"])
+    sections, messages = assign_class_sections(roster, ["ada", "dan"])
+    assert sections == {"ada": "lab-A", "dan": NOT_ON_ROSTER}
+    assert messages == [
+        "1 roster student(s) not in the gradebook (not shown): zed",
+        "1 gradebook student(s) missing from the roster, shown as '(not on roster)': dan",
+    ]
