@@ -1,30 +1,23 @@
 """A throw-away copy of the course for tests: real nbgrader commands, a real gradebook file."""
 from __future__ import annotations
 
-import copy
-import os
-import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
 
+from gradebook_tools.nbgrader_run import run_nbgrader
+from gradebook_tools.submissions import fill_answers, grade_id, solution_code  # noqa: F401 (re-exported for tests)
+
 REPO = Path(__file__).resolve().parent.parent
 EXERCISES = sorted(p.name for p in (REPO / "source").iterdir() if (p / f"{p.name}.ipynb").exists())
-_SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
 
 def nbgrader(*args: str, cwd: Path, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
     """Run a real ``nbgrader`` command in the course ``cwd``."""
-    # nbgrader runs `alembic` from PATH: the virtual environment's bin comes first
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = dict(os.environ, PATH=path, PYTHONWARNINGS="ignore::DeprecationWarning")
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    result = run_nbgrader(*args, cwd=cwd, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -32,28 +25,6 @@ def nbgrader(*args: str, cwd: Path, check: bool = True, timeout: float = 1800) -
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
-
-
-def grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def solution_code(source_notebook) -> dict[str, str]:
-    """The source's answer cells, markers removed, keyed by ``grade_id``."""
-    return {
-        grade_id(cell): _SOLUTION_MARKERS.sub("", cell.source)
-        for cell in source_notebook.cells
-        if cell.metadata.get("nbgrader", {}).get("solution")
-    }
-
-
-def fill_answers(release_notebook, answers: dict[str, str]):
-    """A copy of the release with the given answer cells' sources replaced."""
-    notebook = copy.deepcopy(release_notebook)
-    for cell in notebook.cells:
-        if grade_id(cell) in answers:
-            cell.source = answers[grade_id(cell)]
-    return notebook
 
 
 class Course:

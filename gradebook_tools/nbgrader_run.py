@@ -1,0 +1,25 @@
+"""Running real nbgrader commands from Python, as an instructor would in a shell."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader: it runs ``alembic`` from PATH, so this interpreter's bin comes first."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return dict(os.environ, PATH=path, PYTHONWARNINGS="ignore::DeprecationWarning")
+
+
+def run_nbgrader(*args: str, cwd: Path, timeout: float = 3600) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in the course folder ``cwd``, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=cwd,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

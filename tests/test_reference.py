@@ -1,0 +1,89 @@
+"""The reference computations agree with independent libraries on seeded random inputs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import special, stats
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.proportion import proportion_confint
+
+from gradebook_tools.grading import reference as ref
+
+SEEDS = range(5)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_log_softmax_matches_scipy(seed):
+    z = np.random.default_rng(seed).normal(0, 50, size=(4, 6, 5))
+    for axis in (-1, 0, 1):
+        np.testing.assert_allclose(ref.log_softmax(z, axis=axis), special.log_softmax(z, axis=axis), rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sigmoid_based_functions_match_scipy(seed):
+    rng = np.random.default_rng(seed)
+    r_w, r_l = rng.normal(0, 5, 50), rng.normal(0, 5, 50)
+    np.testing.assert_allclose(ref.preference_probability(r_w, r_l), special.expit(r_w - r_l), rtol=1e-12)
+    np.testing.assert_allclose(ref.reward_model_loss(r_w, r_l), np.mean(-special.log_expit(r_w - r_l)), rtol=1e-12)
+    logps = rng.normal(-20, 3, size=(4, 30))
+    beta = rng.uniform(0.05, 1.0)
+    margin = beta * ((logps[0] - logps[2]) - (logps[1] - logps[3]))
+    np.testing.assert_allclose(ref.dpo_loss(*logps, beta), np.mean(-special.log_expit(margin)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_wilson_interval_matches_statsmodels(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 500))
+    successes = int(rng.integers(0, n + 1))
+    z = float(rng.uniform(1.0, 3.0))
+    alpha = 2 * stats.norm.sf(z)
+    expected = proportion_confint(successes, n, alpha=alpha, method="wilson")
+    np.testing.assert_allclose(ref.wilson_interval(successes, n, z), expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cohens_kappa_matches_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.choice(["safe", "unsafe", "unsure"], size=80).tolist()
+    b = [x if rng.random() < 0.6 else str(rng.choice(["safe", "unsafe", "unsure"])) for x in a]
+    assert ref.cohens_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_entropies_match_scipy(seed):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0, 1, 40)
+    expected = [stats.entropy([x, 1 - x], base=2) for x in p]
+    np.testing.assert_allclose(ref.binary_entropy(p), expected, rtol=1e-12)
+    p, q = rng.dirichlet(np.ones(7)), rng.dirichlet(np.ones(7))
+    assert ref.kl_divergence(p, q) == pytest.approx(stats.entropy(p, q), rel=1e-12)
+
+
+def test_curriculum_reference_values():
+    expected = {
+        "ex01_response_only_sft": 0.430108,
+        "ex02_bradley_terry": 0.689974,
+        "ex03_dpo": 0.554355,
+        "ex04_attack_success_rate": 0.375,
+        "ex06_refusal_tradeoff": 0.775,
+        "ex07_review_priority": 0.655,
+        "ex08_reviewer_agreement": 0.8,
+        "ex09_kl_budget": 0.04,
+    }
+    for exercise, value in expected.items():
+        assert ref.ANSWERS[exercise]() == pytest.approx(value, abs=1e-6), exercise
+    assert ref.ANSWERS["ex05_guardrail_threshold"]() is True
+    assert ref.ANSWERS["ex10_regression_gate"]() is True
+    assert ref.wilson_interval(3, 8) == pytest.approx((0.136842, 0.694262), abs=1e-6)
+    assert ref.cohens_kappa([1, 0, 1, 0, 1], [1, 0, 0, 0, 1]) == pytest.approx(0.615385, abs=1e-6)
+
+
+def test_stability_at_magnitude_1e4_emits_no_warning():
+    # numpy ignores underflow by default; overflow, 0/0 and log(0) would warn
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        assert np.all(np.isfinite(ref.log_softmax([1e4, -1e4, 0.0])))
+        assert ref.reward_model_loss([-1e4], [0.0]) == pytest.approx(1e4)
+        assert ref.preference_probability(1e4, -1e4) == 1.0
+        assert ref.dpo_loss(-1e4, 0.0, 0.0, 0.0, 1.0) == pytest.approx(1e4)
+        assert ref.binary_entropy(0.0) == 0.0 and ref.binary_entropy(1.0) == 0.0

@@ -1,0 +1,61 @@
+"""The committed release/ is what `nbgrader generate_assignment` makes now, and leaks nothing."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.course import EXERCISES, REPO, fill_answers, read_notebook, solution_code
+
+_SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
+_FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "gradebook_tools", "reference.py", "course_probe")
+
+
+@pytest.fixture(scope="module")
+def regenerated(make_course):
+    return make_course(EXERCISES)
+
+
+def comparable(notebook) -> str:
+    return json.dumps({"cells": notebook.cells, "metadata": notebook.metadata}, sort_keys=True)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_committed_release_is_up_to_date(regenerated, exercise):
+    committed = REPO / "release" / exercise / f"{exercise}.ipynb"
+    assert committed.exists(), f"run: nbgrader generate_assignment {exercise} --force"
+    assert comparable(read_notebook(committed)) == comparable(regenerated.release(exercise)), (
+        f"release/{exercise} is out of date: run nbgrader generate_assignment {exercise} --force"
+    )
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_release_holds_no_solution_hidden_test_or_reference(exercise):
+    release = read_notebook(REPO / "release" / exercise / f"{exercise}.ipynb")
+    source = read_notebook(REPO / "source" / exercise / f"{exercise}.ipynb")
+    text = "\n".join(cell.source for cell in release.cells)
+    for marker in _FORBIDDEN:
+        assert marker not in text
+    solution_lines = {
+        line.strip()
+        for cell in source.cells
+        for block in _SOLUTION_BLOCK.findall(cell.source)
+        for line in block.splitlines()
+        if len(line.strip()) > 25  # long enough to be solution code, not a common line
+    }
+    leaked = [line for line in solution_lines if line in text]
+    assert not leaked, f"solution lines in the release: {leaked[:3]}"
+    stubs = [cell for cell in release.cells if cell.metadata.get("nbgrader", {}).get("solution")]
+    assert all("raise NotImplementedError()" in c.source or c.cell_type == "markdown" for c in stubs)
+
+
+def test_filling_the_release_with_the_solution_gives_back_the_source_answers():
+    """The test helpers build submissions the way a student would: from the release."""
+    exercise = EXERCISES[0]
+    release = read_notebook(REPO / "release" / exercise / f"{exercise}.ipynb")
+    answers = solution_code(read_notebook(REPO / "source" / exercise / f"{exercise}.ipynb"))
+    filled = fill_answers(release, answers)
+    assert [c.source for c in filled.cells if c.metadata.get("nbgrader", {}).get("grade_id") in answers] == list(
+        answers.values()
+    )
