@@ -20,6 +20,11 @@ lab-B; dan is not on it.
 """
 from __future__ import annotations
 
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -41,9 +46,9 @@ zed,lab-B,Zed,Unknown,
 """
 
 
-def build_hand_class(folder: Path) -> Path:
-    """Write the gradebook, ``nbgrader_config.py`` and ``roster.csv`` into ``folder``."""
-    with new_gradebook(folder) as gradebook:
+def build_hand_class(folder: Path, db_url: str | None = None) -> Path:
+    """Write the gradebook (``db_url``, else ``gradebook.db``), ``nbgrader_config.py`` and ``roster.csv``."""
+    with new_gradebook(folder, db_url) as gradebook:
         for student, first, last in [("ada", "Ada", "Lovelace"), ("bob", "Bob", "Babbage"),
                                      ("cyd", "Cyd", "Charisse"), ("dan", "Dan", "Dennett")]:
             gradebook.add_student(student, first_name=first, last_name=last)
@@ -76,3 +81,39 @@ def hand_course(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("hand_course")
     build_hand_class(folder)
     return folder
+
+
+def postgres_bin() -> Path | None:
+    """The newest PostgreSQL server's bin folder (Debian's ``postgresql`` package), if any."""
+    initdbs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(initdbs[-1]).parent if initdbs else None
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """URL of a throw-away PostgreSQL server on a Unix socket; skips without one."""
+    bin_folder = postgres_bin()
+    if bin_folder is None:
+        pytest.skip("no PostgreSQL server binaries (Debian package postgresql)")
+    pytest.importorskip("psycopg")
+    folder = Path(tempfile.mkdtemp(prefix="gradebook_pg_"))
+    # the server refuses to run as root: run it as the postgres user then
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(folder, "postgres", "postgres")
+    data, log = folder / "data", folder / "server.log"
+
+    def server(*args: str) -> None:
+        subprocess.run(as_user + [str(bin_folder / args[0]), *args[1:]], check=True,
+                       capture_output=True, timeout=120)
+
+    try:
+        server("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+        server("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-o",
+               f"-k {folder} -c listen_addresses='' -F", "start")
+    except subprocess.CalledProcessError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip(f"cannot start PostgreSQL: {error.stderr.decode(errors='replace')[-300:]}")
+    yield f"postgresql+psycopg://postgres@/postgres?host={folder}"
+    server("pg_ctl", "-D", str(data), "-m", "immediate", "stop")
+    shutil.rmtree(folder, ignore_errors=True)

@@ -15,9 +15,9 @@ from traitlets.config import Config
 
 from gradebook_tools.config import CourseSections, load_course_sections
 from gradebook_tools.exports import table_json, write_canvas_csv, write_json, write_section_csv
-from gradebook_tools.scores import open_gradebook, read_class_scores
+from gradebook_tools.scores import open_gradebook, read_cell_grades, read_class_scores
 from gradebook_tools.sections import section_table
-from tests.conftest_gradebook import SECTIONS, hand_course  # noqa: F401
+from tests.conftest_gradebook import SECTIONS, build_hand_class, hand_course, postgres_url  # noqa: F401
 from tests.gradebook_factory import COURSE_SECTIONS, build_synthetic_class, gradebook_url
 
 
@@ -84,6 +84,20 @@ def test_totals_equal_nbgrader_export_on_a_synthetic_class(tmp_path):
     assert any(float(row["late_submission_penalty"]) > 0 for row in rows)
     assert any(row["timestamp"] == "" for row in rows)  # some missing submissions
     assert_scores_match_nbgrader(gradebook_url(tmp_path), rows)
+
+
+def test_totals_equal_nbgrader_export_on_postgresql(postgres_url, tmp_path):
+    build_hand_class(tmp_path, postgres_url)
+    exporter = CsvExportPlugin(to=str(tmp_path / "grades.csv"))
+    with Gradebook(postgres_url) as gradebook:
+        exporter.export(gradebook)
+    assert_scores_match_nbgrader(postgres_url, read_csv(tmp_path / "grades.csv"))
+    engine = open_gradebook(postgres_url)
+    bob = section_table(read_class_scores(engine), load_course_sections(tmp_path)).row("bob")
+    assert len(read_cell_grades(engine)) == 8 + 6 + 5 + 8
+    engine.dispose()
+    assert (bob.sections["mechanics"].points, bob.sections["mechanics"].pending) == (3.0, ("ex01_a",))
+    assert bob.overall.pending_points == 2.0
 
 
 @pytest.fixture(scope="module")
