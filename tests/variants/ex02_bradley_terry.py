@@ -1,6 +1,16 @@
 """Wrong answers and correct alternatives for ex02_bradley_terry."""
 from . import Variant
 
+# The validation shared by the wrong cells of both pairwise functions; format with the name.
+_PAIR_CHECKS = '''import numpy as np
+
+def {}(r_chosen, r_rejected):
+    chosen = np.atleast_1d(np.asarray(r_chosen, dtype=float))
+    rejected = np.atleast_1d(np.asarray(r_rejected, dtype=float))
+    if chosen.ndim != 1 or chosen.shape != rejected.shape or chosen.size == 0:
+        raise ValueError("need two non-empty 1-D arrays of the same length")
+'''
+
 WRONG = [
     Variant(
         "preference_probability",
@@ -30,27 +40,13 @@ def preference_probability(r_w, r_l):
     Variant(
         "reward_model_loss",
         "sign flipped: the mean of -log sigma(r_rejected - r_chosen)",
-        '''import numpy as np
-
-def reward_model_loss(r_chosen, r_rejected):
-    chosen = np.atleast_1d(np.asarray(r_chosen, dtype=float))
-    rejected = np.atleast_1d(np.asarray(r_rejected, dtype=float))
-    if chosen.ndim != 1 or chosen.shape != rejected.shape or chosen.size == 0:
-        raise ValueError("need two non-empty 1-D arrays of the same length")
-    return float(np.mean(np.logaddexp(0.0, chosen - rejected)))
+        _PAIR_CHECKS.format("reward_model_loss") + '''    return float(np.mean(np.logaddexp(0.0, chosen - rejected)))
 ''',
     ),
     Variant(
         "reward_model_loss",
         "-log of a computed sigmoid: sigma underflows to 0 and the loss is inf at a margin of -1e4",
-        '''import numpy as np
-
-def reward_model_loss(r_chosen, r_rejected):
-    chosen = np.atleast_1d(np.asarray(r_chosen, dtype=float))
-    rejected = np.atleast_1d(np.asarray(r_rejected, dtype=float))
-    if chosen.ndim != 1 or chosen.shape != rejected.shape or chosen.size == 0:
-        raise ValueError("need two non-empty 1-D arrays of the same length")
-    sigma = 1 / (1 + np.exp(-(chosen - rejected)))
+        _PAIR_CHECKS.format("reward_model_loss") + '''    sigma = 1 / (1 + np.exp(-(chosen - rejected)))
     return float(np.mean(-np.log(sigma)))
 ''',
         loses=("test_reward_model_loss_edge_cases",),
@@ -58,27 +54,13 @@ def reward_model_loss(r_chosen, r_rejected):
     Variant(
         "preference_accuracy",
         "ties counted as 0 instead of 1/2",
-        '''import numpy as np
-
-def preference_accuracy(r_chosen, r_rejected):
-    chosen = np.atleast_1d(np.asarray(r_chosen, dtype=float))
-    rejected = np.atleast_1d(np.asarray(r_rejected, dtype=float))
-    if chosen.ndim != 1 or chosen.shape != rejected.shape or chosen.size == 0:
-        raise ValueError("need two non-empty 1-D arrays of the same length")
-    return float(np.mean(chosen > rejected))
+        _PAIR_CHECKS.format("preference_accuracy") + '''    return float(np.mean(chosen > rejected))
 ''',
     ),
     Variant(
         "preference_accuracy",
         ">= instead of >: ties counted as correct",
-        '''import numpy as np
-
-def preference_accuracy(r_chosen, r_rejected):
-    chosen = np.atleast_1d(np.asarray(r_chosen, dtype=float))
-    rejected = np.atleast_1d(np.asarray(r_rejected, dtype=float))
-    if chosen.ndim != 1 or chosen.shape != rejected.shape or chosen.size == 0:
-        raise ValueError("need two non-empty 1-D arrays of the same length")
-    return float(np.mean(chosen >= rejected))
+        _PAIR_CHECKS.format("preference_accuracy") + '''    return float(np.mean(chosen >= rejected))
 ''',
     ),
     Variant("answer", "the right probability, but as a string", 'answer = "0.689974"\n'),

@@ -1,6 +1,26 @@
 """Wrong answers and correct alternatives for ex03_dpo."""
 from . import Variant
 
+# The opening lines shared by the wrong cells of each function.
+_LOSS_HEAD = '''import numpy as np
+
+def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
+    if beta <= 0:
+        raise ValueError("beta must be positive")
+    pc, pr, rc, rr = (np.asarray(x, dtype=float) for x in (policy_chosen, policy_rejected, ref_chosen, ref_rejected))
+    margin = beta * ((pc - rc) - (pr - rr))
+    if margin.size == 0:
+        raise ValueError("no preference pair")
+'''
+
+_MARGIN_HEAD = '''import numpy as np
+
+def dpo_margin(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
+    if beta <= 0:
+        raise ValueError("beta must be positive")
+    pc, pr, rc, rr = (np.asarray(x, dtype=float) for x in (policy_chosen, policy_rejected, ref_chosen, ref_rejected))
+'''
+
 _MARGIN_AND_LOSS = (
     "test_dpo_margin_values",
     "test_dpo_margin_edge_cases",
@@ -13,13 +33,7 @@ WRONG = [
     Variant(
         "dpo_margin",
         "log-ratios taken the wrong way round: reference minus policy",
-        '''import numpy as np
-
-def dpo_margin(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
-    if beta <= 0:
-        raise ValueError("beta must be positive")
-    pc, pr, rc, rr = (np.asarray(x, dtype=float) for x in (policy_chosen, policy_rejected, ref_chosen, ref_rejected))
-    margin = beta * ((rc - pc) - (rr - pr))
+        _MARGIN_HEAD + '''    margin = beta * ((rc - pc) - (rr - pr))
     return float(margin) if margin.ndim == 0 else margin
 ''',
         loses=_MARGIN_AND_LOSS,
@@ -27,13 +41,7 @@ def dpo_margin(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
     Variant(
         "dpo_margin",
         "forgets to multiply by beta",
-        '''import numpy as np
-
-def dpo_margin(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
-    if beta <= 0:
-        raise ValueError("beta must be positive")
-    pc, pr, rc, rr = (np.asarray(x, dtype=float) for x in (policy_chosen, policy_rejected, ref_chosen, ref_rejected))
-    margin = (pc - rc) - (pr - rr)
+        _MARGIN_HEAD + '''    margin = (pc - rc) - (pr - rr)
     return float(margin) if margin.ndim == 0 else margin
 ''',
         # the loss's edge cases all use beta = 1, where forgetting beta does no harm
@@ -56,32 +64,14 @@ def dpo_margin(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
     Variant(
         "dpo_loss",
         "sigmoid of the wrong sign: the mean of -log sigma(-margin)",
-        '''import numpy as np
-
-def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
-    if beta <= 0:
-        raise ValueError("beta must be positive")
-    pc, pr, rc, rr = (np.asarray(x, dtype=float) for x in (policy_chosen, policy_rejected, ref_chosen, ref_rejected))
-    margin = beta * ((pc - rc) - (pr - rr))
-    if margin.size == 0:
-        raise ValueError("no preference pair")
-    return float(np.mean(np.logaddexp(0.0, margin)))
+        _LOSS_HEAD + '''    return float(np.mean(np.logaddexp(0.0, margin)))
 ''',
         loses=("test_dpo_loss_values", "test_dpo_loss_edge_cases", "test_answer"),
     ),
     Variant(
         "dpo_loss",
         "-log of a computed sigmoid: inf instead of about 1e4 for a margin of -1e4",
-        '''import numpy as np
-
-def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
-    if beta <= 0:
-        raise ValueError("beta must be positive")
-    pc, pr, rc, rr = (np.asarray(x, dtype=float) for x in (policy_chosen, policy_rejected, ref_chosen, ref_rejected))
-    margin = beta * ((pc - rc) - (pr - rr))
-    if margin.size == 0:
-        raise ValueError("no preference pair")
-    return float(np.mean(-np.log(1 / (1 + np.exp(-margin)))))
+        _LOSS_HEAD + '''    return float(np.mean(-np.log(1 / (1 + np.exp(-margin)))))
 ''',
         loses=("test_dpo_loss_edge_cases",),
     ),

@@ -1,6 +1,39 @@
 """Wrong answers and correct alternatives for ex05_guardrail_threshold."""
 from . import Variant
 
+_SWEEP_HEAD = '''import numpy as np
+
+def threshold_sweep(scores_harmful, scores_benign, thresholds):
+    harmful = np.asarray(scores_harmful, dtype=float)
+    benign = np.asarray(scores_benign, dtype=float)
+    if harmful.size == 0 or benign.size == 0:
+        raise ValueError("empty score list")
+    taus = np.asarray(thresholds, dtype=float)
+'''
+
+# The opening lines shared by the wrong cells of each function.
+_CHOOSE_HEAD = '''import numpy as np
+
+def choose_threshold(scores_harmful, scores_benign, max_fpr):
+    if not 0 <= max_fpr <= 1:
+        raise ValueError("max_fpr must lie in [0, 1]")
+    harmful = np.asarray(scores_harmful, dtype=float)
+    benign = np.asarray(scores_benign, dtype=float)
+    if harmful.size == 0 or benign.size == 0:
+        raise ValueError("empty score list")
+    best = None
+    for t in np.unique(np.concatenate([harmful, benign])):
+        tpr, fpr = np.mean(harmful >= t), np.mean(benign >= t)
+'''
+
+# choose_threshold calls threshold_sweep, so a wrong sweep loses its cells too
+_SWEEP_AND_CHOOSE = (
+    "test_threshold_sweep_values",
+    "test_threshold_sweep_edge_cases",
+    "test_choose_threshold_values",
+    "test_choose_threshold_edge_cases",
+)
+
 WRONG = [
     Variant(
         "guardrail_action",
@@ -28,63 +61,25 @@ def guardrail_action(score, tau):
     Variant(
         "threshold_sweep",
         "returns (fpr, tpr) instead of (tpr, fpr)",
-        '''import numpy as np
-
-def threshold_sweep(scores_harmful, scores_benign, thresholds):
-    harmful = np.asarray(scores_harmful, dtype=float)
-    benign = np.asarray(scores_benign, dtype=float)
-    if harmful.size == 0 or benign.size == 0:
-        raise ValueError("empty score list")
-    taus = np.asarray(thresholds, dtype=float)
-    tpr = np.array([np.mean(harmful >= t) for t in taus])
+        _SWEEP_HEAD + '''    tpr = np.array([np.mean(harmful >= t) for t in taus])
     fpr = np.array([np.mean(benign >= t) for t in taus])
     return fpr, tpr
 ''',
-        loses=(
-            "test_threshold_sweep_values",
-            "test_threshold_sweep_edge_cases",
-            "test_choose_threshold_values",
-            "test_choose_threshold_edge_cases",
-        ),
+        loses=_SWEEP_AND_CHOOSE,
     ),
     Variant(
         "threshold_sweep",
         "counts the scores above each threshold instead of the fraction",
-        '''import numpy as np
-
-def threshold_sweep(scores_harmful, scores_benign, thresholds):
-    harmful = np.asarray(scores_harmful, dtype=float)
-    benign = np.asarray(scores_benign, dtype=float)
-    if harmful.size == 0 or benign.size == 0:
-        raise ValueError("empty score list")
-    taus = np.asarray(thresholds, dtype=float)
-    tpr = np.array([np.sum(harmful >= t) for t in taus], dtype=float)
+        _SWEEP_HEAD + '''    tpr = np.array([np.sum(harmful >= t) for t in taus], dtype=float)
     fpr = np.array([np.sum(benign >= t) for t in taus], dtype=float)
     return tpr, fpr
 ''',
-        loses=(
-            "test_threshold_sweep_values",
-            "test_threshold_sweep_edge_cases",
-            "test_choose_threshold_values",
-            "test_choose_threshold_edge_cases",
-        ),
+        loses=_SWEEP_AND_CHOOSE,
     ),
     Variant(
         "choose_threshold",
         "FPR < max_fpr (strict) instead of <=",
-        '''import numpy as np
-
-def choose_threshold(scores_harmful, scores_benign, max_fpr):
-    if not 0 <= max_fpr <= 1:
-        raise ValueError("max_fpr must lie in [0, 1]")
-    harmful = np.asarray(scores_harmful, dtype=float)
-    benign = np.asarray(scores_benign, dtype=float)
-    if harmful.size == 0 or benign.size == 0:
-        raise ValueError("empty score list")
-    best = None
-    for t in np.unique(np.concatenate([harmful, benign])):
-        tpr, fpr = np.mean(harmful >= t), np.mean(benign >= t)
-        if fpr < max_fpr and (best is None or tpr >= best[0]):
+        _CHOOSE_HEAD + '''        if fpr < max_fpr and (best is None or tpr >= best[0]):
             best = (tpr, t)
     return float("inf") if best is None else float(best[1])
 ''',
@@ -93,19 +88,7 @@ def choose_threshold(scores_harmful, scores_benign, max_fpr):
     Variant(
         "choose_threshold",
         "breaks TPR ties downwards: the smallest candidate with the best TPR",
-        '''import numpy as np
-
-def choose_threshold(scores_harmful, scores_benign, max_fpr):
-    if not 0 <= max_fpr <= 1:
-        raise ValueError("max_fpr must lie in [0, 1]")
-    harmful = np.asarray(scores_harmful, dtype=float)
-    benign = np.asarray(scores_benign, dtype=float)
-    if harmful.size == 0 or benign.size == 0:
-        raise ValueError("empty score list")
-    best = None
-    for t in np.unique(np.concatenate([harmful, benign])):
-        tpr, fpr = np.mean(harmful >= t), np.mean(benign >= t)
-        if fpr <= max_fpr and (best is None or tpr > best[0]):
+        _CHOOSE_HEAD + '''        if fpr <= max_fpr and (best is None or tpr > best[0]):
             best = (tpr, t)
     return float("inf") if best is None else float(best[1])
 ''',
