@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .config import configured_db_url, load_course_config, CourseSections
+from sqlalchemy.engine import Engine
+
+from .config import CourseSections, configured_db_url, load_course_config
 from .roster import RosterError, assign_class_sections, read_roster
 from .scores import ClassScores, GradebookError, open_gradebook, read_cell_grades, read_class_scores
-from .sections import (OVERALL, WHOLE_CLASS, SectionTable, UnknownNameError, group_summaries,
-                       only_section, section_table)
+from .sections import (OVERALL, UNSECTIONED, WHOLE_CLASS, SectionTable, UnknownNameError,
+                       group_summaries, only_section, section_table)
 
 #: Exit codes: what went wrong, for scripts.
 EXIT_OK = 0
@@ -86,7 +88,7 @@ class ClassData:
     """What a command reads: the course's sections, the gradebook and its scores."""
 
     course: CourseSections
-    engine: object
+    engine: Engine
     scores: ClassScores
     class_section_of: dict[str, str] | None = None
 
@@ -102,7 +104,7 @@ def load_class(args: argparse.Namespace) -> ClassData:
         warn(f"nbgrader_config.py: {problem}")
     if not course.sections:
         warn("no curriculum sections configured (c.CourseSections.sections in nbgrader_config.py); "
-             f"all assignments are shown as {'other'!r}")
+             f"all assignments are shown as {UNSECTIONED!r}")
     engine = open_gradebook(args.db or configured_db_url(config, args.course))
     scores = read_class_scores(engine)
     if not scores.students:
@@ -126,6 +128,14 @@ def build_table(args: argparse.Namespace, data: ClassData) -> SectionTable:
     if getattr(args, "section", None):
         table = only_section(table, args.section)
     return table
+
+
+def item_analysis(data: ClassData, table: SectionTable, assignments: list[str]):
+    """Item statistics of some assignments, students ranked by their total in ``table``."""
+    from .items import analyse_items
+
+    totals = {row.student.id: row.overall.points for row in table.rows}
+    return analyse_items(read_cell_grades(data.engine), totals, assignments)
 
 
 # ---------------------------------------------------------------- formatting
@@ -248,8 +258,6 @@ def items(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools items --assignment ex02_bradley_terry
     """
-    from .items import analyse_items
-
     data = load_class(args)
     names = data.scores.assignment_names
     if args.assignment:
@@ -258,8 +266,7 @@ def items(args: argparse.Namespace) -> int:
             raise UnknownNameError(f"unknown assignment(s): {', '.join(unknown)}; "
                                    f"the gradebook has: {', '.join(names)}")
         names = [name for name in names if name in args.assignment]
-    totals = {row.student.id: row.overall.points for row in build_table(args, data).rows}
-    print(render_items(analyse_items(read_cell_grades(data.engine), totals, names)))
+    print(render_items(item_analysis(data, build_table(args, data), names)))
     return EXIT_OK
 
 
@@ -297,12 +304,9 @@ def export(args: argparse.Namespace) -> int:
 
 def _json_data(table_: SectionTable, data: ClassData) -> dict:
     from .exports import table_json
-    from .items import analyse_items
 
-    totals = {row.student.id: row.overall.points for row in table_.rows}
-    items_ = analyse_items(read_cell_grades(data.engine), totals, data.scores.assignment_names)
-    return table_json(table_, data.class_section_of,
-                      group_summaries(table_, data.class_section_of or {}), items_)
+    return table_json(table_, data.class_section_of, group_summaries(table_, data.class_section_of or {}),
+                      item_analysis(data, table_, data.scores.assignment_names))
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -317,16 +321,13 @@ def report(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools report --roster roster.csv --out reports/sections.html
     """
-    from .items import analyse_items
     from .report_html import write_report
 
     data = load_class(args)
     table_ = build_table(args, data)
     print(render_section_table(table_, data.class_section_of))
-    totals = {row.student.id: row.overall.points for row in table_.rows}
-    items_ = analyse_items(read_cell_grades(data.engine), totals, data.scores.assignment_names)
-    out = args.out or args.course / DEFAULT_REPORT
-    written = write_report(out, table_, items_, data.class_section_of)
+    items_ = item_analysis(data, table_, data.scores.assignment_names)
+    written = write_report(args.out or args.course / DEFAULT_REPORT, table_, items_, data.class_section_of)
     print(f"\nHTML report: {written.html}")
     print(f"plots: {', '.join(str(path) for path in written.plots)}")
     return EXIT_OK
