@@ -120,3 +120,20 @@ def test_config_problems_are_described():
         "weight of section 'c' is negative (-1.0)",
         "sections without a weight: b",
     ]
+
+
+def test_task_cells_count_like_nbgrader(tmp_path):
+    """A task cell (graded by hand, no answer cell) adds to the maximum and the score."""
+    from tests.gradebook_factory import add_assignment, add_graded_submission, new_gradebook
+
+    with new_gradebook(tmp_path) as gradebook:
+        gradebook.add_student("ada")
+        add_assignment(gradebook, "ex01_a", [("test_f", 4, "code")])
+        gradebook.add_task_cell("task_plot", "ex01_a", "ex01_a", max_score=3, cell_type="markdown")
+        add_graded_submission(gradebook, "ex01_a", "ada", {"test_f": 4, "task_plot": 2.5})
+        nbgrader_view = gradebook.find_submission("ex01_a", "ada")
+        expected = (nbgrader_view.max_score, nbgrader_view.score)
+    engine = open_gradebook(str(tmp_path / "gradebook.db"))
+    scores = read_class_scores(engine)
+    engine.dispose()
+    assert (scores.assignments[0].max_score, scores.submission("ada", "ex01_a").score) == expected == (7.0, 6.5)
