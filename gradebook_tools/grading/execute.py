@@ -10,19 +10,24 @@ process. The cell's outputs become the verdict, which nbgrader's
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import numpy as np
+from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, Unicode
+from jupyter_client.manager import AsyncKernelManager
+from nbformat.v4 import new_output
+from traitlets import Bool, Integer, Unicode
 
 from . import reference
 from .checks import UnknownNotebook, checks_for
 from .compare import Verdict, expected_result, judge
-from .probe import ProbeError, parse_reply, probe_cell_source
+from .probe import MAX_REPLY_CHARS, ProbeError, parse_reply, probe_cell_source
+from .sandbox import SandboxedKernelManager, require_sandbox_tools
 from .spec import Check
 from .verdict import render_verdict
 
@@ -50,7 +55,20 @@ class TrustedExecute(Execute):
         "", help="A course secret mixed into the per-student seeds of the hidden inputs."
     ).tag(config=True)
 
+    sandbox = Bool(
+        True,
+        help="Run student code in a bubblewrap sandbox (SandboxedKernelManager). Turn off only for trusted code.",
+    ).tag(config=True)
+
+    max_output_chars = Integer(
+        MAX_REPLY_CHARS, help="Output a cell may produce before the rest is dropped and the cell interrupted."
+    ).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
+        if self.sandbox:
+            require_sandbox_tools()
+        self.kernel_manager_class = SandboxedKernelManager if self.sandbox else AsyncKernelManager
+        self._output_chars = {}
         identity = resources["nbgrader"]
         self._identity = (identity["assignment"], identity["notebook"], identity["student"])
         try:
@@ -73,6 +91,20 @@ class TrustedExecute(Execute):
             self._kernel_lost = f"the kernel died while running cell {index + 1}"
             self.log.warning("%s: %s", "/".join(self._identity), self._kernel_lost)
             return cell, self.resources
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep a cell's output under ``max_output_chars``; interrupt a cell that floods it."""
+        parent = msg["parent_header"].get("msg_id")
+        size = len(str(msg.get("content", "")))
+        used = self._output_chars.get(parent, 0)
+        self._output_chars[parent] = used + size
+        if used + size <= self.max_output_chars:
+            return super().output(outs, msg, display_id, cell_index)
+        if used <= self.max_output_chars:
+            note = f"\n[output cut: more than {self.max_output_chars} characters; the cell was interrupted]\n"
+            outs.append(new_output("stream", name="stdout", text=note))
+            asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
+        return None
 
     # ------------------------------------------------------------ grading
 

@@ -196,7 +196,8 @@ def trials_for_margin(half_width, p=0.5, z=1.96):
         raise ValueError(f"half_width must be positive, got {half_width}")
     if not 0 <= p <= 1:
         raise ValueError(f"p must lie in [0, 1], got {p}")
-    return int(math.ceil(z * z * p * (1 - p) / (half_width * half_width)))
+    # round away float noise first: 0.09 / 0.0001 is 900.0000000000001, and 900 trials suffice
+    return int(math.ceil(round(z * z * p * (1 - p) / (half_width * half_width), 9)))
 
 
 # ----------------------------------------------- ex05 guardrail threshold
