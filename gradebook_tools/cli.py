@@ -222,7 +222,7 @@ def render_items(items) -> str:
 
 @command(course_options, filter_options, roster_option)
 def table(args: argparse.Namespace) -> int:
-    """Print each student's points and percentage per curriculum section.
+    """Print points and percentage per student and curriculum section.
 
     Example: gradebook-tools table --section mechanics --roster roster.csv
     """
@@ -233,7 +233,7 @@ def table(args: argparse.Namespace) -> int:
 
 @command(course_options, roster_option)
 def groups(args: argparse.Namespace) -> int:
-    """Print count, mean, median and spread per class section and curriculum section.
+    """Print n, mean, median, sd per class and curriculum section.
 
     Example: gradebook-tools groups --roster roster.csv
     """
@@ -254,7 +254,7 @@ def _item_options(parser: argparse.ArgumentParser) -> None:
 
 @command(course_options, _item_options)
 def items(args: argparse.Namespace) -> int:
-    """Print mean, share of full marks and discrimination per exercise and test cell.
+    """Print the item analysis per exercise and graded test cell.
 
     Example: gradebook-tools items --assignment ex02_bradley_terry
     """
@@ -278,7 +278,7 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
 
 @command(course_options, filter_options, roster_option, _export_options)
 def export(args: argparse.Namespace) -> int:
-    """Write the per-section table as CSV, a Canvas gradebook CSV, or JSON.
+    """Write the per-section table as CSV, Canvas CSV or JSON.
 
     Example: gradebook-tools export --format canvas --roster roster.csv --to canvas.csv
     """
@@ -317,7 +317,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 @command(course_options, roster_option, _report_options)
 def report(args: argparse.Namespace) -> int:
-    """Print the per-section table and write the HTML report with plots.
+    """Print the per-section table, write the HTML report and plots.
 
     Example: gradebook-tools report --roster roster.csv --out reports/sections.html
     """
