@@ -158,7 +158,8 @@ def _flags(score) -> str:
 
 
 def _score_cell(score, percentage: float) -> str:
-    return f"{score.points:g} {percentage:5.1f}% {_flags(score)}"
+    shown = "-" if math.isnan(percentage) else f"{percentage:.1f}%"  # nothing released yet
+    return f"{score.points:g} {shown:>6} {_flags(score)}"
 
 
 def render_section_table(table: SectionTable, class_section_of: dict[str, str] | None = None) -> str:

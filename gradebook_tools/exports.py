@@ -29,8 +29,8 @@ CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
 
 def _number(value: float) -> str:
-    """Points and percentages as short text: 7.5, 10, 66.6667."""
-    return f"{round(value, 4):g}"
+    """Points and percentages as short text: 7.5, 10, 66.6667; empty where undefined."""
+    return "" if math.isnan(value) else f"{round(value, 4):g}"
 
 
 def _status_text(score: SectionScore) -> str:
@@ -110,7 +110,7 @@ def _finite(value: float) -> float | None:
 
 
 def _score_json(score: SectionScore, percentage: float) -> dict[str, Any]:
-    return {"points": score.points, "max": score.max_points, "percent": percentage,
+    return {"points": score.points, "max": score.max_points, "percent": _finite(percentage),
             "missing": list(score.missing), "pending": list(score.pending),
             "pending_points": score.pending_points}
 

@@ -39,6 +39,7 @@ def plot_section_distributions(table: SectionTable, path: Path) -> Path:
     for ax, column in zip(axes, columns):
         values = [row.overall_percentage if column == OVERALL else row.sections[column].percentage
                   for row in table.rows]
+        values = [value for value in values if not math.isnan(value)]  # nothing released yet
         ax.hist(values, bins=PERCENT_BINS, color="#4878a8" if column != OVERALL else "#2f4f6f",
                 edgecolor="white")
         ax.set_title(f"{column} (n={len(values)})")

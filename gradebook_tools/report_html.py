@@ -33,6 +33,11 @@ def _number(value: float, spec: str = "g") -> str:
     return "–" if math.isnan(value) else format(value, spec)
 
 
+def _percent(value: float) -> str:
+    """A percentage with one decimal and its sign; a dash where undefined."""
+    return "–" if math.isnan(value) else f"{value:.1f}%"
+
+
 def _band(percentage: float) -> str:
     """CSS class of a percentage cell: its colour band, by 20 points."""
     if math.isnan(percentage):
@@ -50,7 +55,7 @@ def _environment():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(number=_number, band=_band)
+    environment.filters.update(number=_number, percent=_percent, band=_band)
     return environment
 
 

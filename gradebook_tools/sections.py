@@ -6,6 +6,7 @@ scores 0 so far) and is listed as pending, with the points still open.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .config import CourseSections
@@ -32,8 +33,8 @@ class SectionScore:
 
     @property
     def percentage(self) -> float:
-        """Points over maximum in percent; 0 for a group worth nothing."""
-        return 100.0 * self.points / self.max_points if self.max_points else 0.0
+        """Points over maximum in percent; NaN for a group worth nothing yet (none released)."""
+        return 100.0 * self.points / self.max_points if self.max_points else math.nan
 
     @property
     def status(self) -> str:
@@ -121,8 +122,13 @@ def score_assignments(scores: ClassScores, student_id: str, assignments: list[st
 
 def weighted_percentage(sections: dict[str, SectionScore], weights: dict[str, float],
                         overall: SectionScore) -> float:
-    """Weighted mean of section percentages, or points over maximum without weights."""
-    weighted = {name: weight for name, weight in weights.items() if name in sections and weight > 0}
+    """Weighted mean of section percentages, or points over maximum without weights.
+
+    A section worth nothing yet (no assignment of it in the gradebook) is left
+    out and the other weights renormalized, rather than counted as 0 %.
+    """
+    weighted = {name: weight for name, weight in weights.items()
+                if name in sections and weight > 0 and sections[name].max_points > 0}
     total_weight = sum(weighted.values())
     if not total_weight:
         return overall.percentage
@@ -228,10 +234,11 @@ class Summary:
 
 
 def summarize(percentages: list[float]) -> Summary:
-    """Summarize percentages; an empty list gives count 0 and NaN elsewhere."""
+    """Summarize percentages, leaving out undefined ones (NaN); none gives count 0 and NaN elsewhere."""
     import numpy as np
 
     values = np.asarray(percentages, dtype=float)
+    values = values[~np.isnan(values)]
     if values.size == 0:
         nan = float("nan")
         return Summary(0, nan, nan, nan, nan, nan)

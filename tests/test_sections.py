@@ -137,3 +137,14 @@ def test_task_cells_count_like_nbgrader(tmp_path):
     scores = read_class_scores(engine)
     engine.dispose()
     assert (scores.assignments[0].max_score, scores.submission("ada", "ex01_a").score) == expected == (7.0, 6.5)
+
+
+def test_a_section_with_nothing_released_yet_has_no_percentage_and_no_weight(scores):
+    course = CourseSections(config=Config({"CourseSections": {
+        "sections": {"mechanics": ["ex01_a", "ex02_b"], "theory": ["ex04_c"], "workflows": ["ex09_absent"]},
+        "weights": {"mechanics": 1.0, "theory": 1.0, "workflows": 2.0}}}))
+    table = section_table(scores, course)
+    bob = table.row("bob")
+    assert math.isnan(bob.sections["workflows"].percentage)
+    assert bob.overall_percentage == (15.0 + 70.0) / 2  # not dragged down by an unreleased section
+    assert group_summaries(table, {})["all students"]["workflows"].count == 0
