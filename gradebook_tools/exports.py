@@ -190,7 +190,17 @@ class SectionCsvExportPlugin(CsvExportPlugin):
         if self.assignment:
             wanted = {str(name) for name in self.assignment}
             scores.assignments = [a for a in scores.assignments if a.name in wanted]
-        table = section_table(scores, course, [str(s) for s in self.student] or None)
+        table = section_table(scores, course, self._known_students(scores))
         self.log.info("Exporting per-section grades to %s", destination)
         with open(destination, "w", encoding="utf-8", newline="") as out:
             write_section_csv(table, out)
+
+    def _known_students(self, scores) -> list[str] | None:
+        """The ``--student`` filter, less (and warning about) ids the gradebook lacks."""
+        if not self.student:
+            return None
+        known = {student.id for student in scores.students}
+        unknown = [str(s) for s in self.student if str(s) not in known]
+        if unknown:
+            self.log.warning("Not in the gradebook, left out of the per-section CSV: %s", ", ".join(unknown))
+        return [str(s) for s in self.student if str(s) in known]

@@ -59,12 +59,13 @@ def plot_class_sections(table: SectionTable, class_section_of: dict[str, str], p
     figure = _figure(max(4.0, 1.2 * len(names) + 2), 3.6)
     ax = figure.subplots()
     values = [groups[name] for name in names]
-    ax.boxplot(values, showfliers=False)
-    ax.set_xticks(range(1, len(names) + 1), [f"{name}\n(n={len(groups[name])})" for name in names])
     for position, group in enumerate(values, start=1):
-        # spread the dots sideways, deterministically, so ties stay visible
+        # spread the dots sideways, deterministically, so ties stay visible; fainter in large groups
         offsets = [((i * 0.37) % 1 - 0.5) * 0.3 for i in range(len(group))]
-        ax.scatter([position + o for o in offsets], group, s=10, alpha=0.6, color="#c05030", zorder=3)
+        ax.scatter([position + o for o in offsets], group, s=10, color="#c05030", zorder=1,
+                   alpha=0.6 if len(group) <= 50 else 0.25)
+    ax.boxplot(values, showfliers=False, zorder=2, medianprops={"color": "black", "linewidth": 2})
+    ax.set_xticks(range(1, len(names) + 1), [f"{name}\n(n={len(groups[name])})" for name in names])
     ax.set_ylim(-2, 102)
     ax.set_ylabel("overall score (%)")
     ax.set_title("Overall score per class section")

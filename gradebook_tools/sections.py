@@ -146,7 +146,7 @@ def section_table(scores: ClassScores, course: CourseSections,
     course
         The curriculum sections (and optional weights).
     student_ids
-        Only these students (all where None).
+        Only these students, in this order (all where None).
 
     Raises
     ------
@@ -177,7 +177,7 @@ def section_table(scores: ClassScores, course: CourseSections,
 
 
 def _select_students(scores: ClassScores, student_ids: list[str] | None) -> list[StudentInfo]:
-    if not student_ids:
+    if student_ids is None:
         return list(scores.students)
     known = {student.id: student for student in scores.students}
     unknown = [student_id for student_id in student_ids if student_id not in known]

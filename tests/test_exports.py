@@ -152,3 +152,17 @@ def test_course_sections_of_the_factory_match_the_course_config():
     namespace = {"get_config": lambda: config}
     exec(Path(__file__).parent.parent.joinpath("nbgrader_config.py").read_text(), namespace)
     assert CourseSections(config=config).sections == COURSE_SECTIONS
+
+
+def test_export_plugin_leaves_out_unknown_students_with_a_warning(hand_course, tmp_path, caplog):
+    from gradebook_tools.exports import SectionCsvExportPlugin
+
+    config = Config({"CourseSections": {"sections": SECTIONS}})
+    plugin = SectionCsvExportPlugin(config=config, to=str(tmp_path / "grades.csv"), student=["bob", "eve"],
+                                    write_nbgrader_csv=False)
+    with Gradebook(gradebook_url(hand_course)) as gradebook:
+        plugin.export(gradebook)
+    rows = read_csv(tmp_path / "grades_sections.csv")
+    assert [row["student_id"] for row in rows] == ["bob"]
+    assert not (tmp_path / "grades.csv").exists()
+    assert "left out of the per-section CSV: eve" in caplog.text
