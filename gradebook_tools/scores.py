@@ -27,7 +27,7 @@ from nbgrader.api import (
 )
 from sqlalchemy import case, create_engine, func, inspect, select
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 # Cell tables as plain tables: through the ORM classes, GradeCell and TaskCell
 # would each drag in their parent table (joined-table inheritance).
@@ -160,7 +160,10 @@ def open_gradebook(db_url: str) -> Engine:
         raise GradebookError(f"not a database URL: {db_url!r}") from error
     if url.get_backend_name() == "sqlite":
         _check_sqlite_file(url)
-    engine = create_engine(url)
+    try:
+        engine = create_engine(url)
+    except (ImportError, NoSuchModuleError) as error:
+        raise GradebookError(f"no database driver for {url!r}: {error}") from error
     try:
         tables = set(inspect(engine).get_table_names())
     except DBAPIError as error:

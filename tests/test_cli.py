@@ -143,3 +143,15 @@ def test_python_dash_m_runs_the_same_command_line(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == EXIT_NO_GRADEBOOK
     assert "error: no gradebook at" in result.stderr
+
+
+@pytest.mark.parametrize("url, message", [
+    ("oracle+nodriver://grader@db/course", "error: no database driver for oracle+nodriver://grader@db/course"),
+    ("postgresql+psycopg://grader:secret@/course?host=/nonexistent", "error: cannot read the gradebook"),
+])
+def test_unreachable_database_server_exits_3_without_showing_the_password(capsys, url, message):
+    pytest.importorskip("psycopg")
+    code, _, err = run(capsys, "table", "--db", url)
+    assert code == EXIT_NO_GRADEBOOK
+    assert message in err
+    assert "secret" not in err
