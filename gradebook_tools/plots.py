@@ -33,6 +33,8 @@ def _save(figure, path: Path) -> Path:
 
 def plot_section_distributions(table: SectionTable, path: Path) -> Path:
     """Histogram of the class's percentages for each curriculum section and overall."""
+    from matplotlib.ticker import MaxNLocator
+
     columns = table.section_names + [OVERALL]
     figure = _figure(3.0 * len(columns), 3.0)
     axes = figure.subplots(1, len(columns), sharey=True, squeeze=False)[0]
@@ -46,6 +48,7 @@ def plot_section_distributions(table: SectionTable, path: Path) -> Path:
         ax.set_xlim(0, 100)
         ax.set_xlabel("score (%)")
     axes[0].set_ylabel("students")
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))  # no half students
     figure.suptitle("Score distribution per curriculum section")
     return _save(figure, path)
 
