@@ -5,6 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# bubblewrap sandboxes student code during grading (see README); setpriv and
+# prlimit come with util-linux.
+if ! command -v bwrap >/dev/null; then
+    echo "setup: installing bubblewrap (the grading sandbox)"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq bubblewrap util-linux >/dev/null
+    else
+        echo "setup: bubblewrap is missing; run: sudo apt-get install bubblewrap" >&2
+        exit 1
+    fi
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv with $($PYTHON --version)"

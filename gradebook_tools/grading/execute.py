@@ -60,6 +60,10 @@ class TrustedExecute(Execute):
         help="Run student code in a bubblewrap sandbox (SandboxedKernelManager). Turn off only for trusted code.",
     ).tag(config=True)
 
+    # A flood of output can still be arriving after the cell's reply; that must not
+    # fail the whole notebook, so a late IOPub message is logged, not raised.
+    raise_on_iopub_timeout = Bool(False, help=Execute.raise_on_iopub_timeout.help).tag(config=True)
+
     max_output_chars = Integer(
         MAX_REPLY_CHARS, help="Output a cell may produce before the rest is dropped and the cell interrupted."
     ).tag(config=True)
