@@ -44,7 +44,9 @@ def test_release_holds_no_solution_hidden_test_or_reference(exercise):
         for line in block.splitlines()
         if len(line.strip()) > 25  # long enough to be solution code, not a common line
     }
-    leaked = [line for line in solution_lines if line in text]
+    # a line the teaching cells show on purpose (e.g. the stable sigmoid) is no leak
+    taught = {line.strip() for cell in source.cells if "BEGIN SOLUTION" not in cell.source for line in cell.source.splitlines()}
+    leaked = [line for line in solution_lines - taught if line in text]
     assert not leaked, f"solution lines in the release: {leaked[:3]}"
     stubs = [cell for cell in release.cells if cell.metadata.get("nbgrader", {}).get("solution")]
     assert all("raise NotImplementedError()" in c.source or c.cell_type == "markdown" for c in stubs)
