@@ -4,12 +4,13 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 
 c.CourseDirectory.course_id = "alignment-monitoring"
 
-# A copied graded cell becomes a plain cell instead of aborting the notebook.
+# A copied graded cell, or one from another exercise, becomes a plain cell
+# instead of aborting the notebook (see gradebook_tools/grading/sanitize.py).
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "gradebook_tools.grading.sanitize.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
+    "gradebook_tools.grading.sanitize.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # Graded test cells are decided by the trusted grader, outside the student's
@@ -46,3 +47,13 @@ c.CourseSections.weights = {}
 # per-section grades_sections.csv next to it. nbgrader's plain exporter alone:
 #   nbgrader export --ExportApp.plugin_class=nbgrader.plugins.CsvExportPlugin
 c.ExportApp.plugin_class = "gradebook_tools.exports.SectionCsvExportPlugin"
+
+# --- gradebook_tools: student feedback (docs/feedback.md) ---------------------
+# `nbgrader generate_feedback <id>` shows each test cell's score and the grader's
+# verdict, but not the hidden test regions that the autograded notebook's test
+# cells hold again (upstream nbgrader would show them, nbgrader issue #917).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "gradebook_tools.feedback_preprocessors.ClearHiddenTestsInFeedback",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -27,6 +27,7 @@ EXIT_NO_GRADEBOOK = 3
 EXIT_UNKNOWN_NAME = 4
 EXIT_EMPTY_CLASS = 5
 EXIT_BAD_INPUT = 6
+EXIT_SOME_FAILED = 7  # grade: some submissions could not be graded (each has a recorded reason)
 
 DEFAULT_REPORT = "reports/sections.html"
 
@@ -334,6 +335,81 @@ def report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- batch grading
+
+def _grade_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                        help="assignments to grade (default: every one in release/)")
+    parser.add_argument("--jobs", type=int, default=1, help="nbgrader processes at once (default: 1)")
+    parser.add_argument("--force", action="store_true", help="grade again what is unchanged since last time")
+    parser.add_argument("--no-feedback", dest="feedback", action="store_false", help="skip generate_feedback")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar; only problems and the summary")
+
+
+def _course_db(args: argparse.Namespace) -> str:
+    return args.db or configured_db_url(load_course_config(args.course), args.course)
+
+
+@command(course_options, _grade_options)
+def grade(args: argparse.Namespace) -> int:
+    """Autograde and give feedback on everything submitted.
+
+    Example: gradebook-tools grade ex01_response_only_sft --jobs 2
+    """
+    from .batch.grade import BatchGrader
+    from .batch.progress import ProgressBar
+
+    course = args.course.resolve()
+    assignments = args.assignments or sorted(p.name for p in (course / "release").iterdir() if p.is_dir())
+    unknown = [a for a in assignments if not (course / "release" / a).is_dir()]
+    if unknown:
+        raise UnknownNameError(f"no release for: {', '.join(unknown)} (run nbgrader generate_assignment first)")
+    bar = None if args.quiet else ProgressBar("grading")
+    grader = BatchGrader(course, _course_db(args), jobs=args.jobs, force=args.force, feedback=args.feedback,
+                         progress=bar.update if bar else None)
+    outcomes = grader.run(assignments)
+    if bar:
+        bar.close()
+    print(render_outcomes(outcomes, quiet=args.quiet))
+    return EXIT_SOME_FAILED if any(o.state == "failed" for o in outcomes) else EXIT_OK
+
+
+def render_outcomes(outcomes, quiet: bool = False) -> str:
+    """One line of counts, then each submission with a problem and its reason."""
+    counts = {state: sum(o.state == state for o in outcomes) for state in ("graded", "failed", "missing")}
+    skipped = sum(o.skipped for o in outcomes)
+    lines = [f"{counts['graded']} graded, {counts['failed']} failed, {counts['missing']} missing"
+             + (f" ({skipped} unchanged since the last run, not graded again)" if skipped else "")]
+    rows = [[o.assignment, o.student, o.state, o.reason] for o in outcomes if o.reason]
+    if rows:
+        lines.append(format_table(["assignment", "student", "state", "reason"], rows, 4))
+    return "\n".join(lines)
+
+
+def _status_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", help="only this assignment")
+    parser.add_argument("--problems", action="store_true", help="only submissions with a reason")
+
+
+@command(course_options, _status_options)
+def status(args: argparse.Namespace) -> int:
+    """Print the recorded outcome of every submission.
+
+    Example: gradebook-tools status --problems
+    """
+    from .batch.status import StatusStore
+
+    records = StatusStore(open_gradebook(_course_db(args))).all(args.assignment)
+    if args.problems:
+        records = [r for r in records if r.reason]
+    if not records:
+        print("nothing recorded yet (run: gradebook-tools grade)")
+        return EXIT_OK
+    rows = [[r.assignment, r.student, r.state, r.updated.strftime("%Y-%m-%d %H:%M"), r.reason] for r in records]
+    print(format_table(["assignment", "student", "state", "updated", "reason"], rows, 5))
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- main
 
 def build_parser() -> argparse.ArgumentParser:
@@ -342,7 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="The instructor's view of the nbgrader gradebook, per curriculum and class section.",
         epilog=f"exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_GRADEBOOK} gradebook missing or "
                f"not nbgrader's, {EXIT_UNKNOWN_NAME} unknown assignment/section/student, "
-               f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster",
+               f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster, "
+               f"{EXIT_SOME_FAILED} some submissions could not be graded",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, cmd in COMMANDS.items():

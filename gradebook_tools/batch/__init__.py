@@ -1,0 +1,1 @@
+"""Batch grading: autograde and feedback for everything submitted, with a recorded outcome per submission."""

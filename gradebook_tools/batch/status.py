@@ -1,0 +1,69 @@
+"""What happened to each submission, kept in a table of the gradebook's own database.
+
+The table lives beside nbgrader's (SQLite or PostgreSQL alike), so that grading
+workers on several machines share it, and nbgrader ignores it.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, select
+from sqlalchemy.engine import Engine
+
+#: Outcomes of a submission.
+GRADED = "graded"  # autograded; notes may still name problems that were repaired
+FAILED = "failed"  # could not be graded; the reason says why; it scores 0
+MISSING = "missing"  # nothing was submitted
+
+METADATA = MetaData()
+STATUS = Table(
+    "gradebook_tools_status",
+    METADATA,
+    Column("assignment", String(128), primary_key=True),
+    Column("student", String(128), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("fingerprint", String(64), nullable=False, default=""),
+    Column("updated", DateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Status:
+    """The outcome of one submission."""
+
+    assignment: str
+    student: str
+    state: str
+    reason: str  # what the instructor and the student are told; "" when all went well
+    fingerprint: str  # hash of the submitted files that were graded
+    updated: datetime.datetime
+
+
+class StatusStore:
+    """Read and write submission outcomes in the gradebook database at ``db_url``."""
+
+    def __init__(self, db_url: str | Engine):
+        self.engine = create_engine(db_url) if isinstance(db_url, str) else db_url
+        METADATA.create_all(self.engine, tables=[STATUS])
+
+    def record(self, assignment: str, student: str, state: str, reason: str = "", fingerprint: str = "") -> None:
+        row = dict(state=state, reason=reason, fingerprint=fingerprint, updated=datetime.datetime.now())
+        key = (STATUS.c.assignment == assignment) & (STATUS.c.student == student)
+        with self.engine.begin() as connection:
+            if connection.execute(STATUS.update().where(key).values(**row)).rowcount == 0:
+                connection.execute(STATUS.insert().values(assignment=assignment, student=student, **row))
+
+    def get(self, assignment: str, student: str) -> Status | None:
+        key = (STATUS.c.assignment == assignment) & (STATUS.c.student == student)
+        with self.engine.connect() as connection:
+            row = connection.execute(select(STATUS).where(key)).first()
+        return Status(**row._mapping) if row else None
+
+    def all(self, assignment: str | None = None) -> list[Status]:
+        query = select(STATUS).order_by(STATUS.c.assignment, STATUS.c.student)
+        if assignment is not None:
+            query = query.where(STATUS.c.assignment == assignment)
+        with self.engine.connect() as connection:
+            return [Status(**row._mapping) for row in connection.execute(query)]
