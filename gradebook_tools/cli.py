@@ -410,6 +410,19 @@ def status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command(course_options)
+def feedback(args: argparse.Namespace) -> int:
+    """Write feedback/<student>/index.html, a summary per student.
+
+    Example: gradebook-tools feedback --course .   (after nbgrader generate_feedback)
+    """
+    from .feedback_summary import write_student_summaries
+
+    written = write_student_summaries(args.course, args.db)
+    print(f"wrote {len(written)} student summaries" + (f", e.g. {written[0]}" if written else ""))
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- main
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from gradebook_tools.batch.status import FAILED, StatusStore
+from gradebook_tools.cli import EXIT_OK, main
 from gradebook_tools.config import load_course_config
 from gradebook_tools.feedback_summary import write_student_summaries
 from gradebook_tools.grading import reference
@@ -193,8 +194,10 @@ def test_summary_of_a_partly_wrong_student(graded, browser, tmp_path):
     assert browser.title() == EXERCISE, "the summary links to the exercise's feedback"
 
 
-def test_summary_of_failed_missing_and_complete_students(graded, browser):
+def test_summary_of_failed_missing_and_complete_students(graded, browser, capsys):
     assert sorted(path.parent.name for path in graded.summaries) == ["alice", "bob", "carol", "dave"]
+    assert main(["feedback", "--course", str(graded.root)]) == EXIT_OK
+    assert "wrote 4 student summaries" in capsys.readouterr().out
     text, html = show(browser, graded.root / "feedback" / "carol" / "index.html")
     assert "Results of Lee, Carol" in text
     assert f"Your submission could not be graded: {FAILURE_REASON}" in text
