@@ -14,28 +14,27 @@ import re
 from pathlib import Path
 
 import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
 import numpy as np
 import pytest
 
 from gradebook_tools.batch.status import FAILED, StatusStore
 from gradebook_tools.cli import EXIT_OK, main
 from gradebook_tools.config import load_course_config
-from gradebook_tools.feedback_summary import write_student_summaries
+from gradebook_tools.feedback_preprocessors import ClearHiddenTestsInFeedback
+from gradebook_tools.feedback_summary import failed_inputs, write_student_summaries
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.checks import checks_for
-from gradebook_tools.grading.compare import RaisesValueError, expected_result
+from gradebook_tools.grading.compare import RaisesValueError, Verdict, expected_result
 from gradebook_tools.grading.execute import case_seed, is_graded_test_cell
+from gradebook_tools.grading.verdict import render_verdict
 from tests.course import fill_answers, nbgrader, solution_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (Debian package chromium); "
-                                                      "scripts/setup.sh installs it"),
-]
+NO_CHROMIUM = "no /usr/bin/chromium (Debian package chromium; scripts/setup.sh installs it)"
 
 EXERCISE = "ex01_response_only_sft"
 WRONG_LOSS = "def response_only_loss(logits, targets, response_mask):\n    return 0.430108  # wrong_loss_marker\n"
@@ -47,7 +46,7 @@ FORBIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "course_probe", "course-p
 
 
 @pytest.fixture(scope="module")
-def graded(make_course):
+def graded(make_course, browser):
     """The class, autograded once, with feedback and summaries written."""
     course = make_course([EXERCISE])
     release, solution = course.release(EXERCISE), solution_code(course.source(EXERCISE))
@@ -64,6 +63,8 @@ def graded(make_course):
 
 @pytest.fixture(scope="module")
 def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(NO_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -153,6 +154,7 @@ def assert_nothing_hidden(course, text: str, html: str, student: str) -> None:
                 assert _normal(sentence) in allowed, f"{sentence!r} on {student}'s page"
 
 
+@pytest.mark.slow
 def test_exercise_feedback_shows_code_scores_and_verdicts(graded, browser):
     text, _ = show(browser, feedback_html(graded, "bob"))
     assert "wrong_loss_marker" in text, "the student's own code is shown"
@@ -168,6 +170,7 @@ def test_exercise_feedback_shows_code_scores_and_verdicts(graded, browser):
     assert "# Hidden tests: the grader's verdict on them is the output below." in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("student", ["alice", "bob"])
 def test_exercise_feedback_hides_hidden_tests(graded, browser, student):
     text, html = show(browser, feedback_html(graded, student))
@@ -175,6 +178,7 @@ def test_exercise_feedback_hides_hidden_tests(graded, browser, student):
     assert_nothing_hidden(graded, text, html, student)
 
 
+@pytest.mark.slow
 def test_summary_of_a_partly_wrong_student(graded, browser, tmp_path):
     text, html = show(browser, graded.root / "feedback" / "bob" / "index.html")
     points = sum(graded.auto_scores(EXERCISE, "bob").values())
@@ -194,6 +198,7 @@ def test_summary_of_a_partly_wrong_student(graded, browser, tmp_path):
     assert browser.title() == EXERCISE, "the summary links to the exercise's feedback"
 
 
+@pytest.mark.slow
 def test_summary_of_failed_missing_and_complete_students(graded, browser, capsys):
     assert sorted(path.parent.name for path in graded.summaries) == ["alice", "bob", "carol", "dave"]
     assert main(["feedback", "--course", str(graded.root)]) == EXIT_OK
@@ -210,3 +215,22 @@ def test_summary_of_failed_missing_and_complete_students(graded, browser, capsys
     assert "8 / 10" in text and "2 points awaiting a manual grade" in text
     assert "Nothing: every graded exercise earned all its points so far." in text
     assert_nothing_hidden(graded, text, html, "alice")
+
+
+def test_hidden_regions_are_cleared_from_test_cells_only():
+    test_cell = new_code_cell("assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(7) == 8\n### END HIDDEN TESTS\n",
+                              metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "test_f", "points": 1}})
+    own_cell = new_code_cell("# ### BEGIN HIDDEN TESTS, said the student\ndef f(x):\n    return x + 1\n",
+                             metadata={"nbgrader": {"grade": True, "solution": True, "grade_id": "f", "points": 0}})
+    notebook, _ = ClearHiddenTestsInFeedback().preprocess(new_notebook(cells=[test_cell, own_cell]), {})
+    assert notebook.cells[0].source == "assert f(1) == 2\n" + ClearHiddenTestsInFeedback.note.default_value
+    assert notebook.cells[1].source == own_cell.source
+
+
+def test_failed_inputs_are_read_from_the_verdict():
+    verdicts = [Verdict("a small case", True), Verdict("float32 logits", False, "differs: by 2"),
+                Verdict("random batches", False, "raised TypeError on a valid input: x: y"),
+                Verdict("random batches", True)]
+    cell = new_code_cell("", outputs=render_verdict("f is right", verdicts))
+    assert failed_inputs(cell) == ("float32 logits", "random batches")
+    assert failed_inputs(new_code_cell("", outputs=[])) == ()
