@@ -1,9 +1,10 @@
 """The main job: a fictional class through the whole course, end to end.
 
 Copies the course into a fresh folder, generates the release with
-``nbgrader generate_assignment``, submits the work of four fictional students
-(complete, partly wrong, blank, partly missing), grades it with a plain
-``nbgrader autograde`` and prints the scores read back from the gradebook.
+``nbgrader generate_assignment``, submits the work of five fictional students
+(complete, partly wrong, blank, partly missing, and one broken file), grades
+everything with the batch command (nbgrader's autograde and feedback in the
+sandbox) and prints the scores read back from the gradebook.
 
 Example::
 
@@ -20,6 +21,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from .batch.grade import BatchGrader
+from .batch.progress import ProgressBar
+from .cli import render_outcomes
 from .nbgrader_run import run_nbgrader
 from .submissions import fill_answers, grade_id, solution_code
 
@@ -52,13 +56,19 @@ def mechanics_only(release, source, exercise):
     return complete(release, source, exercise) if exercise in MECHANICS else None
 
 
+def broken_first(release, source, exercise):
+    """Complete work, but the first exercise's file got corrupted on upload."""
+    return "{ this is not a notebook" if exercise == MECHANICS[0] else complete(release, source, exercise)
+
+
 #: The fictional class: student id -> how they fill in each release.
-CLASS = {"ada": complete, "ben": partly_wrong, "cy": blank, "dee": mechanics_only}
+CLASS = {"ada": complete, "ben": partly_wrong, "cy": blank, "dee": mechanics_only, "eve": broken_first}
 ROSTER = """student_id,section,first_name,last_name,email
 ada,lab-a,Ada,Quill,ada@example.edu
 ben,lab-a,Ben,Marsh,ben@example.edu
 cy,lab-b,Cy,Okafor,cy@example.edu
 dee,lab-b,Dee,Lindqvist,dee@example.edu
+eve,lab-b,Eve,Moreau,eve@example.edu
 """
 
 
@@ -88,7 +98,10 @@ def submit_class(course: Path, exercise: str) -> None:
             continue  # this student did not hand in this exercise
         folder = course / "submitted" / student / exercise
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, folder / f"{exercise}.ipynb")
+        if isinstance(notebook, str):
+            (folder / f"{exercise}.ipynb").write_text(notebook)
+        else:
+            nbformat.write(notebook, folder / f"{exercise}.ipynb")
 
 
 def print_scores(course: Path, exercises: list[str]) -> None:
@@ -113,14 +126,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("course", nargs="?", default="build/demo-course", type=Path, help="folder to create")
     course = parser.parse_args(argv).course.resolve()
     exercises = prepare_course(course)
-    started = time.monotonic()
-    for number, exercise in enumerate(exercises, 1):
-        print(f"[{number}/{len(exercises)}] {exercise}: generate_assignment, submit, autograde", flush=True)
+    print(f"course copied to {course}; generating the release and submitting a fictional class", flush=True)
+    for exercise in exercises:
         nbgrader_or_exit("generate_assignment", exercise, "--force", cwd=course)
         submit_class(course, exercise)
-        nbgrader_or_exit("autograde", exercise, cwd=course)
+    started = time.monotonic()
+    bar = ProgressBar("grading")
+    grader = BatchGrader(course, f"sqlite:///{course / 'gradebook.db'}", jobs=2, progress=bar.update)
+    outcomes = grader.run(exercises)
+    bar.close()
     print(f"graded {len(CLASS)} students x {len(exercises)} exercises in {time.monotonic() - started:.0f} s")
+    print(render_outcomes(outcomes))
     print_scores(course, exercises)
+    print(f"feedback for each student: {course / 'feedback'}")
     return 0
 
 

@@ -5,14 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# bubblewrap sandboxes student code during grading (see README); setpriv and
-# prlimit come with util-linux.
-if ! command -v bwrap >/dev/null; then
-    echo "setup: installing bubblewrap (the grading sandbox)"
+# System packages: bubblewrap sandboxes student code during grading (setpriv
+# and prlimit come with util-linux); chromium is the headless browser of the
+# feedback tests (Playwright drives it; no browser is downloaded).
+missing=()
+command -v bwrap >/dev/null || missing+=(bubblewrap util-linux)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]} with apt-get"
     if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq bubblewrap util-linux >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     else
-        echo "setup: bubblewrap is missing; run: sudo apt-get install bubblewrap" >&2
+        echo "setup: missing system packages; run: sudo apt-get install ${missing[*]}" >&2
         exit 1
     fi
 fi

@@ -115,7 +115,7 @@ class BatchGrader:
     force
         Grade again even what is unchanged since its recorded outcome.
     feedback
-        Generate feedback after grading.
+        Generate each exercise's feedback after grading, and every student's summary page.
     nbgrader_args
         Extra arguments for ``nbgrader autograde`` (e.g. ``--Execute.timeout=60``).
     progress
@@ -157,6 +157,10 @@ class BatchGrader:
         for assignment in assignments:
             outcomes += self._grade_assignment(assignment, work[assignment])
             outcomes += self._record_missing(assignment)
+        if self.feedback:
+            from ..feedback_summary import write_student_summaries
+
+            write_student_summaries(self.course, self.db_url)
         return outcomes
 
     def _grade_assignment(self, assignment: str, inspections: dict[str, Inspection]) -> list[Outcome]:

@@ -103,7 +103,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             for path in (self._runtime_dir, self.connection_file):
                 os.chown(path, uid, uid)
             _give_tree(workdir, uid)
-        kw["env"] = self._kernel_env(workdir, kw.get("env") or {})
+        kw["env"] = self._kernel_env(kw.get("env") or {})
         return self._sandbox_prefix(uid, workdir) + kernel_cmd, kw
 
     def _sandbox_prefix(self, uid: int | None, workdir: str) -> list[str]:
@@ -136,13 +136,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         return bwrap + drop + limits
 
     @staticmethod
-    def _kernel_env(workdir: str, env: dict) -> dict:
+    def _kernel_env(env: dict) -> dict:
         """A small environment: nothing of the grader's secrets or paths leaks in."""
         keep = {key: env[key] for key in ("LANG", "LC_ALL", "JPY_SESSION_NAME") if key in env}
         return dict(
             keep,
             PATH=f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
-            HOME=workdir,
+            # caches (fontconfig, IPython) go to the private /tmp, not into the
+            # working copy that feedback hands back to the student
+            HOME="/tmp",
+            IPYTHONDIR="/tmp/ipython",
             TMPDIR="/tmp",
             MPLCONFIGDIR="/tmp/matplotlib",
             MPLBACKEND="module://matplotlib_inline.backend_inline",

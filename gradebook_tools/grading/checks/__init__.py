@@ -24,3 +24,11 @@ def checks_for(notebook_id: str) -> dict[str, Check]:
             raise
         raise UnknownNotebook(f"no hidden checks for notebook {notebook_id!r}") from None
     return {check.grade_id: check for check in module.CHECKS}
+
+
+def answer_check(notebook_id: str, summary: str) -> Check:
+    """The check of a notebook's ``answer`` variable against its worked example."""
+    from ..reference import ANSWERS
+    from ..spec import Case
+
+    return Check("test_answer", "answer", summary, lambda rng: [Case("the value of answer")], ANSWERS[notebook_id])

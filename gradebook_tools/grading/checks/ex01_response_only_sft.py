@@ -1,7 +1,7 @@
 """Hidden checks of ex01_response_only_sft: the response-only SFT loss."""
 import numpy as np
 
-from ..reference import ANSWERS
+from . import answer_check
 from ..spec import Case, Check
 
 WORKED_LOGITS = [[2.0, 0.2, -0.5], [0.1, 1.8, -0.2], [0.4, 0.0, 1.5], [1.1, 0.5, -0.4]]
@@ -85,11 +85,5 @@ CHECKS = [
     Check("test_response_mask_from_roles", "response_mask_from_roles", "response_mask_from_roles builds the loss mask and rejects unknown roles", response_mask_cases),
     Check("test_response_only_loss_values", "response_only_loss", "response_only_loss is the token-level mean NLL over response tokens", response_only_loss_values),
     Check("test_response_only_loss_edge_cases", "response_only_loss", "response_only_loss rejects invalid batches and is stable", response_only_loss_edge_cases),
-    Check(
-        "test_answer",
-        "answer",
-        "answer is the loss of the worked example",
-        lambda rng: [Case("the value of answer")],
-        reference=ANSWERS["ex01_response_only_sft"],
-    ),
+    answer_check("ex01_response_only_sft", "answer is the loss of the worked example"),
 ]

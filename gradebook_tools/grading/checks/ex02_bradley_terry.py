@@ -1,7 +1,7 @@
 """Hidden checks of ex02_bradley_terry: Bradley-Terry preferences and the reward-model loss."""
 import numpy as np
 
-from ..reference import ANSWERS
+from . import answer_check
 from ..spec import Case, Check
 
 WORKED_CHOSEN = [1.2, 0.3, -0.5, 2.0]
@@ -137,11 +137,5 @@ CHECKS = [
         "preference_accuracy scores ties 1/2 and rejects empty or mismatched input",
         preference_accuracy_edge_cases,
     ),
-    Check(
-        "test_answer",
-        "answer",
-        "answer is the Bradley-Terry probability of the worked pair",
-        lambda rng: [Case("the value of answer")],
-        reference=ANSWERS["ex02_bradley_terry"],
-    ),
+    answer_check("ex02_bradley_terry", "answer is the Bradley-Terry probability of the worked pair"),
 ]

@@ -1,7 +1,7 @@
 """Hidden checks of ex04_attack_success_rate: the attack success rate and its uncertainty."""
 import numpy as np
 
-from ..reference import ANSWERS
+from . import answer_check
 from ..spec import Case, Check
 
 WORKED_OUTCOMES = [0, 1, 0, 0, 1, 1, 0, 0]
@@ -122,11 +122,5 @@ CHECKS = [
     Check("test_wilson_interval_edge_cases", "wilson_interval", "wilson_interval handles 0 and n successes and rejects invalid counts", wilson_interval_edge_cases),
     Check("test_trials_for_margin_values", "trials_for_margin", "trials_for_margin is ceil(z² p(1-p) / h²)", trials_for_margin_values),
     Check("test_trials_for_margin_invalid", "trials_for_margin", "trials_for_margin rejects a non-positive half-width and a rate outside [0, 1]", trials_for_margin_invalid),
-    Check(
-        "test_answer",
-        "answer",
-        "answer is the attack success rate of the worked example",
-        lambda rng: [Case("the value of answer")],
-        reference=ANSWERS["ex04_attack_success_rate"],
-    ),
+    answer_check("ex04_attack_success_rate", "answer is the attack success rate of the worked example"),
 ]

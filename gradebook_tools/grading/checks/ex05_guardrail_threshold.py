@@ -1,7 +1,7 @@
 """Hidden checks of ex05_guardrail_threshold: guardrail decisions and threshold choice."""
 import numpy as np
 
-from ..reference import ANSWERS
+from . import answer_check
 from ..spec import Case, Check
 
 WORKED_HARMFUL = [0.9, 0.8, 0.65, 0.4]
@@ -140,11 +140,5 @@ CHECKS = [
     Check("test_threshold_sweep_edge_cases", "threshold_sweep", "threshold_sweep counts scores equal to a threshold and rejects empty score lists", threshold_sweep_edge_cases),
     Check("test_choose_threshold_values", "choose_threshold", "choose_threshold maximises TPR within the FPR budget", choose_threshold_values),
     Check("test_choose_threshold_edge_cases", "choose_threshold", "choose_threshold breaks ties upwards, returns inf when nothing fits, rejects bad budgets", choose_threshold_edge_cases),
-    Check(
-        "test_answer",
-        "answer",
-        "answer is the guardrail decision of the worked example",
-        lambda rng: [Case("the value of answer")],
-        reference=ANSWERS["ex05_guardrail_threshold"],
-    ),
+    answer_check("ex05_guardrail_threshold", "answer is the guardrail decision of the worked example"),
 ]

@@ -1,7 +1,7 @@
 """Hidden checks of ex06_refusal_tradeoff: refusal metrics and the refusal-adjusted utility."""
 import numpy as np
 
-from ..reference import ANSWERS
+from . import answer_check
 from ..spec import Case, Check
 
 WORKED_HARMFUL = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
@@ -86,11 +86,5 @@ CHECKS = [
     Check("test_refusal_metrics_edge_cases", "refusal_metrics", "refusal_metrics rejects mismatched inputs and sets without both kinds of prompt", refusal_metrics_edge_cases),
     Check("test_refusal_adjusted_utility_values", "refusal_adjusted_utility", "refusal_adjusted_utility subtracts penalty times benign refusal", refusal_adjusted_utility_values),
     Check("test_refusal_adjusted_utility_invalid", "refusal_adjusted_utility", "refusal_adjusted_utility rejects rates outside [0, 1] and a negative penalty", refusal_adjusted_utility_invalid),
-    Check(
-        "test_answer",
-        "answer",
-        "answer is the refusal-adjusted utility of the worked example",
-        lambda rng: [Case("the value of answer")],
-        reference=ANSWERS["ex06_refusal_tradeoff"],
-    ),
+    answer_check("ex06_refusal_tradeoff", "answer is the refusal-adjusted utility of the worked example"),
 ]
