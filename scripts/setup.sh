@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 
 # System packages: bubblewrap sandboxes student code during grading (setpriv
 # and prlimit come with util-linux); chromium is the headless browser of the
-# feedback tests (Playwright drives it; no browser is downloaded).
+# feedback tests (Playwright drives it; no browser is downloaded); the
+# PostgreSQL server lets the tests run the gradebook tools on PostgreSQL too.
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap util-linux)
 command -v chromium >/dev/null || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]} with apt-get"
     if [ "$(id -u)" = 0 ]; then
