@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.utils import run_sync
 from traitlets import Integer
 
 #: Read-only system paths every kernel needs (those that exist are bound).
@@ -160,6 +161,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart=restart)
         if not restart and getattr(self, "_runtime_dir", None):
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
+
+    # the base class binds its sync wrapper to its own coroutine, not to this one
+    cleanup_resources = run_sync(_async_cleanup_resources)
 
 
 def _give_tree(folder: str, uid: int) -> None:
