@@ -14,13 +14,12 @@ import asyncio
 import hashlib
 
 import numpy as np
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
-from nbformat.v4 import new_code_cell
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from jupyter_client.manager import AsyncKernelManager
-from nbformat.v4 import new_output
 from traitlets import Bool, Integer, Unicode
 
 from . import reference
