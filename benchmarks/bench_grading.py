@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from gradebook_tools.nbgrader_run import nbgrader_env, run_nbgrader  # noqa: E402
-from gradebook_tools.submissions import fill_answers, grade_id, solution_code  # noqa: E402
+from gradebook_tools.cells import grade_id  # noqa: E402
+from gradebook_tools.submissions import fill_answers, solution_code  # noqa: E402
 
 
 def build_course(root: Path, exercises: list[str], students: int) -> None:

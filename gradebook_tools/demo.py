@@ -25,7 +25,8 @@ from .batch.grade import BatchGrader
 from .batch.progress import ProgressBar
 from .cli import render_outcomes
 from .nbgrader_run import run_nbgrader
-from .submissions import fill_answers, grade_id, solution_code
+from .cells import grade_id
+from .submissions import fill_answers, solution_code
 
 REPO = Path(__file__).resolve().parent.parent
 MECHANICS = ("ex01_response_only_sft", "ex02_bradley_terry", "ex03_dpo")

@@ -13,9 +13,10 @@ grader's verdict (the cell's output).
 """
 from __future__ import annotations
 
-from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets import Unicode
+
+from .cells import is_graded_test_cell
 
 
 class ClearHiddenTestsInFeedback(ClearHiddenTests):
@@ -33,7 +34,7 @@ class ClearHiddenTestsInFeedback(ClearHiddenTests):
     ).tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+        if not is_graded_test_cell(cell):
             return cell, resources
         if self._remove_hidden_test_region(cell) and self.note:
             cell.source = cell.source.rstrip("\n") + "\n" + self.note

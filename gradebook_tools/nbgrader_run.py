@@ -13,12 +13,17 @@ def nbgrader_env() -> dict[str, str]:
     return dict(os.environ, PATH=path, PYTHONWARNINGS="ignore::DeprecationWarning")
 
 
-def run_nbgrader(*args: str, cwd: Path, timeout: float = 3600) -> subprocess.CompletedProcess:
+def nbgrader_command(*args: str) -> list[str]:
+    """``nbgrader ARGS`` with this interpreter, whatever PATH says."""
+    return [sys.executable, "-m", "nbgrader", *args]
+
+
+def run_nbgrader(*args: str, cwd: Path, timeout: float = 3600, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``nbgrader ARGS`` in the course folder ``cwd``, capturing its output."""
     return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
+        nbgrader_command(*args),
         cwd=cwd,
-        env=nbgrader_env(),
+        env=env or nbgrader_env(),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -4,11 +4,9 @@ from __future__ import annotations
 import copy
 import re
 
+from .cells import grade_id
+
 _SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
-
-
-def grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def solution_code(source_notebook) -> dict[str, str]:

@@ -5,6 +5,9 @@ import pytest
 
 from tests.course import Course
 
+# the gradebook fixtures (hand_course, postgres_url), for every test module
+pytest_plugins = ["tests.conftest_gradebook"]
+
 
 @pytest.fixture(scope="module")
 def make_course(tmp_path_factory):

@@ -1,7 +1,7 @@
 """A small hand-built class with exact expected numbers, as pytest fixtures.
 
-Import the fixtures into a test module with
-``from tests.conftest_gradebook import hand_course  # noqa: F401``.
+``tests/conftest.py`` registers this module as a pytest plugin, so its fixtures
+serve every test module.
 
 Three assignments, four students (points: test cells are code, ``explanation``
 is graded by hand)::

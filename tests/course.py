@@ -9,7 +9,8 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from gradebook_tools.nbgrader_run import run_nbgrader
-from gradebook_tools.submissions import fill_answers, grade_id, solution_code  # noqa: F401 (re-exported for tests)
+from gradebook_tools.cells import grade_id  # noqa: F401 (re-exported for tests)
+from gradebook_tools.submissions import fill_answers, solution_code  # noqa: F401 (re-exported for tests)
 
 REPO = Path(__file__).resolve().parent.parent
 EXERCISES = sorted(p.name for p in (REPO / "source").iterdir() if (p / f"{p.name}.ipynb").exists())
@@ -70,4 +71,4 @@ class Course:
         """The function (or ``answer``) that each graded test cell checks."""
         from gradebook_tools.grading.checks import checks_for
 
-        return {grade_id: check.target for grade_id, check in checks_for(exercise).items()}
+        return {cell: check.target for cell, check in checks_for(exercise).items()}

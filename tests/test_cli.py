@@ -8,7 +8,6 @@ import pytest
 
 from gradebook_tools.cli import (COMMANDS, EXIT_BAD_INPUT, EXIT_EMPTY_CLASS, EXIT_NO_GRADEBOOK, EXIT_OK,
                                  EXIT_UNKNOWN_NAME, build_parser, main)
-from tests.conftest_gradebook import hand_course  # noqa: F401
 from tests.gradebook_factory import new_gradebook
 
 

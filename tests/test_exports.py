@@ -17,7 +17,7 @@ from gradebook_tools.config import CourseSections, load_course_sections
 from gradebook_tools.exports import table_json, write_canvas_csv, write_json, write_section_csv
 from gradebook_tools.scores import open_gradebook, read_cell_grades, read_class_scores
 from gradebook_tools.sections import section_table
-from tests.conftest_gradebook import SECTIONS, build_hand_class, hand_course, postgres_url  # noqa: F401
+from tests.conftest_gradebook import SECTIONS, build_hand_class
 from tests.gradebook_factory import COURSE_SECTIONS, build_synthetic_class, gradebook_url
 
 

@@ -3,7 +3,6 @@ import math
 
 import pytest
 
-from tests.conftest_gradebook import hand_course  # noqa: F401
 from gradebook_tools.items import discrimination_index, analyse_items
 from gradebook_tools.scores import open_gradebook, read_cell_grades
 

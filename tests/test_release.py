@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.course import EXERCISES, REPO, fill_answers, read_notebook, solution_code
+from tests.course import EXERCISES, REPO, fill_answers, grade_id, read_notebook, solution_code
 
 _SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
 _FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "gradebook_tools", "reference.py", "course_probe")
@@ -58,6 +58,6 @@ def test_filling_the_release_with_the_solution_gives_back_the_source_answers():
     release = read_notebook(REPO / "release" / exercise / f"{exercise}.ipynb")
     answers = solution_code(read_notebook(REPO / "source" / exercise / f"{exercise}.ipynb"))
     filled = fill_answers(release, answers)
-    assert [c.source for c in filled.cells if c.metadata.get("nbgrader", {}).get("grade_id") in answers] == list(
+    assert [c.source for c in filled.cells if grade_id(c) in answers] == list(
         answers.values()
     )

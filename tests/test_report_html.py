@@ -10,7 +10,6 @@ from gradebook_tools.report_html import write_report
 from gradebook_tools.roster import assign_class_sections, read_roster
 from gradebook_tools.scores import open_gradebook, read_cell_grades, read_class_scores
 from gradebook_tools.sections import section_table
-from tests.conftest_gradebook import hand_course  # noqa: F401
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

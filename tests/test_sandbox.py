@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import textwrap
 import threading
@@ -20,8 +19,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.nbgrader_run import nbgrader_env
-from tests.course import REPO, fill_answers, solution_code
+from gradebook_tools.nbgrader_run import nbgrader_env, run_nbgrader
+from tests.course import REPO, fill_answers, grade_id, solution_code
 
 # Only root can run kernels as users of their own, which the process limit needs.
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root")
@@ -192,7 +191,7 @@ def test_the_hostile_code_ran_and_was_stopped(hostile_class):
     for number, (student, (_, _, evidence)) in enumerate(hostile.items()):
         path = course.root / "autograded" / f"{number:02d}-{student}" / EXERCISE / f"{EXERCISE}.ipynb"
         notebook = nbformat.read(path, as_version=4)
-        cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "response_only_loss")
+        cell = next(c for c in notebook.cells if grade_id(c) == "response_only_loss")
         shown = json.dumps(cell.outputs)
         assert "SyntaxError" not in shown and "IndentationError" not in shown, student
         assert evidence in shown, f"{student}: {shown[:500]}"
@@ -238,10 +237,7 @@ def test_grading_stops_with_a_clear_message_without_bubblewrap(make_course):
     course = make_course([EXERCISE])
     course.submit("someone", EXERCISE, course.release(EXERCISE))
     env = dict(nbgrader_env(), PATH=str(Path(sys.executable).parent))  # no bwrap on this PATH
-    run = lambda *extra: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "nbgrader", "autograde", EXERCISE, *extra],
-        cwd=course.root, env=env, capture_output=True, text=True, timeout=600,
-    )
+    run = lambda *extra: run_nbgrader("autograde", EXERCISE, *extra, cwd=course.root, env=env, timeout=600)  # noqa: E731
     refused = run()
     assert "apt-get install bubblewrap" in refused.stdout + refused.stderr
     with Gradebook(course.db_url) as gradebook:

@@ -4,7 +4,7 @@ import math
 import pytest
 from traitlets.config import Config
 
-from tests.conftest_gradebook import SECTIONS, hand_course  # noqa: F401
+from tests.conftest_gradebook import SECTIONS
 from gradebook_tools.config import CourseSections, load_course_sections
 from gradebook_tools.scores import open_gradebook, read_class_scores
 from gradebook_tools.sections import (OVERALL, UNSECTIONED, UnknownNameError, group_summaries,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from ..nbgrader_run import nbgrader_env
+from ..nbgrader_run import nbgrader_command, nbgrader_env
 from .inspect import Inspection, graded_cells, inspect_submission
 from .status import FAILED, GRADED, MISSING, StatusStore
 
@@ -212,7 +211,7 @@ class BatchGrader:
     def _nbgrader(self, *args: str, count: bool = False) -> str:
         """Run nbgrader, following its log for progress; return the log."""
         process = subprocess.Popen(
-            [sys.executable, "-m", "nbgrader", *args], cwd=self.course, env=nbgrader_env(),
+            nbgrader_command(*args), cwd=self.course, env=nbgrader_env(),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
         )
         lines = []

@@ -18,10 +18,10 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
-from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
+from ..cells import is_graded_test_cell
 from . import reference
 from .checks import UnknownNotebook, checks_for
 from .compare import Verdict, expected_result, judge
@@ -31,10 +31,6 @@ from .spec import Check
 from .verdict import render_verdict
 
 _TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
-
-
-def is_graded_test_cell(cell) -> bool:
-    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
 
 
 def case_seed(salt: str, assignment: str, notebook: str, student: str, grade_id: str) -> int:

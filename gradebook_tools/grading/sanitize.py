@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from nbgrader import preprocessors, utils
 
-
-def _grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
+from ..cells import grade_id
 
 
 class DeduplicateIds(preprocessors.DeduplicateIds):
@@ -19,12 +17,12 @@ class DeduplicateIds(preprocessors.DeduplicateIds):
     def preprocess_cell(self, cell, resources, cell_index):
         if not (utils.is_grade(cell) or utils.is_solution(cell) or utils.is_locked(cell)):
             return cell, resources
-        grade_id = cell.metadata.nbgrader.get("grade_id")
-        if grade_id in self.grade_ids:
-            self.log.warning("Cell with id '%s' exists multiple times: grading the last one", grade_id)
+        name = grade_id(cell)
+        if name in self.grade_ids:
+            self.log.warning("Cell with id '%s' exists multiple times: grading the last one", name)
             del cell.metadata["nbgrader"]
         else:
-            self.grade_ids.add(grade_id)
+            self.grade_ids.add(name)
         return cell, resources
 
 
@@ -45,7 +43,7 @@ class OverwriteCells(preprocessors.OverwriteCells):
         source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
         points = {cell.name: cell.max_score for cell in source.grade_cells}
         answers = {cell.name for cell in source.solution_cells}
-        position = {_grade_id(cell): index for index, cell in enumerate(nb.cells)}
+        position = {grade_id(cell): index for index, cell in enumerate(nb.cells)}
         after = -1  # index of the last restored-or-present cell
         for source_cell in source.source_cells:
             name = source_cell.name
@@ -61,7 +59,7 @@ class OverwriteCells(preprocessors.OverwriteCells):
                 del cell["metadata"]["nbgrader"]["points"]
             nb.cells.insert(after + 1, cell)
             after += 1
-            position = {_grade_id(c): i for i, c in enumerate(nb.cells)}
+            position = {grade_id(c): i for i, c in enumerate(nb.cells)}
         return nb, resources
 
     def preprocess_cell(self, cell, resources, cell_index):

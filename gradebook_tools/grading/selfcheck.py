@@ -15,7 +15,8 @@ from pathlib import Path
 
 import nbformat
 
-from .execute import TrustedExecute, is_graded_test_cell
+from ..cells import is_graded_test_cell
+from .execute import TrustedExecute
 
 
 def selfcheck(path: Path, student: str = "selfcheck") -> list[tuple[str, bool, str]]:

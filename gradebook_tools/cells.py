@@ -1,0 +1,14 @@
+"""What nbgrader's metadata says about a notebook cell."""
+from __future__ import annotations
+
+from nbgrader import utils
+
+
+def grade_id(cell) -> str | None:
+    """The cell's nbgrader ``grade_id``, or None for a plain cell."""
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def is_graded_test_cell(cell) -> bool:
+    """A code cell that carries points and is not the student's answer."""
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
