@@ -1,21 +1,47 @@
-"""How a hidden check is described: the inputs to try and what they are about.
+"""How a hidden check is written: the inputs to try and what they are about.
 
-A check module (``checks/<notebook id>.py``) lists one :class:`Check` per graded
-test cell. Expected results are never written down: the grader computes them by
-calling the reference function of the same name on the same inputs, so a case
-whose inputs are invalid expects the ``ValueError`` the reference raises.
+A check module (``checks/<notebook id>.py``) holds one check per graded test
+cell of its notebook, in the notebook's order, each written the same way::
+
+    @check("log_softmax")
+    def test_log_softmax_values(rng):
+        \"\"\"log_softmax matches the reference on random logits\"\"\"
+        return [Case("the notebook's example row", ([1.0, 2.0, 3.0],), visible=True), ...]
+
+The function's name is the test cell's ``grade_id``, its docstring the one-line
+summary the student reads in the feedback, and it returns the cases for a
+generator seeded per student and cell. The notebook's ``answer`` is checked by
+its worked example, computed with the reference functions::
+
+    @worked_answer
+    def test_answer():
+        \"\"\"answer is the loss of the worked example\"\"\"
+        return reference.response_only_loss(WORKED_LOGITS, WORKED_TARGETS, WORKED_MASK)
+
+Expected results are never written down: the grader computes them by calling
+the check's reference function on the same inputs, so a case whose inputs are
+invalid expects the ``ValueError`` the reference raises. Which reference
+function that is, is decided in one place, :meth:`Check.__post_init__`: the
+function of ``reference.py`` named like the target.
 """
+
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
+
+from . import reference as _reference
 
 #: Tolerance of the curriculum for floating-point results.
 DEFAULT_TOLERANCE = 1e-6
 #: Tolerance where an input is float32: the student's arithmetic may stay in float32.
 FLOAT32_TOLERANCE = 1e-5
+#: The target of the check of a notebook's ``answer`` variable.
+ANSWER = "answer"
 
 
 @dataclass(frozen=True)
@@ -43,6 +69,7 @@ class Case:
     tolerance: float | None = None
 
     def effective_tolerance(self) -> float:
+        """The tolerance of this case: its own, or the curriculum's for its inputs' dtypes."""
         if self.tolerance is not None:
             return self.tolerance
         values = list(self.args) + list(self.kwargs.values())
@@ -55,6 +82,8 @@ class Case:
 class Check:
     """The hidden check behind one graded test cell.
 
+    Written with :func:`check` or :func:`worked_answer` rather than built by hand.
+
     Parameters
     ----------
     grade_id
@@ -66,8 +95,15 @@ class Check:
     make_cases
         ``rng -> list[Case]``; the generator is seeded per student and cell.
     reference
-        The trusted computation; by default the reference function named
-        ``target``. For ``answer`` it takes no argument.
+        The trusted computation. ``None`` means the function of
+        ``reference.py`` named ``target``; for ``answer`` it takes no argument
+        and must be given.
+
+    Raises
+    ------
+    LookupError
+        When ``reference.py`` has no function named ``target``, or an
+        ``answer`` check has no reference.
     """
 
     grade_id: str
@@ -76,6 +112,67 @@ class Check:
     make_cases: Callable[[np.random.Generator], list[Case]]
     reference: Callable[..., Any] | None = None
 
+    def __post_init__(self) -> None:
+        if self.reference is not None:
+            return
+        trusted = None if self.target == ANSWER else getattr(_reference, self.target, None)
+        if not callable(trusted):
+            raise LookupError(
+                f"check {self.grade_id}: gradebook_tools/grading/reference.py has no function {self.target!r}"
+            )
+        object.__setattr__(self, "reference", trusted)
+
     @property
     def reads_variable(self) -> bool:
-        return self.target == "answer"
+        """True when the check reads the notebook's ``answer`` instead of calling a function."""
+        return self.target == ANSWER
+
+
+def _summary(function: Callable) -> str:
+    """The one-line docstring of a check function, which becomes its summary."""
+    doc = inspect.getdoc(function)
+    if not doc or "\n" in doc:
+        raise ValueError(f"check {function.__name__}: give it a one-line docstring, the summary students read")
+    return doc
+
+
+def check(target: str) -> Callable[[Callable[[np.random.Generator], list[Case]]], Check]:
+    """Make the decorated case generator the hidden check of the test cell named like it.
+
+    Parameters
+    ----------
+    target
+        The student's function that the cell checks; the reference function of
+        the same name computes what is expected.
+
+    Returns
+    -------
+    callable
+        A decorator turning ``def <grade_id>(rng): \"\"\"<summary>\"\"\"`` into a :class:`Check`.
+    """
+
+    def decorate(make_cases: Callable[[np.random.Generator], list[Case]]) -> Check:
+        return Check(make_cases.__name__, target, _summary(make_cases), make_cases)
+
+    return decorate
+
+
+def worked_answer(compute: Callable[[], Any]) -> Check:
+    """Make ``compute`` (the worked example, with the reference functions) the check of ``answer``.
+
+    Parameters
+    ----------
+    compute
+        ``def test_answer(): \"\"\"<summary>\"\"\"`` returning the value ``answer``
+        must hold; its name is the test cell's ``grade_id``.
+
+    Returns
+    -------
+    Check
+    """
+    return Check(compute.__name__, ANSWER, _summary(compute), _read_answer, compute)
+
+
+def _read_answer(rng: np.random.Generator) -> list[Case]:
+    """The one case of an ``answer`` check: read the variable."""
+    return [Case("the value of answer")]

@@ -1,4 +1,8 @@
-"""The hidden checks, one module per notebook id, each with a ``CHECKS`` list."""
+"""The hidden checks, one module per notebook id, one decorated function per graded test cell.
+
+See :mod:`gradebook_tools.grading.spec` for how a check is written.
+"""
+
 from __future__ import annotations
 
 import importlib
@@ -14,7 +18,13 @@ class UnknownNotebook(LookupError):
 
 
 def checks_for(notebook_id: str) -> dict[str, Check]:
-    """The checks of a notebook, keyed by the ``grade_id`` of their test cell."""
+    """The checks of a notebook, keyed by the ``grade_id`` of their test cell, in the module's order.
+
+    Raises
+    ------
+    UnknownNotebook
+        When there is no module ``checks/<notebook_id>.py``.
+    """
     if not _NOTEBOOK_ID.match(notebook_id):
         raise UnknownNotebook(f"no hidden checks for a notebook named {notebook_id!r}")
     try:
@@ -23,12 +33,17 @@ def checks_for(notebook_id: str) -> dict[str, Check]:
         if error.name != f"{__name__}.{notebook_id}":
             raise
         raise UnknownNotebook(f"no hidden checks for notebook {notebook_id!r}") from None
-    return {check.grade_id: check for check in module.CHECKS}
+    return {value.grade_id: value for value in vars(module).values() if isinstance(value, Check)}
 
 
-def answer_check(notebook_id: str, summary: str) -> Check:
-    """The check of a notebook's ``answer`` variable against its worked example."""
-    from ..reference import ANSWERS
-    from ..spec import Case
+def worked_answer_of(notebook_id: str):
+    """The value the notebook's ``answer`` must hold, from its worked example.
 
-    return Check("test_answer", "answer", summary, lambda rng: [Case("the value of answer")], ANSWERS[notebook_id])
+    Raises
+    ------
+    UnknownNotebook
+        When there is no module ``checks/<notebook_id>.py``.
+    KeyError
+        When the module has no ``test_answer`` check.
+    """
+    return checks_for(notebook_id)["test_answer"].reference()

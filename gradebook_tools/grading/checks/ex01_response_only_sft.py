@@ -1,8 +1,8 @@
 """Hidden checks of ex01_response_only_sft: the response-only SFT loss."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 WORKED_LOGITS = [[2.0, 0.2, -0.5], [0.1, 1.8, -0.2], [0.4, 0.0, 1.5], [1.1, 0.5, -0.4]]
 WORKED_TARGETS = [0, 1, 2, 0]
@@ -17,7 +17,9 @@ def random_batch(rng, shape, vocabulary, dtype=np.float64):
     return logits, targets, mask
 
 
-def log_softmax_values(rng):
+@check("log_softmax")
+def test_log_softmax_values(rng):
+    """log_softmax matches the reference on random logits"""
     return [
         Case("the notebook's example row", ([1.0, 2.0, 3.0],), visible=True),
         Case("a matrix of random logits, softmax over the last axis", (rng.normal(0, 4, (5, 7)),)),
@@ -27,7 +29,9 @@ def log_softmax_values(rng):
     ]
 
 
-def log_softmax_stability(rng):
+@check("log_softmax")
+def test_log_softmax_stability(rng):
+    """log_softmax stays finite and exact for logits of magnitude 1e4"""
     return [
         Case("logits of magnitude 1e4", ([1e4, -1e4, 0.0, 5e3],)),
         Case("a batch with all logits near 1e4", (1e4 - rng.random((3, 4)),)),
@@ -35,7 +39,9 @@ def log_softmax_stability(rng):
     ]
 
 
-def response_mask_cases(rng):
+@check("response_mask_from_roles")
+def test_response_mask_from_roles(rng):
+    """response_mask_from_roles builds the loss mask and rejects unknown roles"""
     roles = rng.choice(["system", "user", "assistant"], size=12).tolist()
     return [
         Case("a short conversation", (["system", "user", "assistant"],), visible=True),
@@ -45,7 +51,9 @@ def response_mask_cases(rng):
     ]
 
 
-def response_only_loss_values(rng):
+@check("response_only_loss")
+def test_response_only_loss_values(rng):
+    """response_only_loss is the token-level mean NLL over response tokens"""
     cases = [Case("the worked example", (WORKED_LOGITS, WORKED_TARGETS, WORKED_MASK), visible=True)]
     for shape in [(6,), (3, 5), (2, 3, 4)]:
         logits, targets, mask = random_batch(rng, shape, vocabulary=int(rng.integers(3, 9)))
@@ -62,7 +70,9 @@ def response_only_loss_values(rng):
     return cases
 
 
-def response_only_loss_edge_cases(rng):
+@check("response_only_loss")
+def test_response_only_loss_edge_cases(rng):
+    """response_only_loss rejects invalid batches and is stable"""
     logits, targets, mask = random_batch(rng, (3, 4), 5)
     out_of_range = targets.copy()
     out_of_range[1, 2] = 5
@@ -79,11 +89,7 @@ def response_only_loss_edge_cases(rng):
     ]
 
 
-CHECKS = [
-    Check("test_log_softmax_values", "log_softmax", "log_softmax matches the reference on random logits", log_softmax_values),
-    Check("test_log_softmax_stability", "log_softmax", "log_softmax stays finite and exact for logits of magnitude 1e4", log_softmax_stability),
-    Check("test_response_mask_from_roles", "response_mask_from_roles", "response_mask_from_roles builds the loss mask and rejects unknown roles", response_mask_cases),
-    Check("test_response_only_loss_values", "response_only_loss", "response_only_loss is the token-level mean NLL over response tokens", response_only_loss_values),
-    Check("test_response_only_loss_edge_cases", "response_only_loss", "response_only_loss rejects invalid batches and is stable", response_only_loss_edge_cases),
-    answer_check("ex01_response_only_sft", "answer is the loss of the worked example"),
-]
+@worked_answer
+def test_answer():
+    """answer is the loss of the worked example"""
+    return reference.response_only_loss(WORKED_LOGITS, WORKED_TARGETS, WORKED_MASK)

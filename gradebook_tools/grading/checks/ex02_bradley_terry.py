@@ -1,8 +1,8 @@
 """Hidden checks of ex02_bradley_terry: Bradley-Terry preferences and the reward-model loss."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 WORKED_CHOSEN = [1.2, 0.3, -0.5, 2.0]
 WORKED_REJECTED = [0.4, 0.9, -0.5, -1.0]
@@ -24,7 +24,9 @@ def invalid_pairs(rng):
     ]
 
 
-def preference_probability_values(rng):
+@check("preference_probability")
+def test_preference_probability_values(rng):
+    """preference_probability is sigma(r_w - r_l), elementwise, a float for scalars"""
     chosen, rejected = random_pairs(rng, 8)
     chosen32, rejected32 = random_pairs(rng, 6, dtype=np.float32)
     return [
@@ -40,7 +42,9 @@ def preference_probability_values(rng):
     ]
 
 
-def preference_probability_stability(rng):
+@check("preference_probability")
+def test_preference_probability_stability(rng):
+    """preference_probability saturates to 0 and 1 for margins of magnitude 1e4 without overflow"""
     return [
         Case("margins of magnitude 1e4 of both signs", ([1e4, -1e4, 0.0, 5e3], [0.0, 0.0, 1e4, -5e3])),
         Case("random margins of magnitude up to 1e4", (rng.uniform(-1e4, 1e4, 10), rng.uniform(-1e4, 1e4, 10))),
@@ -49,7 +53,9 @@ def preference_probability_stability(rng):
     ]
 
 
-def reward_model_loss_values(rng):
+@check("reward_model_loss")
+def test_reward_model_loss_values(rng):
+    """reward_model_loss is the mean of -log sigma(r_chosen - r_rejected)"""
     chosen, rejected = random_pairs(rng, 10)
     chosen32, rejected32 = random_pairs(rng, 7, dtype=np.float32)
     ties = rng.integers(-2, 3, 8).astype(np.float64)
@@ -66,7 +72,9 @@ def reward_model_loss_values(rng):
     ]
 
 
-def reward_model_loss_edge_cases(rng):
+@check("reward_model_loss")
+def test_reward_model_loss_edge_cases(rng):
+    """reward_model_loss is finite for margins of magnitude 1e4 and rejects empty or mismatched input"""
     return [
         Case("a margin of -1e4", ([0.0], [1e4]), visible=True),
         Case("a batch mixing margins of magnitude 1e4 of both signs", ([-5e3, 5e3, 0.0], [5e3, -5e3, 1e4])),
@@ -76,7 +84,9 @@ def reward_model_loss_edge_cases(rng):
     ]
 
 
-def preference_accuracy_values(rng):
+@check("preference_accuracy")
+def test_preference_accuracy_values(rng):
+    """preference_accuracy is the fraction of correctly ranked pairs, a tie counting 1/2"""
     chosen, rejected = random_pairs(rng, 11)
     chosen32, rejected32 = random_pairs(rng, 9, dtype=np.float32)
     return [
@@ -89,7 +99,9 @@ def preference_accuracy_values(rng):
     ]
 
 
-def preference_accuracy_edge_cases(rng):
+@check("preference_accuracy")
+def test_preference_accuracy_edge_cases(rng):
+    """preference_accuracy scores ties 1/2 and rejects empty or mismatched input"""
     constant = float(rng.normal())
     return [
         Case("a constant reward model (all ties)", ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]), visible=True),
@@ -100,42 +112,7 @@ def preference_accuracy_edge_cases(rng):
     ]
 
 
-CHECKS = [
-    Check(
-        "test_preference_probability_values",
-        "preference_probability",
-        "preference_probability is sigma(r_w - r_l), elementwise, a float for scalars",
-        preference_probability_values,
-    ),
-    Check(
-        "test_preference_probability_stability",
-        "preference_probability",
-        "preference_probability saturates to 0 and 1 for margins of magnitude 1e4 without overflow",
-        preference_probability_stability,
-    ),
-    Check(
-        "test_reward_model_loss_values",
-        "reward_model_loss",
-        "reward_model_loss is the mean of -log sigma(r_chosen - r_rejected)",
-        reward_model_loss_values,
-    ),
-    Check(
-        "test_reward_model_loss_edge_cases",
-        "reward_model_loss",
-        "reward_model_loss is finite for margins of magnitude 1e4 and rejects empty or mismatched input",
-        reward_model_loss_edge_cases,
-    ),
-    Check(
-        "test_preference_accuracy_values",
-        "preference_accuracy",
-        "preference_accuracy is the fraction of correctly ranked pairs, a tie counting 1/2",
-        preference_accuracy_values,
-    ),
-    Check(
-        "test_preference_accuracy_edge_cases",
-        "preference_accuracy",
-        "preference_accuracy scores ties 1/2 and rejects empty or mismatched input",
-        preference_accuracy_edge_cases,
-    ),
-    answer_check("ex02_bradley_terry", "answer is the Bradley-Terry probability of the worked pair"),
-]
+@worked_answer
+def test_answer():
+    """answer is the Bradley-Terry probability of the worked pair"""
+    return reference.preference_probability(1.2, 0.4)

@@ -1,8 +1,8 @@
 """Hidden checks of ex03_dpo: the DPO margin, loss and implicit reward."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 WORKED_PAIR = (-12.0, -15.5, -13.0, -15.0)
 NOTEBOOK_BATCH = ([-10.0, -8.0], [-11.0, -7.0], [-10.5, -8.0], [-10.0, -7.5])
@@ -34,6 +34,12 @@ def pair_value_cases(rng):
     ]
 
 
+@check("dpo_margin")
+def test_dpo_margin_values(rng):
+    """dpo_margin is beta times the difference of the chosen and rejected log-ratios"""
+    return pair_value_cases(rng)
+
+
 def invalid_pair_cases(rng, visible_beta_zero=False):
     """Inputs that dpo_margin and dpo_loss must both reject."""
     pc, pr, rc, rr = random_logps(rng, (4,))
@@ -44,7 +50,9 @@ def invalid_pair_cases(rng, visible_beta_zero=False):
     ]
 
 
-def dpo_margin_edge_cases(rng):
+@check("dpo_margin")
+def test_dpo_margin_edge_cases(rng):
+    """dpo_margin broadcasts scalars and rejects a non-positive beta or incompatible shapes"""
     pc, pr, rc, rr = random_logps(rng, (5,))
     return [
         Case("a tiny positive beta", (pc, pr, rc, rr, 1e-3)),
@@ -54,7 +62,9 @@ def dpo_margin_edge_cases(rng):
     ]
 
 
-def dpo_loss_values(rng):
+@check("dpo_loss")
+def test_dpo_loss_values(rng):
+    """dpo_loss is the mean of -log sigma(margin) over the pairs"""
     pc, pr, _, _ = random_logps(rng, (6,))
     return [
         *pair_value_cases(rng),
@@ -62,7 +72,9 @@ def dpo_loss_values(rng):
     ]
 
 
-def dpo_loss_edge_cases(rng):
+@check("dpo_loss")
+def test_dpo_loss_edge_cases(rng):
+    """dpo_loss is exact for margins of magnitude 1e4 and rejects a bad beta, bad shapes or no pair"""
     big = tuple(rng.uniform(-1e4, 0.0, 6) for _ in range(4))
     return [
         Case("margins of magnitude 1e4 of both signs", ([0.0, -1e4], [-1e4, 0.0], [0.0, 0.0], [0.0, 0.0], 1.0), visible=True),
@@ -73,7 +85,9 @@ def dpo_loss_edge_cases(rng):
     ]
 
 
-def implicit_reward_cases(rng):
+@check("implicit_reward")
+def test_implicit_reward(rng):
+    """implicit_reward is beta times the log-ratio against the reference"""
     policy, _, ref, _ = random_logps(rng, (7,))
     policy32, _, ref32, _ = random_logps(rng, (5,), np.float32)
     return [
@@ -90,36 +104,7 @@ def implicit_reward_cases(rng):
     ]
 
 
-CHECKS = [
-    Check(
-        "test_dpo_margin_values",
-        "dpo_margin",
-        "dpo_margin is beta times the difference of the chosen and rejected log-ratios",
-        pair_value_cases,
-    ),
-    Check(
-        "test_dpo_margin_edge_cases",
-        "dpo_margin",
-        "dpo_margin broadcasts scalars and rejects a non-positive beta or incompatible shapes",
-        dpo_margin_edge_cases,
-    ),
-    Check(
-        "test_dpo_loss_values",
-        "dpo_loss",
-        "dpo_loss is the mean of -log sigma(margin) over the pairs",
-        dpo_loss_values,
-    ),
-    Check(
-        "test_dpo_loss_edge_cases",
-        "dpo_loss",
-        "dpo_loss is exact for margins of magnitude 1e4 and rejects a bad beta, bad shapes or no pair",
-        dpo_loss_edge_cases,
-    ),
-    Check(
-        "test_implicit_reward",
-        "implicit_reward",
-        "implicit_reward is beta times the log-ratio against the reference",
-        implicit_reward_cases,
-    ),
-    answer_check("ex03_dpo", "answer is the DPO loss of the worked pair"),
-]
+@worked_answer
+def test_answer():
+    """answer is the DPO loss of the worked pair"""
+    return reference.dpo_loss(1.0, -0.5, 0.0, 0.0, 0.2)

@@ -1,8 +1,8 @@
 """Hidden checks of ex04_attack_success_rate: the attack success rate and its uncertainty."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 WORKED_OUTCOMES = [0, 1, 0, 0, 1, 1, 0, 0]
 
@@ -13,7 +13,9 @@ def random_outcomes(rng, n, rate=None):
     return (rng.random(n) < rate).astype(np.int64)
 
 
-def attack_success_rate_values(rng):
+@check("attack_success_rate")
+def test_attack_success_rate_values(rng):
+    """attack_success_rate is the mean of 0/1 or bool outcomes"""
     return [
         Case("the worked example", (WORKED_OUTCOMES,), visible=True),
         Case("the notebook's bool example", (np.array([True, False, False, False]),), visible=True),
@@ -28,7 +30,9 @@ def attack_success_rate_values(rng):
     ]
 
 
-def attack_success_rate_invalid(rng):
+@check("attack_success_rate")
+def test_attack_success_rate_invalid(rng):
+    """attack_success_rate rejects empty runs and outcomes other than 0/1"""
     bad_fraction = random_outcomes(rng, 8).astype(np.float64)
     bad_fraction[int(rng.integers(8))] = 0.5
     bad_negative = random_outcomes(rng, 6).tolist()
@@ -43,7 +47,9 @@ def attack_success_rate_invalid(rng):
     ]
 
 
-def wilson_interval_values(rng):
+@check("wilson_interval")
+def test_wilson_interval_values(rng):
+    """wilson_interval matches the Wilson score interval"""
     cases = [
         Case("the worked example", (3, 8), visible=True),
         Case("the worked example at z = 2.576", (3, 8), {"z": 2.576}, visible=True),
@@ -60,7 +66,9 @@ def wilson_interval_values(rng):
     return cases
 
 
-def wilson_interval_edge_cases(rng):
+@check("wilson_interval")
+def test_wilson_interval_edge_cases(rng):
+    """wilson_interval handles 0 and n successes and rejects invalid counts"""
     n = int(rng.integers(5, 500))
     return [
         Case("zero successes", (0, 20), visible=True),
@@ -87,7 +95,9 @@ def random_margin_inputs(rng):
             return half_width, p, z
 
 
-def trials_for_margin_values(rng):
+@check("trials_for_margin")
+def test_trials_for_margin_values(rng):
+    """trials_for_margin is ceil(z² p(1-p) / h²)"""
     h1, _, _ = random_margin_inputs(rng)
     h2, p2, _ = random_margin_inputs(rng)
     h3, p3, z3 = random_margin_inputs(rng)
@@ -103,7 +113,9 @@ def trials_for_margin_values(rng):
     ]
 
 
-def trials_for_margin_invalid(rng):
+@check("trials_for_margin")
+def test_trials_for_margin_invalid(rng):
+    """trials_for_margin rejects a non-positive half-width and a rate outside [0, 1]"""
     return [
         Case("a half-width of 0", (0.0,), visible=True),
         Case("a rate above 1", (0.05,), {"p": 1.5}, visible=True),
@@ -115,12 +127,7 @@ def trials_for_margin_invalid(rng):
     ]
 
 
-CHECKS = [
-    Check("test_attack_success_rate_values", "attack_success_rate", "attack_success_rate is the mean of 0/1 or bool outcomes", attack_success_rate_values),
-    Check("test_attack_success_rate_invalid", "attack_success_rate", "attack_success_rate rejects empty runs and outcomes other than 0/1", attack_success_rate_invalid),
-    Check("test_wilson_interval_values", "wilson_interval", "wilson_interval matches the Wilson score interval", wilson_interval_values),
-    Check("test_wilson_interval_edge_cases", "wilson_interval", "wilson_interval handles 0 and n successes and rejects invalid counts", wilson_interval_edge_cases),
-    Check("test_trials_for_margin_values", "trials_for_margin", "trials_for_margin is ceil(z² p(1-p) / h²)", trials_for_margin_values),
-    Check("test_trials_for_margin_invalid", "trials_for_margin", "trials_for_margin rejects a non-positive half-width and a rate outside [0, 1]", trials_for_margin_invalid),
-    answer_check("ex04_attack_success_rate", "answer is the attack success rate of the worked example"),
-]
+@worked_answer
+def test_answer():
+    """answer is the attack success rate of the worked example"""
+    return reference.attack_success_rate(WORKED_OUTCOMES)

@@ -1,8 +1,8 @@
 """Hidden checks of ex05_guardrail_threshold: guardrail decisions and threshold choice."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 WORKED_HARMFUL = [0.9, 0.8, 0.65, 0.4]
 WORKED_BENIGN = [0.1, 0.3, 0.5, 0.7, 0.2]
@@ -30,7 +30,9 @@ def score_sets(rng, n_harmful, n_benign, separation=0.25):
     return harmful, benign
 
 
-def guardrail_action_values(rng):
+@check("guardrail_action")
+def test_guardrail_action_values(rng):
+    """guardrail_action blocks scores >= tau, for scalars and arrays"""
     tau = float(rng.uniform(0.2, 0.8))
     tau32 = round(float(rng.uniform(0.2, 0.8)), 2)
     on_tau = rng.random(6)
@@ -49,7 +51,9 @@ def guardrail_action_values(rng):
     ]
 
 
-def guardrail_action_invalid_tau(rng):
+@check("guardrail_action")
+def test_guardrail_action_invalid_tau(rng):
+    """guardrail_action rejects a threshold outside [0, 1]"""
     return [
         Case("a threshold above 1", (0.5, 1.5), visible=True),
         Case("a negative threshold", ([0.1, 0.9], -0.1), visible=True),
@@ -61,7 +65,9 @@ def guardrail_action_invalid_tau(rng):
     ]
 
 
-def threshold_sweep_values(rng):
+@check("threshold_sweep")
+def test_threshold_sweep_values(rng):
+    """threshold_sweep gives the TPR and FPR of every threshold"""
     harmful, benign = score_sets(rng, int(rng.integers(5, 30)), int(rng.integers(5, 40)))
     taus = rng.random(int(rng.integers(3, 12)))
     taus32 = rng.random(6).round(2)
@@ -82,7 +88,9 @@ def threshold_sweep_values(rng):
     ]
 
 
-def threshold_sweep_edge_cases(rng):
+@check("threshold_sweep")
+def test_threshold_sweep_edge_cases(rng):
+    """threshold_sweep counts scores equal to a threshold and rejects empty score lists"""
     harmful, benign = score_sets(rng, 10, 12)
     repeated = np.repeat(rng.random(3).round(2), 3)
     return [
@@ -96,7 +104,9 @@ def threshold_sweep_edge_cases(rng):
     ]
 
 
-def choose_threshold_values(rng):
+@check("choose_threshold")
+def test_choose_threshold_values(rng):
+    """choose_threshold maximises TPR within the FPR budget"""
     cases = [
         Case("the worked example at max_fpr = 0.2", (WORKED_HARMFUL, WORKED_BENIGN, 0.2), visible=True),
         Case("the worked example at max_fpr = 0", (WORKED_HARMFUL, WORKED_BENIGN, 0.0), visible=True),
@@ -113,7 +123,9 @@ def choose_threshold_values(rng):
     return cases
 
 
-def choose_threshold_edge_cases(rng):
+@check("choose_threshold")
+def test_choose_threshold_edge_cases(rng):
+    """choose_threshold breaks ties upwards, returns inf when nothing fits, rejects bad budgets"""
     harmful, benign = score_sets(rng, 10, 10)
     same = rng.random(6).round(2)
     # harmful scores far apart with benign ones in between: many candidates tie in TPR
@@ -133,12 +145,7 @@ def choose_threshold_edge_cases(rng):
     ]
 
 
-CHECKS = [
-    Check("test_guardrail_action_values", "guardrail_action", "guardrail_action blocks scores >= tau, for scalars and arrays", guardrail_action_values),
-    Check("test_guardrail_action_invalid_tau", "guardrail_action", "guardrail_action rejects a threshold outside [0, 1]", guardrail_action_invalid_tau),
-    Check("test_threshold_sweep_values", "threshold_sweep", "threshold_sweep gives the TPR and FPR of every threshold", threshold_sweep_values),
-    Check("test_threshold_sweep_edge_cases", "threshold_sweep", "threshold_sweep counts scores equal to a threshold and rejects empty score lists", threshold_sweep_edge_cases),
-    Check("test_choose_threshold_values", "choose_threshold", "choose_threshold maximises TPR within the FPR budget", choose_threshold_values),
-    Check("test_choose_threshold_edge_cases", "choose_threshold", "choose_threshold breaks ties upwards, returns inf when nothing fits, rejects bad budgets", choose_threshold_edge_cases),
-    answer_check("ex05_guardrail_threshold", "answer is the guardrail decision of the worked example"),
-]
+@worked_answer
+def test_answer():
+    """answer is the guardrail decision of the worked example"""
+    return reference.guardrail_action(0.73, 0.60)

@@ -1,8 +1,8 @@
 """Hidden checks of ex06_refusal_tradeoff: refusal metrics and the refusal-adjusted utility."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 WORKED_HARMFUL = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
 WORKED_REFUSED = [1, 1, 1, 0, 1, 0, 0, 0, 0, 0]
@@ -19,7 +19,9 @@ def evaluation_set(rng, n, harmful_share=None):
     return harmful, refused
 
 
-def refusal_metrics_values(rng):
+@check("refusal_metrics")
+def test_refusal_metrics_values(rng):
+    """refusal_metrics gives safe compliance and the two class-conditional failure rates"""
     h_list, r_list = evaluation_set(rng, int(rng.integers(8, 30)))
     h_int, r_int = evaluation_set(rng, int(rng.integers(50, 300)))
     h_bool, r_bool = evaluation_set(rng, int(rng.integers(20, 80)), harmful_share=0.8)
@@ -36,7 +38,9 @@ def refusal_metrics_values(rng):
     ]
 
 
-def refusal_metrics_edge_cases(rng):
+@check("refusal_metrics")
+def test_refusal_metrics_edge_cases(rng):
+    """refusal_metrics rejects mismatched inputs and sets without both kinds of prompt"""
     harmful, refused = evaluation_set(rng, 10)
     single = np.zeros(int(rng.integers(5, 20)), dtype=bool)
     single[int(rng.integers(single.size))] = True
@@ -55,7 +59,9 @@ def rate(rng):
     return float(rng.uniform(0, 1))
 
 
-def refusal_adjusted_utility_values(rng):
+@check("refusal_adjusted_utility")
+def test_refusal_adjusted_utility_values(rng):
+    """refusal_adjusted_utility subtracts penalty times benign refusal"""
     return [
         Case("the worked example", (0.82, 0.09), visible=True),
         Case("the worked example with penalty 2", (0.82, 0.09), {"penalty": 2.0}, visible=True),
@@ -69,7 +75,9 @@ def refusal_adjusted_utility_values(rng):
     ]
 
 
-def refusal_adjusted_utility_invalid(rng):
+@check("refusal_adjusted_utility")
+def test_refusal_adjusted_utility_invalid(rng):
+    """refusal_adjusted_utility rejects rates outside [0, 1] and a negative penalty"""
     return [
         Case("safe_compliance above 1", (1.2, 0.1), visible=True),
         Case("a negative penalty as a keyword", (0.8, 0.1), {"penalty": -0.5}, visible=True),
@@ -81,10 +89,7 @@ def refusal_adjusted_utility_invalid(rng):
     ]
 
 
-CHECKS = [
-    Check("test_refusal_metrics_values", "refusal_metrics", "refusal_metrics gives safe compliance and the two class-conditional failure rates", refusal_metrics_values),
-    Check("test_refusal_metrics_edge_cases", "refusal_metrics", "refusal_metrics rejects mismatched inputs and sets without both kinds of prompt", refusal_metrics_edge_cases),
-    Check("test_refusal_adjusted_utility_values", "refusal_adjusted_utility", "refusal_adjusted_utility subtracts penalty times benign refusal", refusal_adjusted_utility_values),
-    Check("test_refusal_adjusted_utility_invalid", "refusal_adjusted_utility", "refusal_adjusted_utility rejects rates outside [0, 1] and a negative penalty", refusal_adjusted_utility_invalid),
-    answer_check("ex06_refusal_tradeoff", "answer is the refusal-adjusted utility of the worked example"),
-]
+@worked_answer
+def test_answer():
+    """answer is the refusal-adjusted utility of the worked example"""
+    return reference.refusal_adjusted_utility(0.82, 0.09)

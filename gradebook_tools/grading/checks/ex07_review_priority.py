@@ -1,8 +1,8 @@
 """Hidden checks of ex07_review_priority: active-learning priority for human review."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 
 def random_weights(rng):
@@ -10,7 +10,9 @@ def random_weights(rng):
     return rng.dirichlet(np.ones(3))
 
 
-def review_priority_values(rng):
+@check("review_priority")
+def test_review_priority_values(rng):
+    """review_priority is the weighted sum of the three signals, elementwise"""
     size = int(rng.integers(5, 12))
     risk, uncertainty, diversity = rng.random((3, size))
     signals32 = rng.random((3, 6)).astype(np.float32)
@@ -30,7 +32,9 @@ def review_priority_values(rng):
     ]
 
 
-def review_priority_invalid(rng):
+@check("review_priority")
+def test_review_priority_invalid(rng):
+    """review_priority rejects bad weights and signals outside [0, 1]"""
     risk, uncertainty, diversity = rng.random((3, 8))
     too_high = risk.copy()
     too_high[rng.integers(8)] = 1.0 + 1e-6
@@ -51,7 +55,9 @@ def review_priority_invalid(rng):
     ]
 
 
-def binary_entropy_values(rng):
+@check("binary_entropy")
+def test_binary_entropy_values(rng):
+    """binary_entropy is the entropy in bits, elementwise"""
     return [
         Case("p = 0.5", (0.5,), visible=True),
         Case("a short list of probabilities", ([0.11, 0.25, 0.75],), visible=True),
@@ -64,7 +70,9 @@ def binary_entropy_values(rng):
     ]
 
 
-def binary_entropy_endpoints(rng):
+@check("binary_entropy")
+def test_binary_entropy_endpoints(rng):
+    """binary_entropy is 0 at p = 0 and 1 without warnings and rejects p outside [0, 1]"""
     mixed = rng.random(9)
     mixed[rng.choice(9, size=4, replace=False)] = [0.0, 1.0, 0.0, 1.0]
     out_of_range = rng.random(6)
@@ -83,7 +91,9 @@ def binary_entropy_endpoints(rng):
     ]
 
 
-def select_for_review_order(rng):
+@check("select_for_review")
+def test_select_for_review_order(rng):
+    """select_for_review returns the top-budget indices, highest first"""
     size = int(rng.integers(8, 20))
     scores = rng.random(size)
     return [
@@ -96,7 +106,9 @@ def select_for_review_order(rng):
     ]
 
 
-def select_for_review_edge_cases(rng):
+@check("select_for_review")
+def test_select_for_review_edge_cases(rng):
+    """select_for_review breaks ties by index and handles small, large and negative budgets"""
     tied = rng.integers(0, 4, size=15) / 4.0  # only four distinct values: many ties
     return [
         Case("ties broken by the lower index", ([0.5, 0.8, 0.5, 0.8], 3), visible=True),
@@ -112,12 +124,7 @@ def select_for_review_edge_cases(rng):
     ]
 
 
-CHECKS = [
-    Check("test_review_priority_values", "review_priority", "review_priority is the weighted sum of the three signals, elementwise", review_priority_values),
-    Check("test_review_priority_invalid", "review_priority", "review_priority rejects bad weights and signals outside [0, 1]", review_priority_invalid),
-    Check("test_binary_entropy_values", "binary_entropy", "binary_entropy is the entropy in bits, elementwise", binary_entropy_values),
-    Check("test_binary_entropy_endpoints", "binary_entropy", "binary_entropy is 0 at p = 0 and 1 without warnings and rejects p outside [0, 1]", binary_entropy_endpoints),
-    Check("test_select_for_review_order", "select_for_review", "select_for_review returns the top-budget indices, highest first", select_for_review_order),
-    Check("test_select_for_review_edge_cases", "select_for_review", "select_for_review breaks ties by index and handles small, large and negative budgets", select_for_review_edge_cases),
-    answer_check("ex07_review_priority", "answer is the priority of the worked example"),
-]
+@worked_answer
+def test_answer():
+    """answer is the priority of the worked example"""
+    return reference.review_priority(0.8, 0.6, 0.3)

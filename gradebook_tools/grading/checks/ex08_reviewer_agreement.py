@@ -1,8 +1,8 @@
 """Hidden checks of ex08_reviewer_agreement: raw agreement, Cohen's kappa, disagreements."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 WORKED_A = [1, 0, 1, 0, 1]
 WORKED_B = [1, 0, 0, 0, 1]
@@ -23,7 +23,9 @@ def as_words(codes):
     return [SEVERITIES[code] for code in codes]
 
 
-def raw_agreement_values(rng):
+@check("raw_agreement")
+def test_raw_agreement_values(rng):
+    """raw_agreement is the fraction of items with equal labels"""
     binary_a, binary_b = reviewer_pair(rng, int(rng.integers(10, 30)), 2)
     codes_a, codes_b = reviewer_pair(rng, 20, 3)
     words_a, words_b = reviewer_pair(rng, 15, 4)
@@ -43,7 +45,9 @@ def raw_agreement_values(rng):
     ]
 
 
-def raw_agreement_invalid(rng):
+@check("raw_agreement")
+def test_raw_agreement_invalid(rng):
+    """raw_agreement rejects empty and mismatched label lists"""
     a, b = reviewer_pair(rng, 10, 3)
     return [
         Case("empty label lists", ([], []), visible=True),
@@ -56,7 +60,9 @@ def raw_agreement_invalid(rng):
     ]
 
 
-def cohens_kappa_values(rng):
+@check("cohens_kappa")
+def test_cohens_kappa_values(rng):
+    """cohens_kappa is the agreement beyond chance for any labels"""
     binary_a, binary_b = reviewer_pair(rng, int(rng.integers(20, 40)), 2)
     codes_a, codes_b = reviewer_pair(rng, 30, 3)
     words_a, words_b = reviewer_pair(rng, 25, 4, accuracy=0.6)
@@ -77,7 +83,9 @@ def cohens_kappa_values(rng):
     ]
 
 
-def cohens_kappa_degenerate(rng):
+@check("cohens_kappa")
+def test_cohens_kappa_degenerate(rng):
+    """cohens_kappa handles constant reviewers, systematic disagreement and bad input"""
     n = int(rng.integers(5, 40))
     a, _ = reviewer_pair(rng, n, 2)
     a[:2] = [0, 1]
@@ -98,7 +106,9 @@ def cohens_kappa_degenerate(rng):
     ]
 
 
-def disagreements_values(rng):
+@check("disagreements")
+def test_disagreements_values(rng):
+    """disagreements lists the ascending indices of differing labels"""
     binary_a, binary_b = reviewer_pair(rng, int(rng.integers(10, 30)), 2)
     codes_a, codes_b = reviewer_pair(rng, 20, 3)
     words_a, words_b = reviewer_pair(rng, 15, 4, accuracy=0.6)
@@ -113,7 +123,9 @@ def disagreements_values(rng):
     ]
 
 
-def disagreements_edge_cases(rng):
+@check("disagreements")
+def test_disagreements_edge_cases(rng):
+    """disagreements handles full agreement, single items and bad input"""
     same = rng.integers(0, 4, size=int(rng.integers(20, 60)))
     return [
         Case("reviewers who always agree", ([1, 0, 1], [1, 0, 1]), visible=True),
@@ -127,12 +139,7 @@ def disagreements_edge_cases(rng):
     ]
 
 
-CHECKS = [
-    Check("test_raw_agreement_values", "raw_agreement", "raw_agreement is the fraction of items with equal labels", raw_agreement_values),
-    Check("test_raw_agreement_invalid", "raw_agreement", "raw_agreement rejects empty and mismatched label lists", raw_agreement_invalid),
-    Check("test_cohens_kappa_values", "cohens_kappa", "cohens_kappa is the agreement beyond chance for any labels", cohens_kappa_values),
-    Check("test_cohens_kappa_degenerate", "cohens_kappa", "cohens_kappa handles constant reviewers, systematic disagreement and bad input", cohens_kappa_degenerate),
-    Check("test_disagreements_values", "disagreements", "disagreements lists the ascending indices of differing labels", disagreements_values),
-    Check("test_disagreements_edge_cases", "disagreements", "disagreements handles full agreement, single items and bad input", disagreements_edge_cases),
-    answer_check("ex08_reviewer_agreement", "answer is the raw agreement of the worked example"),
-]
+@worked_answer
+def test_answer():
+    """answer is the raw agreement of the worked example"""
+    return reference.raw_agreement(WORKED_A, WORKED_B)

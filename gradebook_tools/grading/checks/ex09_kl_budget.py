@@ -1,8 +1,8 @@
 """Hidden checks of ex09_kl_budget: KL divergence, KL-penalised rewards, the KL-regularised objective."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 WORKED_P = [0.5, 0.3, 0.2]
 WORKED_Q = [0.4, 0.4, 0.2]
@@ -18,7 +18,9 @@ def softmax(logits):
     return weights / weights.sum()
 
 
-def kl_divergence_values(rng):
+@check("kl_divergence")
+def test_kl_divergence_values(rng):
+    """kl_divergence matches the reference on random distributions"""
     peaked = softmax(rng.normal(0.0, 8.0, 7))  # entries down to ~1e-20
     close = random_distribution(rng, 6, 5.0)
     nudged = close * (1.0 + 0.01 * rng.normal(size=6))
@@ -41,7 +43,9 @@ def kl_divergence_values(rng):
     ]
 
 
-def kl_divergence_support(rng):
+@check("kl_divergence")
+def test_kl_divergence_support(rng):
+    """kl_divergence skips terms with p_i = 0 and is inf where q rules out an outcome of p"""
     p_zeros = random_distribution(rng, 6)
     p_zeros[rng.choice(6, size=2, replace=False)] = 0.0
     p_zeros /= p_zeros.sum()
@@ -75,7 +79,9 @@ def kl_divergence_support(rng):
     ]
 
 
-def kl_divergence_invalid(rng):
+@check("kl_divergence")
+def test_kl_divergence_invalid(rng):
+    """kl_divergence rejects vectors that are not probability distributions"""
     p = random_distribution(rng, 5)
     q = random_distribution(rng, 5)
     negative = p.copy()
@@ -101,7 +107,9 @@ def kl_divergence_invalid(rng):
     ]
 
 
-def kl_penalized_rewards_values(rng):
+@check("kl_penalized_rewards")
+def test_kl_penalized_rewards_values(rng):
+    """kl_penalized_rewards subtracts beta times the log-ratio, elementwise"""
     batch = int(rng.integers(4, 9))
     rewards = rng.normal(0.0, 1.0, batch)
     policy = -rng.gamma(2.0, 20.0, batch)
@@ -122,7 +130,9 @@ def kl_penalized_rewards_values(rng):
     ]
 
 
-def kl_penalized_rewards_invalid_and_large(rng):
+@check("kl_penalized_rewards")
+def test_kl_penalized_rewards_invalid_and_large(rng):
+    """kl_penalized_rewards rejects a negative beta and bad shapes and is exact at magnitude 1e4"""
     rewards = rng.normal(0.0, 1.0, 5)
     policy = -1e4 + rng.uniform(0.0, 1e3, 5)
     ref = policy + rng.normal(0.0, 3.0, 5)
@@ -141,7 +151,9 @@ def kl_penalized_rewards_invalid_and_large(rng):
     ]
 
 
-def kl_regularized_objective_cases(rng):
+@check("kl_regularized_objective")
+def test_kl_regularized_objective(rng):
+    """kl_regularized_objective is the reward gain minus beta times the KL cost"""
     gain, cost, beta = rng.uniform(-0.2, 0.5), rng.uniform(0.0, 0.3), rng.uniform(0.1, 5.0)
     return [
         Case("simple values", (0.3, 0.1, 0.5), visible=True),
@@ -155,19 +167,7 @@ def kl_regularized_objective_cases(rng):
     ]
 
 
-CHECKS = [
-    Check("test_kl_divergence_values", "kl_divergence",
-          "kl_divergence matches the reference on random distributions", kl_divergence_values),
-    Check("test_kl_divergence_support", "kl_divergence",
-          "kl_divergence skips terms with p_i = 0 and is inf where q rules out an outcome of p", kl_divergence_support),
-    Check("test_kl_divergence_invalid", "kl_divergence",
-          "kl_divergence rejects vectors that are not probability distributions", kl_divergence_invalid),
-    Check("test_kl_penalized_rewards_values", "kl_penalized_rewards",
-          "kl_penalized_rewards subtracts beta times the log-ratio, elementwise", kl_penalized_rewards_values),
-    Check("test_kl_penalized_rewards_invalid_and_large", "kl_penalized_rewards",
-          "kl_penalized_rewards rejects a negative beta and bad shapes and is exact at magnitude 1e4",
-          kl_penalized_rewards_invalid_and_large),
-    Check("test_kl_regularized_objective", "kl_regularized_objective",
-          "kl_regularized_objective is the reward gain minus beta times the KL cost", kl_regularized_objective_cases),
-    answer_check("ex09_kl_budget", "answer is the KL-regularised objective of the worked example"),
-]
+@worked_answer
+def test_answer():
+    """answer is the KL-regularised objective of the worked example"""
+    return reference.kl_regularized_objective(0.12, 0.04, 2.0)

@@ -1,8 +1,8 @@
 """Hidden checks of ex10_regression_gate: the release gate, the multi-metric gate, the best validation step."""
 import numpy as np
 
-from . import answer_check
-from ..spec import Case, Check
+from .. import reference
+from ..spec import Case, check, worked_answer
 
 METRICS = [
     "benign_refusal", "harmful_compliance", "harmlessness", "helpfulness", "honesty",
@@ -17,7 +17,9 @@ def away_from(threshold, rng, above):
     return threshold + step if above else threshold - step
 
 
-def release_gate_values(rng):
+@check("release_gate")
+def test_release_gate_values(rng):
+    """release_gate ships only with enough safety gain and a tolerable capability drop"""
     cases = [
         Case("the worked example", (0.04, -0.01), visible=True),
         Case("a safety gain below the bar", (0.01, 0.03), visible=True),
@@ -45,7 +47,9 @@ def release_gate_values(rng):
     return cases
 
 
-def release_gate_boundaries(rng):
+@check("release_gate")
+def test_release_gate_boundaries(rng):
+    """release_gate is strict at its thresholds and fails closed on NaN"""
     gain, drop = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.1))
     return [
         Case("a safety delta equal to the default gain", (0.02, 0.0), visible=True),
@@ -73,7 +77,9 @@ def random_gate(rng, size, at_floor=0, nan=False):
     return deltas, floors
 
 
-def multi_metric_gate_values(rng):
+@check("multi_metric_gate")
+def test_multi_metric_gate_values(rng):
+    """multi_metric_gate decides on every gated metric and lists the failing ones sorted"""
     passing_floors = {str(name): float(rng.choice(FLOORS)) for name in rng.choice(METRICS, size=5, replace=False)}
     passing_deltas = {name: floor + float(rng.uniform(0.001, 0.05)) for name, floor in passing_floors.items()}
     float64_deltas, float64_floors = random_gate(rng, 4)
@@ -97,7 +103,9 @@ def multi_metric_gate_values(rng):
     ]
 
 
-def multi_metric_gate_metric_coverage(rng):
+@check("multi_metric_gate")
+def test_multi_metric_gate_metric_coverage(rng):
+    """multi_metric_gate rejects a missing delta and ignores metrics without a floor"""
     deltas, floors = random_gate(rng, 6)
     one_missing = dict(deltas)
     del one_missing[str(rng.choice(list(floors)))]
@@ -125,7 +133,9 @@ def validation_curve(rng, steps):
     return 0.5 + 0.5 * np.exp(-t / scale) + rng.uniform(0.002, 0.01) * t + rng.normal(0.0, 0.01, steps)
 
 
-def best_validation_step_values(rng):
+@check("best_validation_step")
+def test_best_validation_step_values(rng):
+    """best_validation_step returns the 1-based step of the lowest validation loss"""
     return [
         Case("a short validation curve", ([0.9, 0.7, 0.65, 0.66, 0.8],), visible=True),
         Case("the best step first", (np.array([0.3, 0.5, 0.9]),), visible=True),
@@ -140,7 +150,9 @@ def best_validation_step_values(rng):
     ]
 
 
-def best_validation_step_edge_cases(rng):
+@check("best_validation_step")
+def test_best_validation_step_edge_cases(rng):
+    """best_validation_step takes the first step on ties and rejects invalid input"""
     curve = validation_curve(rng, 20)
     tied = curve.copy()
     first = int(np.argmin(tied))
@@ -163,18 +175,7 @@ def best_validation_step_edge_cases(rng):
     ]
 
 
-CHECKS = [
-    Check("test_release_gate_values", "release_gate",
-          "release_gate ships only with enough safety gain and a tolerable capability drop", release_gate_values),
-    Check("test_release_gate_boundaries", "release_gate",
-          "release_gate is strict at its thresholds and fails closed on NaN", release_gate_boundaries),
-    Check("test_multi_metric_gate_values", "multi_metric_gate",
-          "multi_metric_gate decides on every gated metric and lists the failing ones sorted", multi_metric_gate_values),
-    Check("test_multi_metric_gate_metric_coverage", "multi_metric_gate",
-          "multi_metric_gate rejects a missing delta and ignores metrics without a floor", multi_metric_gate_metric_coverage),
-    Check("test_best_validation_step_values", "best_validation_step",
-          "best_validation_step returns the 1-based step of the lowest validation loss", best_validation_step_values),
-    Check("test_best_validation_step_edge_cases", "best_validation_step",
-          "best_validation_step takes the first step on ties and rejects invalid input", best_validation_step_edge_cases),
-    answer_check("ex10_regression_gate", "answer is the gate's decision for the worked example"),
-]
+@worked_answer
+def test_answer():
+    """answer is the gate's decision for the worked example"""
+    return reference.release_gate(0.04, -0.01)
