@@ -10,6 +10,7 @@ Example::
 
     python -m gradebook_tools.demo build/demo-course
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,9 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from .batch.grade import BatchGrader
 from .batch.progress import ProgressBar
+from .cells import grade_id
 from .cli import render_outcomes
 from .nbgrader_run import run_nbgrader
-from .cells import grade_id
 from .submissions import fill_answers, solution_code
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +40,9 @@ def complete(release, source, exercise):
 def partly_wrong(release, source, exercise):
     """Correct but for a lazy first function, an unfinished last one and no answer."""
     answers = solution_code(source)
-    functions = [grade_id(c) for c in release.cells if grade_id(c) in answers and grade_id(c) not in ("answer", "explanation")]
+    functions = [
+        grade_id(c) for c in release.cells if grade_id(c) in answers and grade_id(c) not in ("answer", "explanation")
+    ]
     first, last = functions[0], functions[-1]
     answers[first] = f"def {first}(*args, **kwargs):\n    return 0.0  # TODO: the real formula\n"
     del answers[last]

@@ -1,4 +1,5 @@
 """A throw-away copy of the course for tests: real nbgrader commands, a real gradebook file."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,8 +9,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from gradebook_tools.nbgrader_run import run_nbgrader
 from gradebook_tools.cells import grade_id  # noqa: F401 (re-exported for tests)
+from gradebook_tools.nbgrader_run import run_nbgrader
 from gradebook_tools.submissions import fill_answers, solution_code  # noqa: F401 (re-exported for tests)
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,6 +4,7 @@ Each assignment has one notebook of the same name, as in the course. A cell is
 ``(name, max_score, cell_type)``; code cells are autograded, markdown cells are
 graded by hand.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -11,9 +12,9 @@ import functools
 import os
 import sys
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import nbgrader.api
 from nbgrader.api import Grade, Gradebook, Student, SubmittedAssignment, SubmittedNotebook
@@ -45,8 +46,9 @@ def new_gradebook(folder: Path, db_url: str | None = None) -> Gradebook:
     return Gradebook(db_url or gradebook_url(folder))
 
 
-def add_assignment(gradebook: Gradebook, name: str, cells: Sequence[Cell],
-                   duedate: datetime.datetime | None = DUE) -> None:
+def add_assignment(
+    gradebook: Gradebook, name: str, cells: Sequence[Cell], duedate: datetime.datetime | None = DUE
+) -> None:
     """Add an assignment, its notebook and its graded cells."""
     gradebook.add_assignment(name, duedate=duedate)
     gradebook.add_notebook(name, name)
@@ -106,15 +108,23 @@ def assignment_layouts(gradebook: Gradebook) -> dict[str, AssignmentLayout]:
     return {
         assignment.name: AssignmentLayout(
             assignment.id,
-            [(notebook.id, [(cell.id, cell.name, cell.cell_type) for cell in notebook.grade_cells])
-             for notebook in assignment.notebooks],
+            [
+                (notebook.id, [(cell.id, cell.name, cell.cell_type) for cell in notebook.grade_cells])
+                for notebook in assignment.notebooks
+            ],
         )
         for assignment in gradebook.assignments
     }
 
 
-def add_submission_rows(gradebook: Gradebook, layout: AssignmentLayout, student: str,
-                        scores: Mapping[str, float | None], *, late_penalty: float = 0.0) -> None:
+def add_submission_rows(
+    gradebook: Gradebook,
+    layout: AssignmentLayout,
+    student: str,
+    scores: Mapping[str, float | None],
+    *,
+    late_penalty: float = 0.0,
+) -> None:
     """The rows ``Gradebook.add_submission`` creates, graded, added to the session without a commit.
 
     ``Gradebook.add_submission`` commits every submission and reloads the
@@ -124,16 +134,17 @@ def add_submission_rows(gradebook: Gradebook, layout: AssignmentLayout, student:
     ``Grade``) by id, for the caller to commit once.
     """
     session = gradebook.db
-    submission = SubmittedAssignment(assignment_id=layout.assignment_id, student_id=student,
-                                     timestamp=DUE - datetime.timedelta(hours=1))
+    submission = SubmittedAssignment(
+        assignment_id=layout.assignment_id, student_id=student, timestamp=DUE - datetime.timedelta(hours=1)
+    )
     session.add(submission)
     for notebook_id, cells in layout.notebooks:
-        notebook = SubmittedNotebook(notebook_id=notebook_id, assignment=submission,
-                                     late_submission_penalty=late_penalty)
+        notebook = SubmittedNotebook(
+            notebook_id=notebook_id, assignment=submission, late_submission_penalty=late_penalty
+        )
         session.add(notebook)
         for cell_id, name, cell_type in cells:
-            session.add(_graded(Grade(cell_id=cell_id, notebook=notebook), cell_type,
-                                scores.get(name, PENDING)))
+            session.add(_graded(Grade(cell_id=cell_id, notebook=notebook), cell_type, scores.get(name, PENDING)))
 
 
 def _graded(grade: Grade, cell_type: str, score: float | None) -> Grade:
@@ -151,8 +162,7 @@ def _graded(grade: Grade, cell_type: str, score: float | None) -> Grade:
 COURSE_SECTIONS = {
     "mechanics": ["ex01_response_only_sft", "ex02_bradley_terry", "ex03_dpo"],
     "theory": ["ex04_attack_success_rate", "ex05_guardrail_threshold", "ex06_refusal_tradeoff"],
-    "workflows": ["ex07_review_priority", "ex08_reviewer_agreement", "ex09_kl_budget",
-                  "ex10_regression_gate"],
+    "workflows": ["ex07_review_priority", "ex08_reviewer_agreement", "ex09_kl_budget", "ex10_regression_gate"],
 }
 
 #: Cells of a synthetic notebook: four 2-point test cells and a 2-point explanation.
@@ -165,8 +175,9 @@ SYNTHETIC_CELLS: list[Cell] = [
 ]
 
 
-def build_synthetic_class(folder: Path, n_students: int, seed: int = 0,
-                          class_sections: Sequence[str] = ("lab-A", "lab-B", "lab-C", "lab-D")) -> Path:
+def build_synthetic_class(
+    folder: Path, n_students: int, seed: int = 0, class_sections: Sequence[str] = ("lab-A", "lab-B", "lab-C", "lab-D")
+) -> Path:
     """A fictional class of ``n_students`` on the course's ten assignments.
 
     Students have an ability; each test cell has a difficulty; a student
@@ -186,14 +197,20 @@ def build_synthetic_class(folder: Path, n_students: int, seed: int = 0,
     assignments = [name for names in COURSE_SECTIONS.values() for name in names]
     difficulty = {(a, cell): rng.normal(0.0, 1.2) for a in assignments for cell, _, _ in SYNTHETIC_CELLS}
     students = [f"s{number:04d}" for number in range(1, n_students + 1)]
-    ability = dict(zip(students, rng.normal(0.8, 1.0, n_students)))
+    ability = dict(zip(students, rng.normal(0.8, 1.0, n_students), strict=True))
     with new_gradebook(folder) as gradebook:
         for index, name in enumerate(assignments):
             add_assignment(gradebook, name, SYNTHETIC_CELLS, duedate=DUE + datetime.timedelta(weeks=index))
         # nbgrader's add_student commits each student (20 ms each here): add the rows, commit once
-        gradebook.db.add_all(Student(id=student, first_name=f"First{student[1:]}",
-                                     last_name=f"Last{student[1:]}", email=f"{student}@example.edu")
-                             for student in students)
+        gradebook.db.add_all(
+            Student(
+                id=student,
+                first_name=f"First{student[1:]}",
+                last_name=f"Last{student[1:]}",
+                email=f"{student}@example.edu",
+            )
+            for student in students
+        )
         gradebook.db.commit()
         layouts = assignment_layouts(gradebook)
         for student in students:
@@ -212,7 +229,8 @@ def build_synthetic_class(folder: Path, n_students: int, seed: int = 0,
         gradebook.db.commit()
     roster = ["student_id,section,first_name,last_name,email"] + [
         f"{student},{class_sections[i % len(class_sections)]},First{student[1:]},Last{student[1:]},"
-        f"{student}@example.edu" for i, student in enumerate(students)
+        f"{student}@example.edu"
+        for i, student in enumerate(students)
     ]
     (folder / "roster.csv").write_text("\n".join(roster) + "\n", encoding="utf-8")
     return folder / "gradebook.db"

@@ -4,6 +4,7 @@ Per exercise, one class of fictional students is graded in one run: the
 solution (twice, with different per-student hidden inputs), a blank release,
 each typical wrong implementation and each correct alternative.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -4,12 +4,13 @@ Each fictional student submits the correct solution of ex01 except for one
 function (or the answer), whose cell is wrong and tries to cheat. The whole
 class is graded in one real `nbgrader autograde` run.
 """
+
 from __future__ import annotations
 
 import copy
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 
@@ -64,6 +65,8 @@ def _rewrite_cells(ids, source):
     return edit
 
 
+# A table: one cheat, its code and the cells it must fail, per entry.
+# fmt: off
 CHEATS = [
     Cheat("patches numpy.testing, np.isclose and math.isclose", {"response_only_loss": _cell("""
         import math, numpy as np, numpy.testing
@@ -160,7 +163,9 @@ CHEATS = [
           _rewrite_cells(LOSS_CELLS, "pass")),
     Cheat("duplicates the loss's test cells", {"response_only_loss": WRONG_LOSS}, LOSS_CELLS, _duplicate_cells(LOSS_CELLS)),
 ]
+# fmt: on
 
+# fmt: off
 HONEST = {
     "warnings": {"log_softmax": _cell("""
         import warnings
@@ -174,6 +179,7 @@ HONEST = {
     """)},
     "shadowed-names": {"answer": "answer = 0.430108\njson = sys = warnings = numpy = None\nnp = 'not numpy'\n"},
 }
+# fmt: on
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """The source notebooks follow the curriculum's graded interface, and match their hidden checks."""
+
 from __future__ import annotations
 
 import numpy as np

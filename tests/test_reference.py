@@ -14,7 +14,9 @@ from gradebook_tools.grading import reference as ref
 from gradebook_tools.grading.checks import worked_answer_of
 
 SEEDS = range(5)
-FUNCTIONS = [name for name, value in vars(ref).items() if inspect.isfunction(value) and value.__module__ == ref.__name__]
+FUNCTIONS = [
+    name for name, value in vars(ref).items() if inspect.isfunction(value) and value.__module__ == ref.__name__
+]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -131,9 +133,15 @@ def test_reference_function_has_a_numpydoc_specification(name):
     doc = inspect.getdoc(function) or ""
     summary = doc.split("\n", 1)[0]
     assert summary.endswith(".") and len(summary) <= 120, f"{name}: a one-line summary ending with a full stop"
-    sections = [line for line, underline in zip(doc.splitlines(), doc.splitlines()[1:]) if set(underline) == {"-"}]
+    sections = [
+        line for line, underline in zip(doc.splitlines(), doc.splitlines()[1:], strict=False) if set(underline) == {"-"}
+    ]
     wanted = (["Parameters"] if inspect.signature(function).parameters else []) + ["Returns", "Raises"]
     assert [s for s in sections if s in ("Parameters", "Returns", "Raises")] == wanted, name
-    documented = {p.strip() for line in doc.split("Parameters\n----------\n")[-1].split("\n\n")[0].splitlines()
-                  if line and not line.startswith(" ") for p in line.split(",")}
+    documented = {
+        p.strip()
+        for line in doc.split("Parameters\n----------\n")[-1].split("\n\n")[0].splitlines()
+        if line and not line.startswith(" ")
+        for p in line.split(",")
+    }
     assert set(inspect.signature(function).parameters) <= documented, f"{name}: undocumented parameters"

@@ -1,4 +1,5 @@
 """The committed release/ is what `nbgrader generate_assignment` makes now, and leaks nothing."""
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,12 @@ def test_release_holds_no_solution_hidden_test_or_reference(exercise):
         if len(line.strip()) > 25  # long enough to be solution code, not a common line
     }
     # a line the teaching cells show on purpose (e.g. the stable sigmoid) is no leak
-    taught = {line.strip() for cell in source.cells if "BEGIN SOLUTION" not in cell.source for line in cell.source.splitlines()}
+    taught = {
+        line.strip()
+        for cell in source.cells
+        if "BEGIN SOLUTION" not in cell.source
+        for line in cell.source.splitlines()
+    }
     leaked = [line for line in solution_lines - taught if line in text]
     assert not leaked, f"solution lines in the release: {leaked[:3]}"
     stubs = [cell for cell in release.cells if cell.metadata.get("nbgrader", {}).get("solution")]
@@ -58,6 +64,4 @@ def test_filling_the_release_with_the_solution_gives_back_the_source_answers():
     release = read_notebook(REPO / "release" / exercise / f"{exercise}.ipynb")
     answers = solution_code(read_notebook(REPO / "source" / exercise / f"{exercise}.ipynb"))
     filled = fill_answers(release, answers)
-    assert [c.source for c in filled.cells if grade_id(c) in answers] == list(
-        answers.values()
-    )
+    assert [c.source for c in filled.cells if grade_id(c) in answers] == list(answers.values())

@@ -421,7 +421,8 @@ def dpo_margin(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
         raise ValueError(f"beta must be positive, got {beta}")
     names = ("policy_chosen", "policy_rejected", "ref_chosen", "ref_rejected")
     arrays = [
-        _float_array(x, n) for x, n in zip((policy_chosen, policy_rejected, ref_chosen, ref_rejected), names)
+        _float_array(x, n)
+        for x, n in zip((policy_chosen, policy_rejected, ref_chosen, ref_rejected), names, strict=True)
     ]
     try:
         np.broadcast_shapes(*(a.shape for a in arrays))
@@ -799,7 +800,7 @@ def review_priority(risk, uncertainty, diversity, weights=(0.5, 0.35, 0.15)):
     if abs(w.sum() - 1.0) > 1e-9:
         raise ValueError(f"weights must sum to 1, got {w.sum()}")
     signals = [_float_array(x, n) for x, n in ((risk, "risk"), (uncertainty, "uncertainty"), (diversity, "diversity"))]
-    for signal, name in zip(signals, ("risk", "uncertainty", "diversity")):
+    for signal, name in zip(signals, ("risk", "uncertainty", "diversity"), strict=True):
         _in_unit_interval(signal, name)
     risk, uncertainty, diversity = signals
     return _scalar_or_array(w[0] * risk + w[1] * uncertainty + w[2] * diversity)
@@ -916,7 +917,7 @@ def raw_agreement(a, b):
         When an input is not iterable.
     """
     a, b = _paired_labels(a, b)
-    return sum(x == y for x, y in zip(a, b)) / len(a)
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
 
 
 def cohens_kappa(a, b):
@@ -944,7 +945,7 @@ def cohens_kappa(a, b):
     """
     a, b = _paired_labels(a, b)
     n = len(a)
-    observed = sum(x == y for x, y in zip(a, b)) / n
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
     counts_a, counts_b = Counter(a), Counter(b)
     expected = sum(counts_a[label] * counts_b[label] for label in counts_a) / (n * n)
     if math.isclose(expected, 1.0):
@@ -973,7 +974,7 @@ def disagreements(a, b):
         When an input is not iterable.
     """
     a, b = _paired_labels(a, b)
-    return np.array([i for i, (x, y) in enumerate(zip(a, b)) if x != y], dtype=np.int64)
+    return np.array([i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y], dtype=np.int64)
 
 
 # ------------------------------------------------------ ex09 KL budget

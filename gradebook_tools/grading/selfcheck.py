@@ -7,6 +7,7 @@ Example::
 
     python -m gradebook_tools.grading.selfcheck source/ex01_response_only_sft/ex01_response_only_sft.ipynb
 """
+
 from __future__ import annotations
 
 import argparse

@@ -5,6 +5,7 @@ One module per exercise id with two lists, ``WRONG`` and ``ALTERNATIVES``, of
 answer cell whose ``grade_id`` is ``variant.function`` (or ``answer``), grade the
 submission with the real ``nbgrader autograde``, and read the scores back.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,28 +1,29 @@
 """Wrong answers and correct alternatives for ex01_response_only_sft."""
+
 from . import Variant
 
 WRONG = [
     Variant(
         "log_softmax",
         "no max-shift: exp overflows for logits of magnitude 1e4",
-        '''import numpy as np
+        """import numpy as np
 
 def log_softmax(z, axis=-1):
     z = np.asarray(z, dtype=float)
     return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
-''',
+""",
         loses=("test_log_softmax_stability", "test_response_only_loss_edge_cases"),
     ),
     Variant(
         "log_softmax",
         "ignores axis and normalises over axis 0 (the batch) instead of the last axis",
-        '''import numpy as np
+        """import numpy as np
 
 def log_softmax(z, axis=-1):
     z = np.asarray(z, dtype=float)
     shifted = z - z.max(axis=0, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
-''',
+""",
         loses=(
             "test_log_softmax_values",
             "test_log_softmax_stability",
@@ -34,28 +35,28 @@ def log_softmax(z, axis=-1):
     Variant(
         "response_mask_from_roles",
         "no ValueError for an unknown role: anything but 'assistant' becomes 0.0",
-        '''import numpy as np
+        """import numpy as np
 
 def response_mask_from_roles(roles):
     return np.array([1.0 if role == "assistant" else 0.0 for role in roles])
-''',
+""",
     ),
     Variant(
         "response_mask_from_roles",
         "masks out only system turns: user tokens are trained on too",
-        '''import numpy as np
+        """import numpy as np
 
 def response_mask_from_roles(roles):
     for role in roles:
         if role not in ("system", "user", "assistant"):
             raise ValueError(f"unknown role {role!r}")
     return np.array([0.0 if role == "system" else 1.0 for role in roles])
-''',
+""",
     ),
     Variant(
         "response_only_loss",
         "ignores the mask: mean NLL over every token, prompt included",
-        '''import numpy as np
+        """import numpy as np
 
 def response_only_loss(logits, targets, response_mask):
     logits = np.asarray(logits, dtype=float)
@@ -64,13 +65,13 @@ def response_only_loss(logits, targets, response_mask):
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     picked = np.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
     return float(-picked.mean())
-''',
+""",
         loses=("test_response_only_loss_values", "test_response_only_loss_edge_cases", "test_answer"),
     ),
     Variant(
         "response_only_loss",
         "forgets the log: averages -p(target) instead of -log p(target)",
-        '''import numpy as np
+        """import numpy as np
 
 def response_only_loss(logits, targets, response_mask):
     logits = np.asarray(logits, dtype=float)
@@ -86,19 +87,19 @@ def response_only_loss(logits, targets, response_mask):
     probs = np.exp(shifted) / np.exp(shifted).sum(axis=-1, keepdims=True)
     picked = np.take_along_axis(probs, targets.astype(int)[..., None], axis=-1)[..., 0]
     return float(-(picked * mask).sum() / mask.sum())
-''',
+""",
         loses=("test_response_only_loss_values", "test_response_only_loss_edge_cases", "test_answer"),
     ),
     Variant("answer", "the right number, but as a string", 'answer = "0.430108"\n'),
     Variant(
         "answer",
         "averages the NLL over all four tokens, the system token included",
-        '''import numpy as np
+        """import numpy as np
 
 logits = np.array([[2.0, 0.2, -0.5], [0.1, 1.8, -0.2], [0.4, 0.0, 1.5], [1.1, 0.5, -0.4]])
 log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
 answer = float(-log_probs[np.arange(4), [0, 1, 2, 0]].mean())
-''',
+""",
     ),
 ]
 
@@ -106,7 +107,7 @@ ALTERNATIVES = [
     Variant(
         "log_softmax",
         "z minus a stable logsumexp written as m + log(sum(exp(z - m)))",
-        '''import numpy as np
+        """import numpy as np
 
 def log_softmax(z, axis=-1):
     z = np.array(z, dtype=np.float64)
@@ -115,12 +116,12 @@ def log_softmax(z, axis=-1):
     m = np.max(z, axis=axis, keepdims=True)
     logsumexp = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
     return z - logsumexp
-''',
+""",
     ),
     Variant(
         "response_mask_from_roles",
         "a loop with if/elif that raises on the first unknown role",
-        '''import numpy as np
+        """import numpy as np
 
 def response_mask_from_roles(roles):
     mask = []
@@ -132,12 +133,12 @@ def response_mask_from_roles(roles):
         else:
             raise ValueError(f"unknown role: {role!r}")
     return np.array(mask, dtype=float)
-''',
+""",
     ),
     Variant(
         "response_only_loss",
         "a loop over the flattened tokens with math.log, pooling the response tokens",
-        '''import math
+        """import math
 import numpy as np
 
 def response_only_loss(logits, targets, response_mask):
@@ -161,16 +162,16 @@ def response_only_loss(logits, targets, response_mask):
     if count == 0:
         raise ValueError("no response token in the batch")
     return total / count
-''',
+""",
     ),
     Variant(
         "answer",
         "computes the worked example inline with numpy, only the last three tokens",
-        '''import numpy as np
+        """import numpy as np
 
 logits = np.array([[2.0, 0.2, -0.5], [0.1, 1.8, -0.2], [0.4, 0.0, 1.5], [1.1, 0.5, -0.4]])
 log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
 answer = float(-log_probs[[1, 2, 3], [1, 2, 0]].mean())
-''',
+""",
     ),
 ]

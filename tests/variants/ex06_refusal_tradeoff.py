@@ -1,11 +1,12 @@
 """Wrong answers and correct alternatives for ex06_refusal_tradeoff."""
+
 from . import Variant
 
 WRONG = [
     Variant(
         "refusal_metrics",
         "joint rates over all prompts instead of rates among the benign and the harmful prompts",
-        '''import numpy as np
+        """import numpy as np
 
 def refusal_metrics(is_harmful, refused):
     harmful = np.asarray(is_harmful, dtype=bool)
@@ -18,12 +19,12 @@ def refusal_metrics(is_harmful, refused):
         "benign_refusal": float(np.sum(refusals & ~harmful) / n),
         "harmful_compliance": float(np.sum(~refusals & harmful) / n),
     }
-''',
+""",
     ),
     Variant(
         "refusal_metrics",
         "harmful_compliance computed as the refusal rate among harmful prompts",
-        '''import numpy as np
+        """import numpy as np
 
 def refusal_metrics(is_harmful, refused):
     harmful = np.asarray(is_harmful, dtype=bool)
@@ -35,24 +36,24 @@ def refusal_metrics(is_harmful, refused):
         "benign_refusal": float(np.mean(refusals[~harmful])),
         "harmful_compliance": float(np.mean(refusals[harmful])),
     }
-''',
+""",
     ),
     Variant(
         "refusal_adjusted_utility",
         "adds the benign-refusal penalty instead of subtracting it",
-        '''def refusal_adjusted_utility(safe_compliance, benign_refusal, penalty=0.5):
+        """def refusal_adjusted_utility(safe_compliance, benign_refusal, penalty=0.5):
     if not (0 <= safe_compliance <= 1 and 0 <= benign_refusal <= 1) or penalty < 0:
         raise ValueError("rates must lie in [0, 1] and the penalty must be non-negative")
     return float(safe_compliance + penalty * benign_refusal)
-''',
+""",
         loses=("test_refusal_adjusted_utility_values", "test_refusal_adjusted_utility_invalid", "test_answer"),
     ),
     Variant(
         "refusal_adjusted_utility",
         "the right formula, but no ValueError for rates outside [0, 1] or a negative penalty",
-        '''def refusal_adjusted_utility(safe_compliance, benign_refusal, penalty=0.5):
+        """def refusal_adjusted_utility(safe_compliance, benign_refusal, penalty=0.5):
     return float(safe_compliance - penalty * benign_refusal)
-''',
+""",
         loses=("test_refusal_adjusted_utility_invalid",),
     ),
     Variant("answer", "the right utility, but as a string", 'answer = "0.775"\n'),
@@ -63,7 +64,7 @@ ALTERNATIVES = [
     Variant(
         "refusal_metrics",
         "a loop counting the four outcomes of a confusion table",
-        '''import numpy as np
+        """import numpy as np
 
 def refusal_metrics(is_harmful, refused):
     harmful = np.asarray(is_harmful)
@@ -89,12 +90,12 @@ def refusal_metrics(is_harmful, refused):
         "benign_refusal": refused_benign / n_benign,
         "harmful_compliance": answered_harmful / n_harmful,
     }
-''',
+""",
     ),
     Variant(
         "refusal_adjusted_utility",
         "validates with a loop over named rates and returns np.float64",
-        '''import numpy as np
+        """import numpy as np
 
 def refusal_adjusted_utility(safe_compliance, benign_refusal, penalty=0.5):
     for name, value in {"safe_compliance": safe_compliance, "benign_refusal": benign_refusal}.items():
@@ -103,7 +104,7 @@ def refusal_adjusted_utility(safe_compliance, benign_refusal, penalty=0.5):
     if penalty < 0:
         raise ValueError(f"penalty must be non-negative, got {penalty}")
     return np.float64(safe_compliance) - np.float64(penalty) * np.float64(benign_refusal)
-''',
+""",
     ),
     Variant("answer", "the utility written out by hand", "answer = 0.82 - 0.5 * 0.09\n"),
 ]

@@ -1,8 +1,9 @@
 """Wrong answers and correct alternatives for ex09_kl_budget."""
+
 from . import Variant
 
 # The validation shared by the wrong kl_divergence cells.
-_KL_CHECKS = '''import numpy as np
+_KL_CHECKS = """import numpy as np
 
 def kl_divergence(p, q):
     p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
@@ -11,38 +12,41 @@ def kl_divergence(p, q):
             raise ValueError("p and q must be probability vectors")
     if p.shape != q.shape:
         raise ValueError("p and q have different lengths")
-'''
+"""
 
 WRONG = [
     Variant(
         "kl_divergence",
         "arguments swapped: computes KL(q || p)",
-        _KL_CHECKS + '''    support = q > 0
+        _KL_CHECKS
+        + """    support = q > 0
     if np.any(p[support] == 0):
         return float("inf")
     return float(np.sum(q[support] * np.log(q[support] / p[support])))
-''',
+""",
     ),
     Variant(
         "kl_divergence",
         "log base 2: KL in bits instead of nats",
-        _KL_CHECKS + '''    support = p > 0
+        _KL_CHECKS
+        + """    support = p > 0
     if np.any(q[support] == 0):
         return float("inf")
     return float(np.sum(p[support] * np.log2(p[support] / q[support])))
-''',
+""",
     ),
     Variant(
         "kl_divergence",
         "sums p·log(p/q) over every entry: 0·log 0 gives NaN where p has zeros",
-        _KL_CHECKS + '''    return float(np.sum(p * np.log(p / q)))
-''',
+        _KL_CHECKS
+        + """    return float(np.sum(p * np.log(p / q)))
+""",
         loses=("test_kl_divergence_support",),
     ),
     Variant(
         "kl_penalized_rewards",
         "wrong sign: adds beta times the log-ratio instead of subtracting it",
-        '''import numpy as np
+        """import numpy as np
 
 def kl_penalized_rewards(rewards, logp_policy, logp_ref, beta):
     if beta < 0:
@@ -52,25 +56,25 @@ def kl_penalized_rewards(rewards, logp_policy, logp_ref, beta):
         raise ValueError("NaN input")
     out = rewards + beta * (policy - ref)
     return float(out) if out.ndim == 0 else out
-''',
+""",
     ),
     Variant(
         "kl_penalized_rewards",
         "the right formula, but no ValueError for a negative beta or a NaN log-probability",
-        '''import numpy as np
+        """import numpy as np
 
 def kl_penalized_rewards(rewards, logp_policy, logp_ref, beta):
     out = np.asarray(rewards, dtype=float) - beta * (np.asarray(logp_policy, dtype=float) - np.asarray(logp_ref, dtype=float))
     return float(out) if out.ndim == 0 else out
-''',
+""",
         loses=("test_kl_penalized_rewards_invalid_and_large",),
     ),
     Variant(
         "kl_regularized_objective",
         "adds the KL cost instead of subtracting it",
-        '''def kl_regularized_objective(reward_gain, kl_cost, beta):
+        """def kl_regularized_objective(reward_gain, kl_cost, beta):
     return float(reward_gain + beta * kl_cost)
-''',
+""",
         loses=("test_kl_regularized_objective", "test_answer"),
     ),
     Variant("answer", "the right value, but as a string", 'answer = "0.04"\n'),
@@ -81,7 +85,7 @@ ALTERNATIVES = [
     Variant(
         "kl_divergence",
         "a loop with math.log over the support, validating with math.fsum",
-        '''import math
+        """import math
 import numpy as np
 
 def kl_divergence(p, q):
@@ -106,12 +110,12 @@ def kl_divergence(p, q):
             return math.inf
         total += p_i * math.log(p_i / q_i)
     return total
-''',
+""",
     ),
     Variant(
         "kl_penalized_rewards",
         "distributes beta: rewards - beta·logp_policy + beta·logp_ref, with explicit float64 conversion",
-        '''import numpy as np
+        """import numpy as np
 
 def kl_penalized_rewards(rewards, logp_policy, logp_ref, beta):
     if beta < 0:
@@ -124,16 +128,16 @@ def kl_penalized_rewards(rewards, logp_policy, logp_ref, beta):
     except ValueError:
         raise ValueError("the inputs cannot be broadcast together") from None
     return out.item() if out.ndim == 0 else out
-''',
+""",
     ),
     Variant(
         "kl_regularized_objective",
         "converts each input with float() and returns np.float64",
-        '''import numpy as np
+        """import numpy as np
 
 def kl_regularized_objective(reward_gain, kl_cost, beta):
     return np.float64(float(reward_gain) - float(beta) * float(kl_cost))
-''',
+""",
     ),
     Variant("answer", "the objective written out by hand", "answer = 0.12 - 2.0 * 0.04\n"),
 ]

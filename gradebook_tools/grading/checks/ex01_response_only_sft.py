@@ -1,4 +1,5 @@
 """Hidden checks of ex01_response_only_sft: the response-only SFT loss."""
+
 import numpy as np
 
 from .. import reference
@@ -57,7 +58,9 @@ def test_response_only_loss_values(rng):
     cases = [Case("the worked example", (WORKED_LOGITS, WORKED_TARGETS, WORKED_MASK), visible=True)]
     for shape in [(6,), (3, 5), (2, 3, 4)]:
         logits, targets, mask = random_batch(rng, shape, vocabulary=int(rng.integers(3, 9)))
-        cases.append(Case(f"random batches of shape {shape} (token-level mean over masked tokens)", (logits, targets, mask)))
+        cases.append(
+            Case(f"random batches of shape {shape} (token-level mean over masked tokens)", (logits, targets, mask))
+        )
     logits, targets, mask = random_batch(rng, (4, 6), 5, dtype=np.float32)
     cases.append(Case("float32 logits", (logits, targets, mask)))
     logits, targets, mask = random_batch(rng, (2, 5), 4)
@@ -66,7 +69,12 @@ def test_response_only_loss_values(rng):
     uneven[0, :1] = 1.0
     uneven[1, :] = 1.0
     logits, targets, _ = random_batch(rng, (2, 5), 6)
-    cases.append(Case("sequences with very different numbers of response tokens (pool tokens, not sequences)", (logits, targets, uneven)))
+    cases.append(
+        Case(
+            "sequences with very different numbers of response tokens (pool tokens, not sequences)",
+            (logits, targets, uneven),
+        )
+    )
     return cases
 
 

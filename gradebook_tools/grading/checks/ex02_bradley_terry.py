@@ -1,4 +1,5 @@
 """Hidden checks of ex02_bradley_terry: Bradley-Terry preferences and the reward-model loss."""
+
 import numpy as np
 
 from .. import reference
@@ -49,7 +50,9 @@ def test_preference_probability_stability(rng):
         Case("margins of magnitude 1e4 of both signs", ([1e4, -1e4, 0.0, 5e3], [0.0, 0.0, 1e4, -5e3])),
         Case("random margins of magnitude up to 1e4", (rng.uniform(-1e4, 1e4, 10), rng.uniform(-1e4, 1e4, 10))),
         Case("a large negative scalar margin", (-1e4, 0.0)),
-        Case("float32 rewards of magnitude 1e4", (np.array([1e4, -1e4], np.float32), np.array([-1e4, 1e4], np.float32))),
+        Case(
+            "float32 rewards of magnitude 1e4", (np.array([1e4, -1e4], np.float32), np.array([-1e4, 1e4], np.float32))
+        ),
     ]
 
 

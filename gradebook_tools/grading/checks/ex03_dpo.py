@@ -1,4 +1,5 @@
 """Hidden checks of ex03_dpo: the DPO margin, loss and implicit reward."""
+
 import numpy as np
 
 from .. import reference
@@ -29,7 +30,10 @@ def pair_value_cases(rng):
         Case("Python lists of log-probabilities", (*(x.round(2).tolist() for x in random_logps(rng, (4,))), 0.2)),
         Case("four Python float log-probabilities", (*scalars, 0.5)),
         Case("beta passed by keyword", batch, {"beta": 2.0}),
-        Case("scalar reference log-probabilities broadcast against arrays", (policy_chosen, policy_rejected, -25.0, -31.0, 0.1)),
+        Case(
+            "scalar reference log-probabilities broadcast against arrays",
+            (policy_chosen, policy_rejected, -25.0, -31.0, 0.1),
+        ),
         Case("a 2-D batch of log-probabilities", (*random_logps(rng, (3, 4)), 0.25)),
     ]
 
@@ -77,7 +81,11 @@ def test_dpo_loss_edge_cases(rng):
     """dpo_loss is exact for margins of magnitude 1e4 and rejects a bad beta, bad shapes or no pair"""
     big = tuple(rng.uniform(-1e4, 0.0, 6) for _ in range(4))
     return [
-        Case("margins of magnitude 1e4 of both signs", ([0.0, -1e4], [-1e4, 0.0], [0.0, 0.0], [0.0, 0.0], 1.0), visible=True),
+        Case(
+            "margins of magnitude 1e4 of both signs",
+            ([0.0, -1e4], [-1e4, 0.0], [0.0, 0.0], [0.0, 0.0], 1.0),
+            visible=True,
+        ),
         Case("random log-probabilities of magnitude 1e4", (*big, 1.0)),
         Case("a single pair ranked wrong by a margin of magnitude 1e4", (-1e4, 0.0, 0.0, 0.0, 1.0)),
         Case("empty inputs (no pair)", ([], [], [], [], 0.2), visible=True),

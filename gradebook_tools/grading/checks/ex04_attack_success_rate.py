@@ -1,4 +1,5 @@
 """Hidden checks of ex04_attack_success_rate: the attack success rate and its uncertainty."""
+
 import numpy as np
 
 from .. import reference
@@ -19,7 +20,9 @@ def test_attack_success_rate_values(rng):
     return [
         Case("the worked example", (WORKED_OUTCOMES,), visible=True),
         Case("the notebook's bool example", (np.array([True, False, False, False]),), visible=True),
-        Case("a random run of 0/1 outcomes as a Python list", (random_outcomes(rng, int(rng.integers(5, 40))).tolist(),)),
+        Case(
+            "a random run of 0/1 outcomes as a Python list", (random_outcomes(rng, int(rng.integers(5, 40))).tolist(),)
+        ),
         Case("a random run as an integer array", (random_outcomes(rng, int(rng.integers(50, 500))),)),
         Case("a random run as a bool array", (random_outcomes(rng, int(rng.integers(10, 60))).astype(bool),)),
         Case("a random run as a float32 array", (random_outcomes(rng, int(rng.integers(10, 60))).astype(np.float32),)),
@@ -59,9 +62,17 @@ def test_wilson_interval_values(rng):
         k = int(rng.integers(1, n))
         cases.append(Case(f"random counts with n between {low} and {high}", (k, n)))
     n = int(rng.integers(20, 200))
-    cases.append(Case("random counts with z given positionally", (int(rng.integers(0, n + 1)), n, float(rng.uniform(1.0, 3.0)))))
+    cases.append(
+        Case("random counts with z given positionally", (int(rng.integers(0, n + 1)), n, float(rng.uniform(1.0, 3.0))))
+    )
     n = int(rng.integers(20, 200))
-    cases.append(Case("random counts with z given as a keyword", (int(rng.integers(0, n + 1)), n), {"z": float(rng.uniform(0.5, 3.0))}))
+    cases.append(
+        Case(
+            "random counts with z given as a keyword",
+            (int(rng.integers(0, n + 1)), n),
+            {"z": float(rng.uniform(0.5, 3.0))},
+        )
+    )
     cases.append(Case("counts of a million trials", (int(rng.integers(1, 50_000)), 1_000_000)))
     return cases
 

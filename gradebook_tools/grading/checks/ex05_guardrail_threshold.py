@@ -1,4 +1,5 @@
 """Hidden checks of ex05_guardrail_threshold: guardrail decisions and threshold choice."""
+
 import numpy as np
 
 from .. import reference
@@ -82,7 +83,10 @@ def test_threshold_sweep_values(rng):
         ),
         Case("random score sets and unsorted random thresholds", (harmful, benign, taus)),
         Case("random float32 scores with thresholds as a list", (h32, b32, taus32.tolist())),
-        Case("Python lists of scores and thresholds", (h_list.round(3).tolist(), b_list.round(3).tolist(), [0.9, 0.1, 0.5, 0.3])),
+        Case(
+            "Python lists of scores and thresholds",
+            (h_list.round(3).tolist(), b_list.round(3).tolist(), [0.9, 0.1, 0.5, 0.3]),
+        ),
         Case("many thresholds on a grid", (harmful, benign, np.linspace(0, 1, 101))),
         Case("classes of very different sizes", (*score_sets(rng, 3, 200), rng.random(5))),
     ]
@@ -96,7 +100,10 @@ def test_threshold_sweep_edge_cases(rng):
     return [
         Case("thresholds equal to the scores", ([0.5, 0.7], [0.5, 0.1], [0.5, 0.7]), visible=True),
         Case("an empty list of harmful scores", ([], [0.1, 0.2], [0.5]), visible=True),
-        Case("thresholds equal to random scores of both classes", (harmful, benign, np.concatenate([harmful[:3], benign[:3]]))),
+        Case(
+            "thresholds equal to random scores of both classes",
+            (harmful, benign, np.concatenate([harmful[:3], benign[:3]])),
+        ),
         Case("thresholds above and below every score", (harmful, benign, [-0.5, 1.5, 0.0, 1.0])),
         Case("a single score per class", ([float(rng.random())], [float(rng.random())], rng.random(4))),
         Case("repeated scores", (repeated, repeated[::-1].copy(), np.unique(repeated))),
@@ -113,11 +120,23 @@ def test_choose_threshold_values(rng):
     ]
     for n_harmful, n_benign in [(10, 15), (40, 60)]:
         harmful, benign = score_sets(rng, n_harmful, n_benign)
-        cases.append(Case("random overlapping score sets with a random budget", (harmful, benign, float(rng.uniform(0.01, 0.4)))))
+        cases.append(
+            Case("random overlapping score sets with a random budget", (harmful, benign, float(rng.uniform(0.01, 0.4))))
+        )
     harmful, benign = score_sets(rng, 12, 20)
-    cases.append(Case("random float32 scores", (harmful.astype(np.float32), benign.astype(np.float32), float(rng.uniform(0.05, 0.3)))))
+    cases.append(
+        Case(
+            "random float32 scores",
+            (harmful.astype(np.float32), benign.astype(np.float32), float(rng.uniform(0.05, 0.3))),
+        )
+    )
     harmful, benign = score_sets(rng, 8, 8)
-    cases.append(Case("Python lists of scores", (harmful.round(2).tolist(), benign.round(2).tolist(), float(rng.uniform(0.1, 0.5)))))
+    cases.append(
+        Case(
+            "Python lists of scores",
+            (harmful.round(2).tolist(), benign.round(2).tolist(), float(rng.uniform(0.1, 0.5))),
+        )
+    )
     harmful, benign = score_sets(rng, 10, 10, separation=0.45)
     cases.append(Case("well-separated classes", (harmful, benign, 0.0)))
     return cases
@@ -138,7 +157,10 @@ def test_choose_threshold_edge_cases(rng):
         Case("several candidates tying in TPR within the budget", (tie_harmful, tie_benign, 0.2)),
         Case("a budget of 1", (harmful, benign, 1.0)),
         Case("identical harmful and benign scores", (same, same.copy(), float(rng.uniform(0.2, 0.6)))),
-        Case("no candidate within a small budget", (rng.uniform(0, 0.5, 4), np.append(rng.uniform(0, 0.5, 9), 0.99), 0.05)),
+        Case(
+            "no candidate within a small budget",
+            (rng.uniform(0, 0.5, 4), np.append(rng.uniform(0, 0.5, 9), 0.99), 0.05),
+        ),
         Case("repeated scores", (np.repeat([0.9, 0.6], 3), np.repeat([0.6, 0.2], 2), 0.3)),
         Case("a negative budget", (harmful, benign, -0.1)),
         Case("an empty list of benign scores", (harmful, [], 0.1)),

@@ -1,4 +1,5 @@
 """Hidden checks of ex06_refusal_tradeoff: refusal metrics and the refusal-adjusted utility."""
+
 import numpy as np
 
 from .. import reference

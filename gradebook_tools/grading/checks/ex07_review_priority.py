@@ -1,4 +1,5 @@
 """Hidden checks of ex07_review_priority: active-learning priority for human review."""
+
 import numpy as np
 
 from .. import reference
@@ -19,16 +20,25 @@ def test_review_priority_values(rng):
     grid = rng.random((3, 2, 4))
     return [
         Case("the worked example", (0.8, 0.6, 0.3), visible=True),
-        Case("lists and an array of signals", ([1.0, 0.0, 0.2], [0.0, 1.0, 0.4], np.array([0.0, 0.0, 1.0])), visible=True),
+        Case(
+            "lists and an array of signals", ([1.0, 0.0, 0.2], [0.0, 1.0, 0.4], np.array([0.0, 0.0, 1.0])), visible=True
+        ),
         Case("custom weights", (0.8, 0.6, 0.3), {"weights": (0.2, 0.2, 0.6)}, visible=True),
         Case("random float64 arrays of signals", (risk, uncertainty, diversity)),
         Case("random float32 arrays of signals", tuple(signals32)),
-        Case("random signals as Python lists", (risk.round(3).tolist(), uncertainty.round(3).tolist(), diversity.round(3).tolist())),
+        Case(
+            "random signals as Python lists",
+            (risk.round(3).tolist(), uncertainty.round(3).tolist(), diversity.round(3).tolist()),
+        ),
         Case("a scalar diversity broadcast against arrays", (risk, uncertainty, float(rng.random()))),
         Case("2-D arrays of signals", tuple(grid)),
         Case("signals at exactly 0 and 1", (np.array([0.0, 1.0, 1.0]), [1, 0, 1], np.array([0.0, 0.0, 1.0]))),
         Case("random valid weights as an array", (risk, uncertainty, diversity), {"weights": random_weights(rng)}),
-        Case("random valid weights as a list, scalar signals", tuple(rng.random(3)), {"weights": random_weights(rng).tolist()}),
+        Case(
+            "random valid weights as a list, scalar signals",
+            tuple(rng.random(3)),
+            {"weights": random_weights(rng).tolist()},
+        ),
     ]
 
 
@@ -41,7 +51,9 @@ def test_review_priority_invalid(rng):
     negative = diversity.copy()
     negative[rng.integers(8)] = -1e-6
     return [
-        Case("a negative weight with weights summing to 1", (0.5, 0.5, 0.5), {"weights": (0.6, 0.5, -0.1)}, visible=True),
+        Case(
+            "a negative weight with weights summing to 1", (0.5, 0.5, 0.5), {"weights": (0.6, 0.5, -0.1)}, visible=True
+        ),
         Case("weights summing to less than 1", (0.5, 0.5, 0.5), {"weights": (0.5, 0.3, 0.1)}, visible=True),
         Case("a scalar risk above 1", (1.2, 0.5, 0.5), visible=True),
         Case("a negative uncertainty in a list", ([0.2, 0.4], [0.5, -0.1], [0.0, 0.0]), visible=True),
@@ -50,7 +62,11 @@ def test_review_priority_invalid(rng):
         Case("a random array with one risk slightly above 1", (too_high, uncertainty, diversity)),
         Case("a random array with one diversity slightly below 0", (risk, uncertainty, negative)),
         Case("a float32 uncertainty above 1", (0.5, np.array([0.3, 1.5], dtype=np.float32), 0.5)),
-        Case("valid weights summing to 1 only up to rounding", (risk, uncertainty, diversity), {"weights": (0.1, 0.2, 0.7)}),
+        Case(
+            "valid weights summing to 1 only up to rounding",
+            (risk, uncertainty, diversity),
+            {"weights": (0.1, 0.2, 0.7)},
+        ),
         Case("valid weights putting everything on risk", (risk, uncertainty, diversity), {"weights": (1.0, 0.0, 0.0)}),
     ]
 

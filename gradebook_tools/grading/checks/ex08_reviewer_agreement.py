@@ -1,4 +1,5 @@
 """Hidden checks of ex08_reviewer_agreement: raw agreement, Cohen's kappa, disagreements."""
+
 import numpy as np
 
 from .. import reference
@@ -95,7 +96,10 @@ def test_cohens_kappa_degenerate(rng):
         Case("one reviewer always gives the same label", ([1, 1, 1, 1], [1, 0, 1, 0]), visible=True),
         Case("systematic disagreement on four items", ([0, 1, 0, 1], [1, 0, 1, 0]), visible=True),
         Case("long constant integer arrays with the same label", (constant, constant.tolist())),
-        Case("long constant float32 arrays with the same label", (constant.astype(np.float32), constant.astype(np.float32))),
+        Case(
+            "long constant float32 arrays with the same label",
+            (constant.astype(np.float32), constant.astype(np.float32)),
+        ),
         Case("two reviewers with different constant labels", (["safe"] * n, ["unsafe"] * n)),
         Case("a single item with the same label", (["high"], ["high"])),
         Case("a single item with different labels", ([0], [1])),
@@ -114,7 +118,11 @@ def test_disagreements_values(rng):
     words_a, words_b = reviewer_pair(rng, 15, 4, accuracy=0.6)
     return [
         Case("the worked example", (WORKED_A, WORKED_B), visible=True),
-        Case("a list of strings against a string array", (["a", "b", "c", "d"], np.array(["b", "b", "c", "a"])), visible=True),
+        Case(
+            "a list of strings against a string array",
+            (["a", "b", "c", "d"], np.array(["b", "b", "c", "a"])),
+            visible=True,
+        ),
         Case("random binary labels as lists", (binary_a.tolist(), binary_b.tolist())),
         Case("random three-class integer arrays", (codes_a, codes_b)),
         Case("float32 category codes against a list", (codes_a.astype(np.float32), codes_b.tolist())),

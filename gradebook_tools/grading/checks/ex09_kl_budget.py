@@ -1,4 +1,5 @@
 """Hidden checks of ex09_kl_budget: KL divergence, KL-penalised rewards, the KL-regularised objective."""
+
 import numpy as np
 
 from .. import reference
@@ -36,7 +37,10 @@ def test_kl_divergence_values(rng):
             "random float32 distributions",
             (random_distribution(rng, 8, 2.0).astype(np.float32), random_distribution(rng, 8, 2.0).astype(np.float32)),
         ),
-        Case("random distributions as Python lists", (random_distribution(rng, 4).tolist(), random_distribution(rng, 4).tolist())),
+        Case(
+            "random distributions as Python lists",
+            (random_distribution(rng, 4).tolist(), random_distribution(rng, 4).tolist()),
+        ),
         Case("a sharply peaked p with tiny entries against a flat q", (peaked, random_distribution(rng, 7, 20.0))),
         Case("a flat p against a sharply peaked q with tiny entries", (random_distribution(rng, 7, 20.0), peaked)),
         Case("two distributions very close to each other", (close, nudged / nudged.sum())),
@@ -73,8 +77,10 @@ def test_kl_divergence_support(rng):
         Case("a positive p against a q with a zero", (random_distribution(rng, 6), q_zero_on_support)),
         Case("a one-hot p as a float32 array", (one_hot.astype(np.float32), q_positive.astype(np.float32))),
         Case("a one-hot p whose outcome q rules out", (one_hot.tolist(), q_missing_hot.tolist())),
-        Case("softmax of logits of magnitude 1e4 (entries underflow to 0) against a positive q",
-             (p_huge, 0.5 * p_huge + 0.5 * random_distribution(rng, 8))),
+        Case(
+            "softmax of logits of magnitude 1e4 (entries underflow to 0) against a positive q",
+            (p_huge, 0.5 * p_huge + 0.5 * random_distribution(rng, 8)),
+        ),
         Case("softmax of logits of magnitude 1e4 on both sides", (p_huge, softmax(rng.permutation(huge_logits)))),
     ]
 
@@ -117,14 +123,31 @@ def test_kl_penalized_rewards_values(rng):
     tokens = rng.normal(0.0, 0.5, (3, 6)), -rng.gamma(1.0, 2.0, (3, 6)), -rng.gamma(1.0, 2.0, (3, 6))
     return [
         Case("scalar inputs", (1.0, -1.2, -1.5, 0.5), visible=True),
-        Case("a small batch", (np.array([1.0, 0.5, -0.2]), np.array([-2.0, -3.5, -1.0]), np.array([-2.5, -3.0, -1.0]), 0.1), visible=True),
+        Case(
+            "a small batch",
+            (np.array([1.0, 0.5, -0.2]), np.array([-2.0, -3.5, -1.0]), np.array([-2.5, -3.0, -1.0]), 0.1),
+            visible=True,
+        ),
         Case("beta = 0 on lists", ([1.0, 0.5], [-2.0, -3.5], [-2.5, -3.0], 0.0), visible=True),
         Case("a random batch of response log-probabilities", (rewards, policy, ref, float(rng.uniform(0.01, 1.0)))),
-        Case("a random batch as Python lists", (rewards.tolist(), policy.tolist(), ref.tolist(), float(rng.uniform(0.01, 1.0)))),
-        Case("a random float32 batch",
-             (rewards.astype(np.float32), policy.astype(np.float32), ref.astype(np.float32), float(rng.uniform(0.01, 1.0)))),
+        Case(
+            "a random batch as Python lists",
+            (rewards.tolist(), policy.tolist(), ref.tolist(), float(rng.uniform(0.01, 1.0))),
+        ),
+        Case(
+            "a random float32 batch",
+            (
+                rewards.astype(np.float32),
+                policy.astype(np.float32),
+                ref.astype(np.float32),
+                float(rng.uniform(0.01, 1.0)),
+            ),
+        ),
         Case("a scalar reference log-probability broadcast against a batch", (rewards, policy, float(ref[0]), 0.2)),
-        Case("per-token rewards and log-probabilities of shape (sequences, tokens)", (*tokens, float(rng.uniform(0.05, 0.5)))),
+        Case(
+            "per-token rewards and log-probabilities of shape (sequences, tokens)",
+            (*tokens, float(rng.uniform(0.05, 0.5))),
+        ),
         Case("an integer beta", (rewards, policy, ref, 1)),
         Case("random scalars", (float(rewards[0]), float(policy[0]), float(ref[0]), float(rng.uniform(0.0, 2.0)))),
     ]
@@ -140,14 +163,18 @@ def test_kl_penalized_rewards_invalid_and_large(rng):
     with_nan[int(rng.integers(5))] = np.nan
     return [
         Case("a negative beta", (1.0, -1.0, -1.0, -0.1), visible=True),
-        Case("log-probabilities of a different length", ([1.0, 2.0], [-1.0, -2.0, -3.0], [-1.0, -2.0], 0.1), visible=True),
+        Case(
+            "log-probabilities of a different length", ([1.0, 2.0], [-1.0, -2.0, -3.0], [-1.0, -2.0], 0.1), visible=True
+        ),
         Case("log-probabilities near -1e4", ([0.3, 0.3], [-10000.0, -9999.5], [-10000.5, -10000.0], 0.2), visible=True),
         Case("a random negative beta", (rewards, policy, ref, -float(rng.uniform(0.01, 2.0)))),
         Case("shapes that cannot be broadcast together", (np.zeros((3, 4)), np.zeros((4, 3)), np.zeros((3, 4)), 0.1)),
         Case("a NaN log-probability", (rewards, with_nan, ref, 0.1)),
         Case("random log-probabilities of magnitude up to 1e4", (rewards, policy, ref, float(rng.uniform(0.05, 1.0)))),
-        Case("random float32 log-probabilities of magnitude up to 1e4",
-             (rewards.astype(np.float32), policy.astype(np.float32), ref.astype(np.float32), 0.1)),
+        Case(
+            "random float32 log-probabilities of magnitude up to 1e4",
+            (rewards.astype(np.float32), policy.astype(np.float32), ref.astype(np.float32), 0.1),
+        ),
     ]
 
 

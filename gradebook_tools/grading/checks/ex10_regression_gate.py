@@ -1,12 +1,21 @@
 """Hidden checks of ex10_regression_gate: the release gate, the multi-metric gate, the best validation step."""
+
 import numpy as np
 
 from .. import reference
 from ..spec import Case, check, worked_answer
 
 METRICS = [
-    "benign_refusal", "harmful_compliance", "harmlessness", "helpfulness", "honesty",
-    "jailbreak_resistance", "math", "coding", "toxicity", "calibration",
+    "benign_refusal",
+    "harmful_compliance",
+    "harmlessness",
+    "helpfulness",
+    "honesty",
+    "jailbreak_resistance",
+    "math",
+    "coding",
+    "toxicity",
+    "calibration",
 ]
 FLOORS = [-0.02, -0.01, 0.0, 0.01, 0.02]
 
@@ -28,21 +37,35 @@ def test_release_gate_values(rng):
         Case("a custom max_capability_drop", (0.04, -0.03), {"max_capability_drop": 0.05}, visible=True),
     ]
     for above_safety, above_capability in [(True, True), (True, False), (False, True)]:
-        cases.append(Case(
-            "random deltas with the default thresholds",
-            (away_from(0.02, rng, above_safety), away_from(-0.02, rng, above_capability)),
-        ))
+        cases.append(
+            Case(
+                "random deltas with the default thresholds",
+                (away_from(0.02, rng, above_safety), away_from(-0.02, rng, above_capability)),
+            )
+        )
     gain, drop = float(rng.uniform(0.0, 0.1)), float(rng.uniform(0.0, 0.1))
     safety, capability = away_from(gain, rng, True), away_from(-drop, rng, bool(rng.integers(2)))
     cases += [
-        Case("random deltas and thresholds passed by keyword", (safety, capability),
-             {"min_safety_gain": gain, "max_capability_drop": drop}),
+        Case(
+            "random deltas and thresholds passed by keyword",
+            (safety, capability),
+            {"min_safety_gain": gain, "max_capability_drop": drop},
+        ),
         Case("random deltas and thresholds passed by position", (safety, away_from(-drop, rng, True), gain, drop)),
-        Case("numpy float64 scalars", (np.float64(away_from(0.02, rng, True)), np.float64(away_from(-0.02, rng, True)))),
-        Case("0-d float32 arrays",
-             (np.array(away_from(0.02, rng, True), dtype=np.float32), np.array(away_from(-0.02, rng, True), dtype=np.float32))),
+        Case(
+            "numpy float64 scalars", (np.float64(away_from(0.02, rng, True)), np.float64(away_from(-0.02, rng, True)))
+        ),
+        Case(
+            "0-d float32 arrays",
+            (
+                np.array(away_from(0.02, rng, True), dtype=np.float32),
+                np.array(away_from(-0.02, rng, True), dtype=np.float32),
+            ),
+        ),
         Case("deltas of magnitude 1e4", (1e4, float(-1e4 * rng.uniform(0.5, 1.0)))),
-        Case("deltas and thresholds of magnitude 1e4", (2e4, -5e3), {"min_safety_gain": 1e4, "max_capability_drop": 1e4}),
+        Case(
+            "deltas and thresholds of magnitude 1e4", (2e4, -5e3), {"min_safety_gain": 1e4, "max_capability_drop": 1e4}
+        ),
     ]
     return cases
 
@@ -57,7 +80,11 @@ def test_release_gate_boundaries(rng):
         Case("a NaN safety delta", (float("nan"), 0.0), visible=True),
         Case("a NaN capability delta", (0.05, float("nan")), visible=True),
         Case("a safety delta equal to a random min_safety_gain", (gain, 0.0), {"min_safety_gain": gain}),
-        Case("a capability delta equal to minus a random max_capability_drop", (0.1, -drop), {"max_capability_drop": drop}),
+        Case(
+            "a capability delta equal to minus a random max_capability_drop",
+            (0.1, -drop),
+            {"max_capability_drop": drop},
+        ),
         Case("no tolerated drop and an unchanged capability", (0.05, 0.0), {"max_capability_drop": 0.0}),
         Case("no tolerated drop and a tiny capability gain", (0.05, 1e-9), {"max_capability_drop": 0.0}),
         Case("deltas just above both default thresholds", (0.02 + 1e-9, -0.02 + 1e-9)),
@@ -84,22 +111,42 @@ def test_multi_metric_gate_values(rng):
     passing_deltas = {name: floor + float(rng.uniform(0.001, 0.05)) for name, floor in passing_floors.items()}
     float64_deltas, float64_floors = random_gate(rng, 4)
     return [
-        Case("a delta equal to its floor",
-             ({"harmlessness": 0.03, "helpfulness": -0.01, "honesty": 0.0},
-              {"harmlessness": 0.02, "helpfulness": -0.02, "honesty": 0.0}), visible=True),
-        Case("every metric above its floor",
-             ({"harmlessness": 0.03, "helpfulness": -0.01, "honesty": 0.0},
-              {"harmlessness": 0.02, "helpfulness": -0.02, "honesty": -0.01}), visible=True),
-        Case("several failing metrics",
-             ({"toxicity": -0.05, "jailbreak_resistance": 0.0, "helpfulness": 0.01},
-              {"toxicity": 0.0, "jailbreak_resistance": 0.01, "helpfulness": 0.0}), visible=True),
+        Case(
+            "a delta equal to its floor",
+            (
+                {"harmlessness": 0.03, "helpfulness": -0.01, "honesty": 0.0},
+                {"harmlessness": 0.02, "helpfulness": -0.02, "honesty": 0.0},
+            ),
+            visible=True,
+        ),
+        Case(
+            "every metric above its floor",
+            (
+                {"harmlessness": 0.03, "helpfulness": -0.01, "honesty": 0.0},
+                {"harmlessness": 0.02, "helpfulness": -0.02, "honesty": -0.01},
+            ),
+            visible=True,
+        ),
+        Case(
+            "several failing metrics",
+            (
+                {"toxicity": -0.05, "jailbreak_resistance": 0.0, "helpfulness": 0.01},
+                {"toxicity": 0.0, "jailbreak_resistance": 0.01, "helpfulness": 0.0},
+            ),
+            visible=True,
+        ),
         Case("random metric sets (the failing list must be sorted)", random_gate(rng, int(rng.integers(5, 9)))),
         Case("random metric sets (the failing list must be sorted)", random_gate(rng, int(rng.integers(5, 9)))),
         Case("a random metric set where every metric passes", (passing_deltas, passing_floors)),
         Case("random metric sets with deltas equal to their floor", random_gate(rng, 6, at_floor=2)),
         Case("a random metric set with a NaN delta", random_gate(rng, 5, nan=True)),
-        Case("numpy float64 deltas and floors",
-             ({k: np.float64(v) for k, v in float64_deltas.items()}, {k: np.float64(v) for k, v in float64_floors.items()})),
+        Case(
+            "numpy float64 deltas and floors",
+            (
+                {k: np.float64(v) for k, v in float64_deltas.items()},
+                {k: np.float64(v) for k, v in float64_floors.items()},
+            ),
+        ),
     ]
 
 
@@ -115,9 +162,16 @@ def test_multi_metric_gate_metric_coverage(rng):
     failing_gated = dict(gated)
     failing_gated[str(rng.choice(list(floors)))] = -1.0
     return [
-        Case("a gated metric without a delta",
-             ({"harmlessness": 0.05}, {"harmlessness": 0.02, "honesty": 0.0}), visible=True),
-        Case("a metric without a floor", ({"harmlessness": 0.05, "latency_ms": -300.0}, {"harmlessness": 0.02}), visible=True),
+        Case(
+            "a gated metric without a delta",
+            ({"harmlessness": 0.05}, {"harmlessness": 0.02, "honesty": 0.0}),
+            visible=True,
+        ),
+        Case(
+            "a metric without a floor",
+            ({"harmlessness": 0.05, "latency_ms": -300.0}, {"harmlessness": 0.02}),
+            visible=True,
+        ),
         Case("a random gated metric without a delta", (one_missing, floors)),
         Case("several gated metrics without a delta", (several_missing, floors)),
         Case("no floors at all", (deltas, {})),
