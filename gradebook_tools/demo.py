@@ -26,11 +26,15 @@ from .batch.grade import BatchGrader
 from .batch.progress import ProgressBar
 from .cells import grade_id
 from .cli import render_outcomes
+from .config import load_course_sections
 from .nbgrader_run import run_nbgrader
 from .submissions import fill_answers, solution_code
 
 REPO = Path(__file__).resolve().parent.parent
-MECHANICS = ("ex01_response_only_sft", "ex02_bradley_terry", "ex03_dpo")
+#: The course's exercises per section, from ``c.CourseSections.sections`` of nbgrader_config.py.
+COURSE_SECTIONS = load_course_sections(REPO).sections
+#: The exercises of the first section, which one student hands in alone.
+FIRST_SECTION = tuple(next(iter(COURSE_SECTIONS.values())))
 
 
 def complete(release, source, exercise):
@@ -55,18 +59,18 @@ def blank(release, source, exercise):
     return release
 
 
-def mechanics_only(release, source, exercise):
-    """Hands in the mechanics section only; the rest is missing."""
-    return complete(release, source, exercise) if exercise in MECHANICS else None
+def first_section_only(release, source, exercise):
+    """Hands in the first section (mechanics) only; the rest is missing."""
+    return complete(release, source, exercise) if exercise in FIRST_SECTION else None
 
 
 def broken_first(release, source, exercise):
     """Complete work, but the first exercise's file got corrupted on upload."""
-    return "{ this is not a notebook" if exercise == MECHANICS[0] else complete(release, source, exercise)
+    return "{ this is not a notebook" if exercise == FIRST_SECTION[0] else complete(release, source, exercise)
 
 
 #: The fictional class: student id -> how they fill in each release.
-CLASS = {"ada": complete, "ben": partly_wrong, "cy": blank, "dee": mechanics_only, "eve": broken_first}
+CLASS = {"ada": complete, "ben": partly_wrong, "cy": blank, "dee": first_section_only, "eve": broken_first}
 ROSTER = """student_id,section,first_name,last_name,email
 ada,lab-a,Ada,Quill,ada@example.edu
 ben,lab-a,Ben,Marsh,ben@example.edu
@@ -77,14 +81,14 @@ eve,lab-b,Eve,Moreau,eve@example.edu
 
 
 def prepare_course(course: Path) -> list[str]:
-    """A fresh course folder with the source and config; returns the exercise ids."""
+    """A fresh course folder with the source and config; returns the course's exercise ids, in teaching order."""
     if course.exists():
         shutil.rmtree(course)
     course.mkdir(parents=True)
     shutil.copy(REPO / "nbgrader_config.py", course)
     shutil.copytree(REPO / "source", course / "source")
     (course / "roster.csv").write_text(ROSTER)
-    return sorted(p.name for p in (course / "source").iterdir() if p.is_dir())
+    return list(load_course_sections(course).section_of())
 
 
 def nbgrader_or_exit(*args: str, cwd: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,11 +11,34 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from gradebook_tools.cells import grade_id  # noqa: F401 (re-exported for tests)
+from gradebook_tools.config import load_course_sections
 from gradebook_tools.nbgrader_run import run_nbgrader
 from gradebook_tools.submissions import fill_answers, solution_code  # noqa: F401 (re-exported for tests)
 
 REPO = Path(__file__).resolve().parent.parent
-EXERCISES = sorted(p.name for p in (REPO / "source").iterdir() if (p / f"{p.name}.ipynb").exists())
+#: The course's exercises per curriculum section: ``c.CourseSections.sections`` of nbgrader_config.py.
+COURSE_SECTIONS: dict[str, list[str]] = load_course_sections(REPO).sections
+#: Every exercise of the course, in teaching order.
+EXERCISES: list[str] = [exercise for exercises in COURSE_SECTIONS.values() for exercise in exercises]
+#: The instructor's specification of the graded interface (a copy of shared/CURRICULUM.md).
+CURRICULUM_FILE = REPO / "docs" / "curriculum.md"
+
+_EXERCISE_TITLE = re.compile(r"(?P<id>[a-z][a-z0-9_]*) [\u2014\u2013-] ")
+_GRADED_FUNCTION = re.compile(r"^- `(?P<name>[A-Za-z_][A-Za-z0-9_]*)\(", re.MULTILINE)
+
+
+def curriculum(path: Path = CURRICULUM_FILE) -> dict[str, list[str]]:
+    """Exercise id -> its graded functions, in the order of the curriculum document.
+
+    An exercise is a heading ``## <id> — <title>``; its graded functions are
+    the bullets ``- `name(...)` ...`` below it, up to the next heading.
+    """
+    sections = {}
+    for block in re.split(r"^## ", path.read_text(encoding="utf-8"), flags=re.MULTILINE)[1:]:
+        title, _, body = block.partition("\n")
+        if exercise := _EXERCISE_TITLE.match(title):
+            sections[exercise["id"]] = [match["name"] for match in _GRADED_FUNCTION.finditer(body)]
+    return sections
 
 
 def nbgrader(*args: str, cwd: Path, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:

@@ -19,6 +19,8 @@ from pathlib import Path
 import nbgrader.api
 from nbgrader.api import Grade, Gradebook, Student, SubmittedAssignment, SubmittedNotebook
 
+from gradebook_tools.config import load_course_sections
+
 # nbgrader stamps a new gradebook with the version printed by the ``alembic``
 # command: find it next to this interpreter, and ask it once per process
 # rather than once per test gradebook (half a second each).
@@ -158,12 +160,8 @@ def _graded(grade: Grade, cell_type: str, score: float | None) -> Grade:
     return grade
 
 
-#: The course's assignments per curriculum section (CURRICULUM.md).
-COURSE_SECTIONS = {
-    "mechanics": ["ex01_response_only_sft", "ex02_bradley_terry", "ex03_dpo"],
-    "theory": ["ex04_attack_success_rate", "ex05_guardrail_threshold", "ex06_refusal_tradeoff"],
-    "workflows": ["ex07_review_priority", "ex08_reviewer_agreement", "ex09_kl_budget", "ex10_regression_gate"],
-}
+#: The course's assignments per curriculum section: ``c.CourseSections.sections`` of nbgrader_config.py.
+COURSE_SECTIONS = load_course_sections(Path(__file__).resolve().parent.parent).sections
 
 #: Cells of a synthetic notebook: four 2-point test cells and a 2-point explanation.
 SYNTHETIC_CELLS: list[Cell] = [
