@@ -27,14 +27,15 @@ _EXERCISE_TITLE = re.compile(r"(?P<id>[a-z][a-z0-9_]*) [\u2014\u2013-] ")
 _GRADED_FUNCTION = re.compile(r"^- `(?P<name>[A-Za-z_][A-Za-z0-9_]*)\(", re.MULTILINE)
 
 
-def curriculum(path: Path = CURRICULUM_FILE) -> dict[str, list[str]]:
+def curriculum(path: Path | None = None) -> dict[str, list[str]]:
     """Exercise id -> its graded functions, in the order of the curriculum document.
 
     An exercise is a heading ``## <id> — <title>``; its graded functions are
     the bullets ``- `name(...)` ...`` below it, up to the next heading.
     """
+    text = (path or CURRICULUM_FILE).read_text(encoding="utf-8")
     sections = {}
-    for block in re.split(r"^## ", path.read_text(encoding="utf-8"), flags=re.MULTILINE)[1:]:
+    for block in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
         title, _, body = block.partition("\n")
         if exercise := _EXERCISE_TITLE.match(title):
             sections[exercise["id"]] = [match["name"] for match in _GRADED_FUNCTION.finditer(body)]

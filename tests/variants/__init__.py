@@ -36,6 +36,19 @@ class Variant:
     loses: tuple[str, ...] | None = None
 
 
-def variants_for(exercise_id: str):
+def variants_for(exercise_id: str) -> tuple[list[Variant], list[Variant]]:
+    """The ``WRONG`` and ``ALTERNATIVES`` lists of ``tests/variants/<exercise_id>.py``."""
     module = importlib.import_module(f"{__name__}.{exercise_id}")
     return module.WRONG, module.ALTERNATIVES
+
+
+def students_for(exercise_id: str) -> list[tuple[str, Variant, bool]]:
+    """``(student id, variant, is_wrong)`` for every variant of an exercise.
+
+    The student ids (``wrong-00``, ``alternative-00``, ...) name the submissions
+    in the graded class and the parametrized tests.
+    """
+    wrong, alternatives = variants_for(exercise_id)
+    return [(f"wrong-{number:02d}", variant, True) for number, variant in enumerate(wrong)] + [
+        (f"alternative-{number:02d}", variant, False) for number, variant in enumerate(alternatives)
+    ]
