@@ -2,7 +2,10 @@
 
 Per exercise, one class of fictional students is graded in one run: the
 solution (twice, with different per-student hidden inputs), a blank release,
-each typical wrong implementation and each correct alternative.
+each typical wrong implementation and each correct alternative
+(``tests/variants/<id>.py``). Then one test per student says what it earned.
+The tests of one exercise share its graded class: under pytest-xdist, run with
+``--dist loadgroup`` so that they stay on one worker.
 """
 
 from __future__ import annotations
@@ -10,9 +13,28 @@ from __future__ import annotations
 import pytest
 
 from tests.course import EXERCISES, fill_answers, solution_code
-from tests.variants import variants_for
+from tests.variants import students_for
+
+pytestmark = pytest.mark.slow
 
 SOLUTION_STUDENTS = ("solution-a", "solution-b")
+
+
+def per_exercise(students):
+    """Parameters ``(exercise, student, ...)`` with readable ids, grouped per exercise for xdist."""
+    return [
+        pytest.param(exercise, *rest, id="-".join([exercise, *map(str, ids)]), marks=pytest.mark.xdist_group(exercise))
+        for exercise in EXERCISES
+        for ids, rest in students(exercise)
+    ]
+
+
+SOLUTIONS = per_exercise(lambda exercise: [((student,), (student,)) for student in SOLUTION_STUDENTS])
+BLANK = per_exercise(lambda exercise: [((), ())])
+WRONG = per_exercise(lambda exercise: [((s, v.function), (s, v)) for s, v, wrong in students_for(exercise) if wrong])
+ALTERNATIVES = per_exercise(
+    lambda exercise: [((s, v.function), (s, v)) for s, v, wrong in students_for(exercise) if not wrong]
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +49,9 @@ def graded(make_course):
             for student in SOLUTION_STUDENTS:
                 course.submit(student, exercise, fill_answers(release, solution))
             course.submit("blank", exercise, release)
-            wrong, alternatives = variants_for(exercise)
-            for prefix, variants in (("wrong", wrong), ("alternative", alternatives)):
-                for number, variant in enumerate(variants):
-                    answers = dict(solution, **{variant.function: variant.code})
-                    course.submit(f"{prefix}-{number:02d}", exercise, fill_answers(release, answers))
+            for student, variant, _ in students_for(exercise):
+                answers = dict(solution, **{variant.function: variant.code})
+                course.submit(student, exercise, fill_answers(release, answers))
             course.autograde(exercise)
             cache[exercise] = course
         return cache[exercise]
@@ -39,38 +59,30 @@ def graded(make_course):
     return grade
 
 
-@pytest.mark.parametrize("exercise", EXERCISES)
-def test_solution_earns_every_automatic_point(graded, exercise):
+@pytest.mark.parametrize("exercise,student", SOLUTIONS)
+def test_solution_earns_every_automatic_point(graded, exercise, student):
     course = graded(exercise)
     maximum = course.max_scores(exercise)
     assert sum(maximum.values()) == 8
-    for student in SOLUTION_STUDENTS:
-        assert course.auto_scores(exercise, student) == maximum
+    assert course.auto_scores(exercise, student) == maximum
 
 
-@pytest.mark.parametrize("exercise", EXERCISES)
+@pytest.mark.parametrize("exercise", BLANK)
 def test_blank_release_scores_zero(graded, exercise):
     course = graded(exercise)
     assert set(course.auto_scores(exercise, "blank").values()) == {0}
 
 
-@pytest.mark.parametrize("exercise", EXERCISES)
-def test_each_wrong_implementation_loses_exactly_its_points(graded, exercise):
+@pytest.mark.parametrize("exercise,student,variant", WRONG)
+def test_wrong_implementation_loses_exactly_its_points(graded, exercise, student, variant):
     course = graded(exercise)
     maximum, targets = course.max_scores(exercise), course.targets(exercise)
-    wrong, _ = variants_for(exercise)
-    assert {variant.function for variant in wrong} >= set(targets.values()), "a function has no wrong variant"
-    for number, variant in enumerate(wrong):
-        lost = set(variant.loses or [cell for cell, target in targets.items() if target == variant.function])
-        expected = {cell: 0 if cell in lost else points for cell, points in maximum.items()}
-        assert course.auto_scores(exercise, f"wrong-{number:02d}") == expected, variant.about
+    lost = set(variant.loses or [cell for cell, target in targets.items() if target == variant.function])
+    expected = {cell: 0 if cell in lost else points for cell, points in maximum.items()}
+    assert course.auto_scores(exercise, student) == expected, variant.about
 
 
-@pytest.mark.parametrize("exercise", EXERCISES)
-def test_correct_alternatives_keep_full_credit(graded, exercise):
+@pytest.mark.parametrize("exercise,student,variant", ALTERNATIVES)
+def test_correct_alternative_keeps_full_credit(graded, exercise, student, variant):
     course = graded(exercise)
-    maximum, targets = course.max_scores(exercise), course.targets(exercise)
-    _, alternatives = variants_for(exercise)
-    assert {variant.function for variant in alternatives} >= set(targets.values()) - {"answer"}
-    for number, variant in enumerate(alternatives):
-        assert course.auto_scores(exercise, f"alternative-{number:02d}") == maximum, variant.about
+    assert course.auto_scores(exercise, student) == course.max_scores(exercise), variant.about
