@@ -16,6 +16,9 @@ import pytest
 
 from tests.course import fill_answers, grade_id, solution_code
 
+# one real autograde run of the whole class: slow, and on one xdist worker (--dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cheats")]
+
 EXERCISE = "ex01_response_only_sft"
 LOSS_CELLS = ("test_response_only_loss_values", "test_response_only_loss_edge_cases")
 WRONG_LOSS = """
