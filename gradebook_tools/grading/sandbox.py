@@ -5,32 +5,53 @@
 process runs
 
 - in its own mount, PID, network, IPC and UTS namespaces (bubblewrap): it sees
-  the system and Python installation read-only, its submission's working copy
-  read-write, a private ``/tmp``, and nothing else of the machine (not the
+  the system and Python installation read-only, a throw-away working copy of
+  its submission, a private ``/tmp``, and nothing else of the machine (not the
   course's ``source/``, the reference computations, other students' work or the
   gradebook); it has no network, and every process it starts dies with it;
 - as an unprivileged user of its own, with limits on address space, CPU time,
   processes, open files and file size (``setpriv`` and ``prlimit``).
 
+The working copy is a size-capped tmpfs at the path of the folder nbclient
+names as the kernel's cwd (nbgrader's ``autograded/<student>/<id>/``), filled by
+bubblewrap from file descriptors the grader opened on that folder's regular
+files, never through a link. The grader's folder itself is not mounted: nothing
+the kernel writes, links or deletes reaches it, and it all vanishes with the
+sandbox. The course's own package (``gradebook_tools``, with the reference
+computations) is masked wherever it is installed, with the metadata that would
+name or re-add it.
+
 The kernel talks to the grader over Unix sockets in a private runtime folder,
 since a kernel without network has no loopback shared with the grader.
 """
+
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.utils import run_sync
-from traitlets import Integer
+from traitlets import Integer, Unicode
 
 #: Read-only system paths every kernel needs (those that exist are bound).
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 #: First user id of the range used for sandboxed kernels, one per grading process.
 SANDBOX_UID_BASE = 200_000
+#: The course's package and its distribution (``name`` in pyproject.toml), masked in every kernel.
+COURSE_PACKAGE = Path(__file__).resolve().parent.parent
+COURSE_DISTRIBUTION = "alignment-course-grading"
+#: What ``import gradebook_tools`` finds in the kernel, wherever the course is installed.
+_MASKED_MESSAGE = f"No module named {COURSE_PACKAGE.name!r}: the course code is not available to student code"
+MASKED_PACKAGE_INIT = f"raise ModuleNotFoundError({_MASKED_MESSAGE!r}, name={COURSE_PACKAGE.name!r})\n"
+#: Most files a working copy holds (one open file each while the kernel starts).
+MAX_WORKING_COPY_FILES = 1000
 
 
 class SandboxUnavailable(RuntimeError):
@@ -47,10 +68,146 @@ def require_sandbox_tools() -> None:
         )
 
 
+class WorkingCopyRefused(RuntimeError):
+    """The submission's folder cannot be copied into the kernel's working copy; the message says why."""
+
+
 def python_paths() -> list[str]:
-    """The Python installation and virtual environment the kernel runs from."""
+    """The Python installation and virtual environment the kernel runs from.
+
+    With the site folders on ``sys.path`` that lie elsewhere (a ``.pth`` line
+    reusing another environment's packages); never a project folder that a
+    ``.pth`` line or ``PYTHONPATH`` adds.
+    """
     paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    for entry in sys.path:
+        real = os.path.realpath(entry) if entry else ""
+        if os.path.basename(real) in ("site-packages", "dist-packages") and os.path.isdir(real):
+            if not any(_within(real, path) for path in paths):
+                paths.add(real)
     return sorted(paths)
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+@functools.cache
+def course_code_paths() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Where the course's code is installed: (package folders, metadata folders, single files).
+
+    The package folder this module is in, any ``gradebook_tools`` on ``sys.path``
+    (a second install the grader's copy shadows) and, for every installed
+    distribution of the course, the files its ``RECORD`` names at the top of
+    its site folder: the ``.dist-info``, an editable install's ``.pth`` and
+    finder (with its bytecode), which name the course's folder and re-add it.
+    """
+    packages, metadata, files = {str(COURSE_PACKAGE)}, set(), set()
+    for entry in sys.path:
+        candidate = os.path.join(os.path.realpath(entry or "."), COURSE_PACKAGE.name)
+        if os.path.isdir(candidate):
+            packages.add(candidate)
+        elif os.path.isfile(candidate + ".py"):
+            files.add(candidate + ".py")
+    for distribution in importlib.metadata.distributions(name=COURSE_DISTRIBUTION):
+        for record in distribution.files or ():
+            if ".." in record.parts:
+                continue  # a console script: it names the entry point only
+            path = os.path.realpath(distribution.locate_file(record))
+            top = os.path.realpath(distribution.locate_file(record.parts[0]))
+            if len(record.parts) == 1 or record.parts[0] == "__pycache__":
+                files.add(path)
+            elif top.endswith((".dist-info", ".egg-info")):
+                metadata.add(top)
+            else:
+                packages.add(top)
+    exists = lambda paths: tuple(sorted(p for p in paths if os.path.lexists(p)))  # noqa: E731
+    return exists(packages), exists(metadata), exists(files)
+
+
+class WorkingCopy:
+    """The regular files of a folder, opened for bubblewrap to copy into the kernel's tmpfs.
+
+    The folder is walked from open directory descriptors with ``O_NOFOLLOW``:
+    a symbolic link (to a file or a folder), a socket, a FIFO or a device is
+    skipped, so nothing outside the folder is ever read. ``bwrap_args()`` are the
+    ``--dir`` and ``--file`` arguments, ``fds`` the descriptors they name (passed
+    to bwrap, closed by :meth:`close`).
+    """
+
+    def __init__(self, folder: str, size_limit: int, max_files: int = MAX_WORKING_COPY_FILES):
+        self.folder, self.size_limit, self.max_files = folder, size_limit, max_files
+        self.fds: list[int] = []
+        self.dirs: list[str] = []
+        self.files: list[tuple[int, str]] = []
+        self.size = 0
+        self.skipped: list[str] = []
+        try:
+            root = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as error:
+            raise WorkingCopyRefused(f"cannot open the submission's folder {folder}: {error.strerror}") from error
+        try:
+            self._walk(root, "")
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.close(root)
+
+    def _walk(self, dir_fd: int, relative: str) -> None:
+        with os.scandir(dir_fd) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+        for entry in entries:
+            path = os.path.join(relative, entry.name)
+            # the type before opening (a device is never opened), checked again on the open file
+            if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
+                self.skipped.append(path)
+                continue
+            try:
+                fd = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+            except OSError:  # replaced by a link (ELOOP), or gone
+                self.skipped.append(path)
+                continue
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                self.dirs.append(path)
+                try:
+                    self._walk(fd, path)
+                finally:
+                    os.close(fd)
+            elif stat.S_ISREG(info.st_mode):
+                self.fds.append(fd)
+                self.files.append((fd, path))
+                self.size += info.st_size
+                self._check_limits()
+            else:
+                os.close(fd)
+                self.skipped.append(path)
+
+    def _check_limits(self) -> None:
+        if len(self.files) > self.max_files:
+            raise WorkingCopyRefused(
+                f"the submission's folder holds more than {self.max_files} files; the kernel's working copy takes "
+                "no more"
+            )
+        if self.size > self.size_limit:
+            raise WorkingCopyRefused(
+                f"the submission's files take more than {self.size_limit} bytes, the size of the kernel's working "
+                "copy (SandboxedKernelManager.working_copy_limit)"
+            )
+
+    def bwrap_args(self, inside: str) -> list[str]:
+        args = []
+        for path in self.dirs:
+            args += ["--perms", "0777", "--dir", os.path.join(inside, path)]
+        for fd, path in self.files:
+            args += ["--perms", "0666", "--file", str(fd), os.path.join(inside, path)]
+        return args
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.fds, self.files = [], []
 
 
 class _Mounts:
@@ -62,13 +219,25 @@ class _Mounts:
         self.bound: list[str] = []  # bound paths: everything below them exists
 
     def bind(self, option: str, path: str) -> None:
-        for parent in map(str, reversed(Path(path).parents)):
-            inside_bound = any(parent == b or parent.startswith(b + "/") for b in self.bound)
-            if parent not in self.made and not inside_bound:
-                self.args += ["--perms", "0755", "--dir", parent]
-                self.made.add(parent)
+        self._parents(path)
         self.args += [option, path, path]
         self.bound.append(path)
+
+    def tmpfs(self, path: str, size: int) -> None:
+        """A private tmpfs of ``size`` bytes at ``path``, writable by the kernel's user."""
+        self._parents(path)
+        self.args += ["--size", str(size), "--perms", "0777", "--tmpfs", path]
+        self.bound.append(path)
+
+    def _parents(self, path: str) -> None:
+        for parent in map(str, reversed(Path(path).parents)):
+            if parent not in self.made and not self.visible(parent):
+                self.args += ["--perms", "0755", "--dir", parent]
+                self.made.add(parent)
+
+    def visible(self, path: str) -> bool:
+        """Whether ``path`` lies in a bound folder (masks go only there)."""
+        return any(_within(path, b) for b in self.bound)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -84,6 +253,21 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox_uid = Integer(
         0, help="User id of the kernel; 0 picks one per grading process, so parallel graders never share limits."
     ).tag(config=True)
+    working_copy_limit = Integer(
+        256 * 1024**2,
+        help="Size of the kernel's working copy, in bytes: a private tmpfs at the path of the submission's folder, "
+        "holding copies of that folder's regular files (links and special files are left out). The submission's "
+        "files must fit; what the kernel writes there beyond it fails with 'No space left on device', and all of "
+        "it vanishes with the kernel, never reaching autograded/ or feedback/.",
+    ).tag(config=True)
+    tmp_limit = Integer(256 * 1024**2, help="Size of the kernel's private /tmp (a tmpfs), in bytes.").tag(config=True)
+    matplotlib_backend = Unicode(
+        "template",
+        help="MPLBACKEND of grading kernels. The default 'template' draws nothing: plotting code runs, and "
+        "plt.show() returns quietly, without the CPU time of rendering the notebooks' figures (grades never depend "
+        "on them). Feedback must then tell students that plots are not drawn during grading. "
+        "'module://matplotlib_inline.backend_inline' draws them as in JupyterLab.",
+    ).tag(config=True)
 
     def _kernel_uid(self) -> int:
         return self.sandbox_uid or SANDBOX_UID_BASE + os.getpid() % 50_000
@@ -92,37 +276,61 @@ class SandboxedKernelManager(AsyncKernelManager):
         require_sandbox_tools()
         uid = self._kernel_uid() if os.geteuid() == 0 else None  # only root can switch users
         workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
-        self._runtime_dir = tempfile.mkdtemp(prefix="sandboxed-kernel-")
-        # Unix sockets in the runtime folder; the control channel carries interrupts
-        # because the kernel sits in a session of its own, out of reach of signals.
-        self.transport = "ipc"
-        self.ip = os.path.join(self._runtime_dir, "kernel")
-        self.connection_file = os.path.join(self._runtime_dir, "connection.json")
-        self.kernel_spec.interrupt_mode = "message"
-        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
-        if uid is not None:
-            for path in (self._runtime_dir, self.connection_file):
-                os.chown(path, uid, uid)
-            _give_tree(workdir, uid)
-        kw["env"] = self._kernel_env(kw.get("env") or {})
-        return self._sandbox_prefix(uid, workdir) + kernel_cmd, kw
+        self._close_fds()
+        self._working_copy = WorkingCopy(workdir, self.working_copy_limit)
+        try:
+            self._runtime_dir = tempfile.mkdtemp(prefix="sandboxed-kernel-")
+            # Unix sockets in the runtime folder; the control channel carries interrupts
+            # because the kernel sits in a session of its own, out of reach of signals.
+            self.transport = "ipc"
+            self.ip = os.path.join(self._runtime_dir, "kernel")
+            self.connection_file = os.path.join(self._runtime_dir, "connection.json")
+            self.kernel_spec.interrupt_mode = "message"
+            kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+            if uid is not None:
+                for path in (self._runtime_dir, self.connection_file):
+                    os.chown(path, uid, uid)
+            kw["env"] = self._kernel_env(kw.get("env") or {})
+            prefix = self._sandbox_prefix(uid, workdir)
+        except BaseException:
+            self._close_fds()
+            raise
+        kw["pass_fds"] = (*self._working_copy.fds, *self._mask_fds)
+        return prefix + kernel_cmd, kw
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            self._close_fds()  # bwrap has its copies; it reads them before the kernel starts
 
     def _sandbox_prefix(self, uid: int | None, workdir: str) -> list[str]:
         bwrap = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         bwrap += ["--die-with-parent", "--new-session", "--dev", "/dev", "--proc", "/proc"]
         # the launcher names the grader as the kernel's parent, a PID this namespace cannot see
         bwrap += ["--unsetenv", "JPY_PARENT_PID"]
-        bwrap += ["--perms", "1777", "--tmpfs", "/tmp"]
+        bwrap += ["--size", str(self.tmp_limit), "--perms", "1777", "--tmpfs", "/tmp"]
         mounts = _Mounts(bwrap)
         for path in SYSTEM_PATHS:
             if os.path.exists(path):
                 mounts.bind("--ro-bind", path)
         for path in python_paths():
             mounts.bind("--ro-bind", path)
+        self._mask_course_code(mounts)
         mounts.bind("--bind", self._runtime_dir)
-        mounts.bind("--bind", workdir)
+        # the working copy: a tmpfs at the folder's own path, so relative paths keep working
+        mounts.tmpfs(workdir, self.working_copy_limit)
+        bwrap += self._working_copy.bwrap_args(workdir)
         bwrap += ["--chdir", workdir, "--"]
-        drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+        drop = [
+            "setpriv",
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
         if uid is None:
             drop = []
         limits = [
@@ -136,8 +344,37 @@ class SandboxedKernelManager(AsyncKernelManager):
         ]
         return bwrap + drop + limits
 
-    @staticmethod
-    def _kernel_env(env: dict) -> dict:
+    def _mask_course_code(self, mounts: _Mounts) -> None:
+        """Hide the course's package and metadata wherever the kernel would find them.
+
+        A package folder becomes a read-only tmpfs holding only an ``__init__.py``
+        that raises ``ModuleNotFoundError`` (an empty folder would still import,
+        as a namespace package); a metadata folder an empty read-only tmpfs; a
+        single file ``/dev/null``.
+        """
+        packages, metadata, files = course_code_paths()
+        for folder in filter(mounts.visible, packages):
+            read, write = os.pipe()
+            os.write(write, MASKED_PACKAGE_INIT.encode())
+            os.close(write)
+            self._mask_fds.append(read)
+            mounts.args += ["--size", "65536", "--perms", "0755", "--tmpfs", folder]
+            mounts.args += ["--perms", "0444", "--file", str(read), os.path.join(folder, "__init__.py")]
+            mounts.args += ["--remount-ro", folder]
+        for folder in filter(mounts.visible, metadata):
+            mounts.args += ["--size", "4096", "--perms", "0555", "--tmpfs", folder, "--remount-ro", folder]
+        for path in filter(mounts.visible, files):
+            mounts.args += ["--ro-bind", "/dev/null", path]
+
+    def _close_fds(self) -> None:
+        """Close the descriptors bwrap reads at start: the working copy's files, the masks' contents."""
+        if getattr(self, "_working_copy", None) is not None:
+            self._working_copy.close()
+        for fd in getattr(self, "_mask_fds", ()):
+            os.close(fd)
+        self._working_copy, self._mask_fds = None, []
+
+    def _kernel_env(self, env: dict) -> dict:
         """A small environment: nothing of the grader's secrets or paths leaks in."""
         keep = {key: env[key] for key in ("LANG", "LC_ALL", "JPY_SESSION_NAME") if key in env}
         return dict(
@@ -149,7 +386,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             IPYTHONDIR="/tmp/ipython",
             TMPDIR="/tmp",
             MPLCONFIGDIR="/tmp/matplotlib",
-            MPLBACKEND="module://matplotlib_inline.backend_inline",
+            MPLBACKEND=self.matplotlib_backend,
             PYTHONNOUSERSITE="1",
             # one thread each: BLAS thread pools would eat the process limit
             OPENBLAS_NUM_THREADS="1",
@@ -159,16 +396,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
+        self._close_fds()
         if not restart and getattr(self, "_runtime_dir", None):
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
 
     # the base class binds its sync wrapper to its own coroutine, not to this one
     cleanup_resources = run_sync(_async_cleanup_resources)
-
-
-def _give_tree(folder: str, uid: int) -> None:
-    """Let the kernel's user write in its working copy."""
-    os.chown(folder, uid, uid)
-    for root, dirs, files in os.walk(folder):
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
