@@ -1,44 +1,39 @@
-"""Grade everything submitted: autograde, then feedback, then an outcome per submission.
+"""The coordinator of a grading run: plan the tasks, hand them to workers, write what comes back.
 
-The work is done by plain ``nbgrader autograde`` and ``nbgrader generate_feedback``
-runs (one process per assignment and worker), so nbgrader's configuration, late
-penalties and sandbox all apply. Around them:
-
-- each submission is inspected first, and every problem gets a plain sentence;
-- a submission that cannot be graded is recorded as failed (0 points), never
-  stopping the others; nbgrader's own per-student failures are read from its log;
-- outcomes are stored with a fingerprint of the submitted files, so a re-run
-  skips what is unchanged and resumes after an interruption;
-- ``submitted/`` is only read.
+- Every submission is read once as the bytes of its regular files
+  (:mod:`.files`) and inspected (:mod:`.inspect`); a student id that cannot be
+  handled safely is refused with a reason.
+- Each submission that changed since its recorded outcome (a fingerprint of its
+  files) becomes one task (:mod:`.task`), run by a runner: this machine's cores
+  (:mod:`.local`) or a Dask cluster (:mod:`.dask`).
+- This process is the only writer: the gradebook, ``autograded/``,
+  ``feedback/``, the logs and the outcome table (:mod:`.status`). A re-run grades
+  only what changed, regenerates the feedback of submissions whose grades were
+  changed since (manual grading), and an interrupted run resumes.
+- A failure of the course's own set-up is never recorded against a student: the
+  run stops with one line naming the cause and the fix.
 """
 from __future__ import annotations
 
-import re
-import subprocess
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
+from traitlets.config import Config
 
-from ..nbgrader_run import nbgrader_command, nbgrader_env
+from ..config import load_course_config
+from .bundle import build_bundle
+from ..student_ids import student_id_problem
+from .files import read_output_tree, read_submission, real_folder, remove_entry, replace_folder
 from .inspect import Inspection, graded_cells, inspect_submission
 from .status import FAILED, GRADED, MISSING, StatusStore
+from .task import CourseProblem, GradingTask, TaskResult, read_snapshot, snapshot_digest, write_result, zero_submission
 
-_STUDENT_STARTS = re.compile(r"Sanitizing .*[/\\]submitted[/\\](?P<student>[^/\\]+)[/\\]")
-_STUDENT_FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '(?P<student>[^']+)'")
-_EXCEPTION = re.compile(r"^\s*(?P<line>[A-Za-z_.]*(Error|Exception|Unavailable)\b.*)$")
-#: nbgrader and TrustedExecute log lines worth a sentence to the student.
-_LOG_NOTES = [
-    (re.compile(r"the kernel died while ([^\n]+)"), "the kernel died while {0}; what came after it scored 0"),
-    (re.compile(r"Timeout waiting for execute reply \((\d+)s\)"), "a cell ran longer than {0} s and was interrupted"),
-    (re.compile(r"is ([\d.]+) seconds late"), "submitted {0} seconds late: the course's late penalty applies"),
-]
-RETRYABLE = ("database is locked",)
+__all__ = ["BatchGrader", "CourseProblem", "Outcome"]
 
 
 @dataclass
@@ -52,17 +47,11 @@ class Outcome:
     skipped: bool = False  # unchanged since the recorded outcome
 
 
-@dataclass
-class StudentLog:
-    lines: list[str] = field(default_factory=list)
-    failed: bool = False
-
-
 def release_cells(course: Path, assignment: str) -> dict[str, dict[str, str]]:
     """Notebook name -> {grade_id: cell type} of the released notebooks."""
     folder = course / "release" / assignment
     if not folder.is_dir():
-        raise LookupError(f"no release for {assignment!r}: run nbgrader generate_assignment {assignment}")
+        raise CourseProblem(f"no release for {assignment!r}: run `nbgrader generate_assignment {assignment}`")
     return {
         path.stem: dict(graded_cells(nbformat.read(path, as_version=4)))
         for path in sorted(folder.glob("*.ipynb"))
@@ -70,34 +59,14 @@ def release_cells(course: Path, assignment: str) -> dict[str, dict[str, str]]:
 
 
 def submitted_students(course: Path, assignment: str) -> list[str]:
-    return sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}") if p.is_dir())
-
-
-def split_log(text: str) -> dict[str, StudentLog]:
-    """nbgrader's log of one run, cut into the part about each student."""
-    logs: dict[str, StudentLog] = {}
-    current = None
-    for line in text.splitlines():
-        started = _STUDENT_STARTS.search(line)
-        if started:
-            current = logs.setdefault(started["student"], StudentLog())
-        failed = _STUDENT_FAILED.search(line)
-        if failed:
-            logs.setdefault(failed["student"], StudentLog()).failed = True
-        if current is not None:
-            current.lines.append(line)
-    return logs
-
-
-def failure_reason(log: StudentLog) -> str:
-    exceptions = [m["line"] for m in map(_EXCEPTION.match, log.lines) if m]
-    detail = exceptions[-1] if exceptions else "see nbgrader's log"
-    return f"nbgrader could not grade this submission ({detail[:300]}): it scores 0"
-
-
-def log_notes(log: StudentLog) -> list[str]:
-    text = "\n".join(log.lines)
-    return [note.format(*match.groups()) for pattern, note in _LOG_NOTES for match in [pattern.search(text)] if match]
+    """Student folders that hold a submission of ``assignment`` (real folders, never links)."""
+    root = course / "submitted"
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.name for p in root.iterdir()
+        if not p.is_symlink() and p.is_dir() and (p / assignment).is_dir() and not (p / assignment).is_symlink()
+    )
 
 
 class BatchGrader:
@@ -109,157 +78,175 @@ class BatchGrader:
         The course root (with ``nbgrader_config.py``).
     db_url
         The gradebook's URL.
-    jobs
-        nbgrader processes run at once, each on its share of the students.
+    runner
+        Runs the tasks: :class:`~gradebook_tools.batch.local.LocalRunner` (default) or
+        :class:`~gradebook_tools.batch.dask.DaskRunner`.
     force
         Grade again even what is unchanged since its recorded outcome.
     feedback
-        Generate each exercise's feedback after grading, and every student's summary page.
-    nbgrader_args
-        Extra arguments for ``nbgrader autograde`` (e.g. ``--Execute.timeout=60``).
+        Write each graded submission's feedback pages.
+    overrides
+        Configuration on top of the course's, e.g. ``Config({"Execute": {"timeout": 60}})``.
     progress
-        ``progress(done, total)`` after each student; None for quiet runs.
+        ``progress(done, total)`` after each task; None for quiet runs.
     """
 
-    def __init__(self, course: Path, db_url: str, *, jobs: int = 1, force: bool = False, feedback: bool = True,
-                 nbgrader_args: tuple[str, ...] = (), progress=None):
-        self.course, self.db_url = course, db_url
-        self.jobs, self.force, self.feedback = max(1, jobs), force, feedback
-        self.nbgrader_args = tuple(nbgrader_args)
+    def __init__(self, course: Path, db_url: str, *, runner=None, force: bool = False, feedback: bool = True,
+                 overrides: Config | None = None, progress: Callable[[int, int], None] | None = None):
+        if runner is None:
+            from .local import LocalRunner
+
+            runner = LocalRunner()
+        self.course, self.db_url, self.runner = Path(course).resolve(), db_url, runner
+        self.force, self.feedback = force, feedback
+        self.overrides = overrides or Config()
         self.progress = progress
         self.store = StatusStore(db_url)
-        self._done = 0
-        self._total = 0
-        self._lock = threading.Lock()
+        self.course_id = load_course_config(self.course).get("CourseDirectory", {}).get("course_id", "default_course")
+
+    def run(self, assignments: list[str]) -> list[Outcome]:
+        """Grade ``assignments``; return one outcome per submission (and per missing student)."""
+        with self._gradebook() as gradebook:
+            self._check_assignments(gradebook, assignments)
+            tasks, outcomes, notes = self._plan(gradebook, assignments)
+            bundle = build_bundle(self.course, self.db_url, assignments) if tasks else None
+            done = 0
+            if self.progress:
+                self.progress(0, len(tasks))
+            for result in self.runner.run(tasks, bundle) if tasks else []:
+                if result.course_problem:
+                    raise CourseProblem(result.course_problem)
+                outcomes.append(self._record(gradebook, result, notes.get((result.assignment, result.student), [])))
+                done += 1
+                if self.progress:
+                    self.progress(done, len(tasks))
+            for assignment in assignments:
+                outcomes += self._record_missing(gradebook, assignment)
+        return outcomes
 
     # ------------------------------------------------------------ plan
 
-    def plan(self, assignments: list[str]) -> dict[str, dict[str, Inspection]]:
-        """Per assignment, the inspections of the submissions that need grading."""
-        work = {}
+    def _gradebook(self) -> Gradebook:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            return Gradebook(self.db_url, self.course_id)
+
+    def _check_assignments(self, gradebook: Gradebook, assignments: list[str]) -> None:
+        for assignment in assignments:
+            release_cells(self.course, assignment)
+            try:
+                if not gradebook.find_assignment(assignment).notebooks:
+                    raise MissingEntry()
+            except MissingEntry:
+                raise CourseProblem(
+                    f"the gradebook has no notebooks for {assignment!r} yet: run "
+                    f"`nbgrader generate_assignment {assignment}` in the course folder, then grade again"
+                ) from None
+
+    def _plan(self, gradebook: Gradebook, assignments: list[str]):
+        tasks: list[GradingTask] = []
+        outcomes: list[Outcome] = []
+        notes: dict[tuple[str, str], list[str]] = {}
         for assignment in assignments:
             expected = release_cells(self.course, assignment)
-            work[assignment] = {}
             for student in submitted_students(self.course, assignment):
-                inspection = inspect_submission(self.course / "submitted" / student / assignment, expected)
+                problem = student_id_problem(student)
+                if problem:
+                    outcomes.append(self._refuse(assignment, student, problem))
+                    continue
+                submitted = read_submission(self.course / "submitted" / student / assignment)
+                inspection = inspect_submission(submitted, expected)
                 recorded = self.store.get(assignment, student)
-                if self.force or recorded is None or recorded.fingerprint != inspection.fingerprint:
-                    work[assignment][student] = inspection
-        return work
+                if recorded and recorded.fingerprint == inspection.fingerprint and not self.force:
+                    task = self._feedback_task(gradebook, assignment, student, recorded)
+                    if task:
+                        tasks.append(task)
+                        notes[task.key] = [recorded.reason] if recorded.reason else []
+                    else:
+                        outcomes.append(Outcome(assignment, student, recorded.state, recorded.reason, skipped=True))
+                    continue
+                if inspection.fatal:
+                    outcomes.append(self._fail_unreadable(gradebook, assignment, student, inspection))
+                    continue
+                tasks.append(GradingTask(
+                    assignment, student, submitted.files, inspection.fingerprint,
+                    snapshot=read_snapshot(gradebook, assignment, student), feedback=self.feedback,
+                    overrides=self.overrides,
+                ))
+                notes[(assignment, student)] = inspection.notes
+        return tasks, outcomes, notes
 
-    # ------------------------------------------------------------ run
+    def _feedback_task(self, gradebook: Gradebook, assignment: str, student: str, recorded) -> GradingTask | None:
+        """A task regenerating the feedback of an unchanged submission whose grades changed, or None."""
+        if not self.feedback or recorded.state != GRADED:
+            return None
+        snapshot = read_snapshot(gradebook, assignment, student)
+        if snapshot is None or snapshot_digest(snapshot) == recorded.feedback_digest:
+            return None
+        autograded = read_output_tree(self.course / "autograded" / student / assignment)
+        if not autograded:
+            return None
+        return GradingTask(assignment, student, autograded, recorded.fingerprint, snapshot=snapshot,
+                           feedback_only=True, overrides=self.overrides)
 
-    def run(self, assignments: list[str]) -> list[Outcome]:
-        work = self.plan(assignments)
-        self._total = sum(len(students) for students in work.values())
-        outcomes = []
-        for assignment in assignments:
-            outcomes += self._grade_assignment(assignment, work[assignment])
-            outcomes += self._record_missing(assignment)
-        if self.feedback:
-            from ..feedback_summary import write_student_summaries
+    def _refuse(self, assignment: str, student: str, problem: str) -> Outcome:
+        reason = f"the student id {student!r} {problem}: it cannot be graded safely; rename its folder in submitted/"
+        if len(student) <= 128:
+            self.store.record(assignment, student, FAILED, reason)
+        return Outcome(assignment, student, FAILED, reason)
 
-            write_student_summaries(self.course, self.db_url)
-        return outcomes
+    def _fail_unreadable(self, gradebook: Gradebook, assignment: str, student: str, inspection: Inspection) -> Outcome:
+        zero_submission(gradebook, assignment, student)
+        self._remove_outputs(assignment, student)
+        reason = "; ".join(inspection.fatal + inspection.notes)
+        self.store.record(assignment, student, FAILED, reason, inspection.fingerprint)
+        return Outcome(assignment, student, FAILED, reason)
 
-    def _grade_assignment(self, assignment: str, inspections: dict[str, Inspection]) -> list[Outcome]:
-        outcomes = [self._skipped(assignment, student) for student in submitted_students(self.course, assignment)
-                    if student not in inspections]
-        unreadable = {s: i for s, i in inspections.items() if i.fatal}
-        gradable = [s for s in inspections if s not in unreadable]
-        logs = self._autograde(assignment, gradable)
-        retry = [s for s in gradable if logs.get(s, StudentLog()).failed
-                 and any(r in "\n".join(logs[s].lines) for r in RETRYABLE)]
-        if retry:  # parallel workers may collide on SQLite's lock: once more, alone
-            logs.update(self._autograde(assignment, retry, parallel=False, count=False))
-        graded = []
-        for student in inspections:
-            inspection, log = inspections[student], logs.get(student, StudentLog())
-            if student in unreadable:
-                self._zero_submission(assignment, student)
-                outcome = Outcome(assignment, student, FAILED, "; ".join(inspection.fatal + inspection.notes))
-            elif log.failed or not self._autograded(assignment, student):
-                outcome = Outcome(assignment, student, FAILED, "; ".join([failure_reason(log)] + inspection.notes))
-            else:
-                outcome = Outcome(assignment, student, GRADED, "; ".join(inspection.notes + log_notes(log)))
-                graded.append(student)
-            self.store.record(assignment, student, outcome.state, outcome.reason, inspection.fingerprint)
-            outcomes.append(outcome)
-        if self.feedback and graded:
-            self._nbgrader("generate_feedback", assignment, "--force", *self._only(assignment, graded))
-        return outcomes
+    # ------------------------------------------------------------ results
 
-    def _autograde(self, assignment: str, students: list[str], parallel: bool = True, count: bool = True):
-        if not students:
-            return {}
-        shares = [students[i:: self.jobs] for i in range(self.jobs)] if parallel else [students]
-        shares = [share for share in shares if share]
-        with ThreadPoolExecutor(len(shares)) as pool:
-            texts = pool.map(lambda share: self._nbgrader(
-                "autograde", assignment, "--force", *self._only(assignment, share), *self.nbgrader_args,
-                count=count), shares)
-            logs = {}
-            for text in texts:
-                logs.update(split_log(text))
-        return logs
+    def _record(self, gradebook: Gradebook, result: TaskResult, notes: list[str]) -> Outcome:
+        assignment, student = result.assignment, result.student
+        if result.feedback_only:
+            if result.feedback:
+                self._write(assignment, student, "feedback", result.feedback)
+            recorded = self.store.get(assignment, student)
+            digest = snapshot_digest(read_snapshot(gradebook, assignment, student))
+            self.store.record(assignment, student, recorded.state, recorded.reason, recorded.fingerprint, digest)
+            return Outcome(assignment, student, recorded.state, recorded.reason, skipped=True)
+        self._write_log(result)
+        reasons = ([result.reason] if result.reason else []) + notes + result.notes
+        if result.state == GRADED:
+            write_result(gradebook, result)
+            self._write(assignment, student, "autograded", result.autograded, mode=0o444)
+            if result.feedback:
+                self._write(assignment, student, "feedback", result.feedback)
+            digest = snapshot_digest(read_snapshot(gradebook, assignment, student)) if result.feedback else ""
+        else:
+            zero_submission(gradebook, assignment, student)
+            self._remove_outputs(assignment, student)
+            digest = ""
+        reason = "; ".join(dict.fromkeys(reasons))
+        self.store.record(assignment, student, result.state, reason, result.fingerprint, digest)
+        return Outcome(assignment, student, result.state, reason)
 
-    def _only(self, assignment: str, students: list[str]) -> list[str]:
-        """nbgrader arguments restricting a run to ``students``."""
-        others = sorted(set(submitted_students(self.course, assignment)) - set(students))
-        return [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
+    def _write(self, assignment: str, student: str, kind: str, files: dict[str, bytes], mode: int = 0o644) -> None:
+        replace_folder(real_folder(self.course, kind, student), assignment, files, mode)
 
-    def _nbgrader(self, *args: str, count: bool = False) -> str:
-        """Run nbgrader, following its log for progress; return the log."""
-        process = subprocess.Popen(
-            nbgrader_command(*args), cwd=self.course, env=nbgrader_env(),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-        )
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if count and _STUDENT_STARTS.search(line):
-                self._advance()
-        process.wait()
-        return "".join(lines)
+    def _remove_outputs(self, assignment: str, student: str) -> None:
+        for kind in ("autograded", "feedback"):
+            remove_entry(self.course / kind / student / assignment)
 
-    def _advance(self) -> None:
-        with self._lock:
-            self._done += 1
-            if self.progress:
-                self.progress(min(self._done, self._total), self._total)
+    def _write_log(self, result: TaskResult) -> None:
+        """nbgrader's log of the task, for the instructor to read (nothing ever parses it)."""
+        if result.log:
+            folder = real_folder(self.course, "logs", "grading", result.assignment)
+            replace_folder(folder, result.student, {"nbgrader.log": result.log.encode("utf-8", "replace")})
 
-    # ------------------------------------------------------------ outcomes
-
-    def _autograded(self, assignment: str, student: str) -> bool:
-        return (self.course / "autograded" / student / assignment).is_dir()
-
-    def _skipped(self, assignment: str, student: str) -> Outcome:
-        recorded = self.store.get(assignment, student)
-        return Outcome(assignment, student, recorded.state, recorded.reason, skipped=True)
-
-    def _zero_submission(self, assignment: str, student: str) -> None:
-        """Give an ungradable submission its 0 in the gradebook, as nbgrader does for a missing notebook."""
-        with Gradebook(self.db_url) as gradebook, warnings.catch_warnings():
-            # nbgrader's own models warn under SQLAlchemy 2 on creating a submission
-            warnings.simplefilter("ignore", SAWarning)
-            gradebook.update_or_create_student(student)
-            submission = gradebook.update_or_create_submission(assignment, student)
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    grade.auto_score = 0
-                    grade.needs_manual_grade = False
-            gradebook.db.commit()
-
-    def _record_missing(self, assignment: str) -> list[Outcome]:
+    def _record_missing(self, gradebook: Gradebook, assignment: str) -> list[Outcome]:
         submitted = set(submitted_students(self.course, assignment))
-        with Gradebook(self.db_url) as gradebook:
-            students = [student.id for student in gradebook.students]
-            try:
-                gradebook.find_assignment(assignment)
-            except MissingEntry:
-                return []
         outcomes = []
-        for student in sorted(set(students) - submitted):
-            self.store.record(assignment, student, MISSING, "nothing was submitted: it scores 0")
-            outcomes.append(Outcome(assignment, student, MISSING, "nothing was submitted: it scores 0"))
+        for student in sorted({s.id for s in gradebook.students} - submitted):
+            reason = "nothing was submitted: it scores 0"
+            self.store.record(assignment, student, MISSING, reason)
+            outcomes.append(Outcome(assignment, student, MISSING, reason))
         return outcomes

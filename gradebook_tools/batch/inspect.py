@@ -3,74 +3,78 @@
 nbgrader repairs much on its own (restored, de-duplicated or retyped cells) and
 fails on the rest (a file that is not a notebook). Here every such problem gets
 one plain sentence, which the instructor sees in the summary and the student in
-feedback.
+feedback. The submission is inspected as the bytes read once by
+:func:`gradebook_tools.batch.files.read_submission`, never from disk again.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nbformat
 
-#: Files nbgrader itself writes or reads beside the notebooks.
-NBGRADER_FILES = {"timestamp.txt"}
+from ..grading.sanitize import metadata_problem
+from .files import SubmittedFiles
+
+#: Files nbgrader itself writes or reads beside the notebooks: never an "extra file".
+NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
 
 
 @dataclass
 class Inspection:
-    """What was found in one student's folder for one assignment."""
+    """What was found in one student's submission of one assignment."""
 
     fatal: list[str] = field(default_factory=list)  # nbgrader cannot grade it
     notes: list[str] = field(default_factory=list)  # graded, but the student should know
     fingerprint: str = ""
 
 
-def fingerprint(folder: Path) -> str:
-    """A hash of every file of the submission: unchanged files, unchanged hash."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
 def graded_cells(notebook) -> list[tuple[str, str]]:
-    """``(grade_id, cell_type)`` of every cell with nbgrader metadata, in order."""
+    """``(grade_id, cell_type)`` of every cell with well-formed nbgrader metadata, in order."""
     return [
         (cell.metadata["nbgrader"]["grade_id"], cell.cell_type)
         for cell in notebook.cells
-        if isinstance(cell.metadata.get("nbgrader"), dict) and "grade_id" in cell.metadata["nbgrader"]
+        if metadata_problem(cell) is None
+        and isinstance(cell.metadata.get("nbgrader"), dict)
+        and "grade_id" in cell.metadata["nbgrader"]
     ]
 
 
-def inspect_submission(folder: Path, expected: dict[str, dict[str, str]]) -> Inspection:
-    """Inspect ``folder`` against ``expected``: notebook name -> {grade_id: cell type} of the release."""
-    inspection = Inspection(fingerprint=fingerprint(folder))
-    if not any((folder / f"{name}.ipynb").exists() for name in expected):
+def inspect_submission(submitted: SubmittedFiles, expected: dict[str, dict[str, str]]) -> Inspection:
+    """Inspect a submission against ``expected``: notebook name -> {grade_id: cell type} of the release."""
+    inspection = Inspection(fingerprint=submitted.fingerprint, notes=list(submitted.skipped))
+    files = submitted.files
+    if not any(f"{name}.ipynb" in files for name in expected):
         names = ", ".join(f"{name}.ipynb" for name in expected)
         inspection.fatal.append(f"no notebook was submitted (expected {names}): it scores 0")
         return inspection
     for name, release_ids in expected.items():
-        path = folder / f"{name}.ipynb"
-        if not path.exists():
+        content = files.get(f"{name}.ipynb")
+        if content is None:
             inspection.notes.append(f"{name}.ipynb was not submitted: it scores 0")
             continue
         try:
-            notebook = nbformat.read(path, as_version=4)
+            notebook = nbformat.reads(content.decode("utf-8"), as_version=4)
+            notebook.cells  # noqa: B018 - a foreign JSON file has none
         except (json.JSONDecodeError, UnicodeDecodeError, nbformat.reader.NotJSONError) as error:
             inspection.fatal.append(f"{name}.ipynb is not a readable notebook ({_first_line(error)}): it scores 0")
             continue
         except Exception as error:  # noqa: BLE001 - nbformat raises many kinds on foreign files
             inspection.fatal.append(f"{name}.ipynb is not a Jupyter notebook ({_first_line(error)}): it scores 0")
             continue
+        if not isinstance(notebook.cells, list) or not all(isinstance(c, dict) for c in notebook.cells):
+            inspection.fatal.append(f"{name}.ipynb is not a Jupyter notebook (its cells are not a list): it scores 0")
+            continue
+        damaged = [str(i + 1) for i, cell in enumerate(notebook.cells) if metadata_problem(cell)]
+        if damaged:
+            inspection.notes.append(f"{name}.ipynb: cells {', '.join(damaged[:5])} had damaged nbgrader metadata "
+                                    "and were treated as deleted")
         inspection.notes += _cell_problems(name, graded_cells(notebook), release_ids)
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        if path.suffix != ".ipynb" and path.name not in NBGRADER_FILES or (
-            path.suffix == ".ipynb" and path.stem not in expected
-        ):
-            inspection.notes.append(f"extra file {path.name} was ignored")
+    for path in sorted(files):
+        stem, _, suffix = path.rpartition(".")
+        if path in NBGRADER_FILES or (suffix == "ipynb" and stem in expected):
+            continue
+        inspection.notes.append(f"extra file {path} was ignored")
     return inspection
 
 

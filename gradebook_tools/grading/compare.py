@@ -40,9 +40,22 @@ def expected_result(reference: Callable[..., Any], case: Case) -> Any:
         return RaisesValueError()
 
 
+class ReferenceUnsupported(TypeError):
+    """The reference returned a type the comparison does not know: a course bug, not the student's."""
+
+
 def judge(case: Case, expected: Any, reply: dict) -> Verdict:
-    """Compare one kernel reply with the expected result."""
-    reason = _mismatch(case, expected, reply)
+    """Compare one kernel reply with the expected result.
+
+    A reply the grader cannot convert to the expected type (a 400-digit integer
+    where a float is expected, say) fails this case alone, with a plain message.
+    """
+    try:
+        reason = _mismatch(case, expected, reply)
+    except ReferenceUnsupported:
+        raise
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as error:
+        reason = f"returned a value the grader could not read as the expected type ({type(error).__name__})"
     return Verdict(case.about, reason is None, reason or "")
 
 
@@ -108,7 +121,7 @@ def _compare(expected: Any, returned: dict, tolerance: float) -> str | None:
         return None
     if isinstance(expected, str):
         return None if returned.get("str") == expected else "returned the wrong text"
-    raise TypeError(f"the reference returned an unsupported {type(expected).__name__}")
+    raise ReferenceUnsupported(f"the reference returned an unsupported {type(expected).__name__}")
 
 
 def _compare_arrays(expected: np.ndarray, returned: dict, tolerance: float) -> str | None:

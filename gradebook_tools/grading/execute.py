@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 
 import numpy as np
 from jupyter_client.manager import AsyncKernelManager
@@ -19,7 +20,7 @@ from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, Unicode, default
 
 from ..cells import is_graded_test_cell
 from . import reference
@@ -28,9 +29,12 @@ from .compare import Verdict, expected_result, judge
 from .probe import MAX_REPLY_CHARS, ProbeError, parse_reply, probe_cell_source
 from .sandbox import SandboxedKernelManager, require_sandbox_tools
 from .spec import Check
-from .verdict import render_verdict
+from .verdict import VERDICT_KEY, render_verdict, verdict_metadata
 
 _TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
+#: Key of nbgrader's ``resources`` where TrustedExecute leaves its notes on a notebook (plain sentences,
+#: written by the grader, never by the kernel); the grading engine records them with the outcome.
+NOTES_KEY = "gradebook_tools_notes"
 
 
 def case_seed(salt: str, assignment: str, notebook: str, student: str, grade_id: str) -> int:
@@ -63,11 +67,27 @@ class TrustedExecute(Execute):
         MAX_REPLY_CHARS, help="Output a cell may produce before the rest is dropped and the cell interrupted."
     ).tag(config=True)
 
+    notebook_budget = Integer(
+        600,
+        help="Wall-clock seconds for the whole notebook: after them the remaining cells are not run and "
+        "the remaining hidden checks say so. 0 for no budget.",
+    ).tag(config=True)
+
+    @default("shutdown_kernel")
+    def _immediate_shutdown(self):
+        # a grading kernel is thrown away: a graceful shutdown only costs time (~0.7 s a notebook)
+        return "immediate"
+
     def preprocess(self, nb, resources=None, km=None):
         if self.sandbox:
             require_sandbox_tools()
         self.kernel_manager_class = SandboxedKernelManager if self.sandbox else AsyncKernelManager
         self._output_chars = {}
+        self._notes = resources.setdefault(NOTES_KEY, [])
+        self._deadline = time.monotonic() + self.notebook_budget if self.notebook_budget else None
+        self._budget_spent = False
+        for cell in nb.cells:  # only the grader writes verdicts
+            cell.metadata.pop(VERDICT_KEY, None)
         identity = resources["nbgrader"]
         self._identity = (identity["assignment"], identity["notebook"], identity["student"])
         try:
@@ -78,17 +98,46 @@ class TrustedExecute(Execute):
         self._kernel_lost = ""
         return super().preprocess(nb, resources, km)
 
+    def _note(self, sentence: str) -> None:
+        if sentence not in self._notes:
+            self._notes.append(sentence)
+        self.log.warning("%s: %s", "/".join(self._identity), sentence)
+
+    def _remaining(self) -> float | None:
+        return None if self._deadline is None else self._deadline - time.monotonic()
+
+    def _out_of_budget(self) -> bool:
+        remaining = self._remaining()
+        if remaining is not None and remaining <= 0 and not self._budget_spent:
+            self._budget_spent = True
+            self._note(f"the notebook ran out of its time budget of {self.notebook_budget} s: "
+                       "the cells after that point were not run and their checks scored 0")
+        return self._budget_spent
+
+    def _get_timeout(self, cell):
+        """A cell's time-out, cut to what is left of the notebook's budget."""
+        timeout = super()._get_timeout(cell)
+        remaining = self._remaining()
+        if remaining is None:
+            return timeout
+        return max(1, int(min(timeout, remaining) if timeout else remaining))
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if not self._out_of_budget():
+            self._note(f"a cell ran longer than {timeout} s and was interrupted")
+        return await super()._async_handle_timeout(timeout, cell)
+
     def preprocess_cell(self, cell, resources, index):
         if is_graded_test_cell(cell):
             self._grade_test_cell(cell, index)
             return cell, self.resources
-        if self._kernel_lost:
+        if self._kernel_lost or (cell.cell_type == "code" and self._out_of_budget()):
             return cell, self.resources
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._kernel_lost = f"the kernel died while running cell {index + 1}"
-            self.log.warning("%s: %s", "/".join(self._identity), self._kernel_lost)
+            self._note(f"{self._kernel_lost}; what came after it scored 0")
             return cell, self.resources
 
     def output(self, outs, msg, display_id, cell_index):
@@ -112,10 +161,12 @@ class TrustedExecute(Execute):
         check = self._checks.get(grade_id)
         if check is None:
             self.log.error("no hidden check for test cell %r of %s", grade_id, self._identity[1])
+            summary = grade_id
             verdicts = [Verdict("this test cell", False, "the course has no hidden check for it; ask your instructor")]
-            cell.outputs = render_verdict(grade_id, verdicts)
         else:
-            cell.outputs = render_verdict(check.summary, self._run_check(check, index))
+            summary, verdicts = check.summary, self._run_check(check, index)
+        cell.outputs = render_verdict(summary, verdicts)
+        cell.metadata[VERDICT_KEY] = verdict_metadata(summary, verdicts)
         cell.execution_count = None
 
     def _run_check(self, check: Check, index: int) -> list[Verdict]:
@@ -131,10 +182,13 @@ class TrustedExecute(Execute):
         """The kernel's replies to the cases, or the reason there are none."""
         if self._kernel_lost:
             return [], f"not checked: {self._kernel_lost}"
+        if self._out_of_budget():
+            return [], f"not checked: the notebook's time budget of {self.notebook_budget} s ran out"
         source, marker = probe_cell_source(check.target, check.reads_variable, cases)
         probe = new_code_cell(source)
         original, cell_timeout = self.nb.cells[index], self.timeout
-        self.timeout = self.check_timeout
+        remaining = self._remaining()
+        self.timeout = self.check_timeout if remaining is None else max(1, int(min(self.check_timeout, remaining)))
         try:
             self.execute_cell(probe, index, store_history=False)
         except DeadKernelError:

@@ -1,9 +1,58 @@
 """Sanitizing fixes for submissions that nbgrader's own preprocessors choke on."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from nbgrader import preprocessors, utils
+from nbgrader.nbgraderformat import MetadataValidator
+from nbgrader.nbgraderformat.common import BaseMetadataValidator
 
 from ..cells import grade_id
+
+
+def metadata_problem(cell) -> str | None:
+    """Why a cell's nbgrader metadata is malformed (wrong types, unknown version), or None.
+
+    nbgrader's own schema decides (version and JSON schema); a malformed cell
+    aborts nbgrader's whole run otherwise (``SchemaTooNewError`` stops every
+    student after it).
+    """
+    metadata = cell.get("metadata", {}).get("nbgrader")
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        return "its nbgrader metadata is not a mapping"
+    version = metadata.get("schema_version")
+    if type(version) is not int or version != MetadataValidator.schema_version:
+        return f"its nbgrader metadata has an unknown schema_version {str(version)[:20]!r}"
+    try:
+        BaseMetadataValidator.validate_cell(_VALIDATOR, cell)
+    except Exception as error:  # noqa: BLE001 - jsonschema and nbgrader raise several kinds
+        return f"its nbgrader metadata is malformed ({str(error).splitlines()[0][:120]})"
+    if not isinstance(metadata.get("grade_id", ""), str):
+        return "its grade_id is not text"
+    return None
+
+
+_VALIDATOR = MetadataValidator()
+
+
+class RepairMetadata(preprocessors.NbGraderPreprocessor):
+    """Make cells with malformed nbgrader metadata plain cells, first of the sanitizing chain.
+
+    The release's graded and answer cells are then missing, and ``OverwriteCells``
+    (with ``add_missing_cells``) restores them from the gradebook: the notebook is
+    graded as if those cells had been deleted, and the rest of the class is not
+    stopped by one damaged notebook.
+    """
+
+    def preprocess(self, nb, resources):
+        for index, cell in enumerate(nb.cells):
+            problem = metadata_problem(cell)
+            if problem:
+                self.log.warning("Cell %d: %s; it was made a plain cell", index + 1, problem)
+                del cell.metadata["nbgrader"]
+        return nb, resources
 
 
 class DeduplicateIds(preprocessors.DeduplicateIds):
@@ -68,3 +117,42 @@ class OverwriteCells(preprocessors.OverwriteCells):
         if nbgrader_metadata is not None and "grade_id" not in nbgrader_metadata:
             del cell.metadata["nbgrader"]
         return cell, resources
+
+
+class RefuseLinks(preprocessors.NbGraderPreprocessor):
+    """Never let a link in ``submitted/`` reach the grading, first of the sanitizing chain.
+
+    nbgrader follows links: it reads a linked notebook's target (the source
+    notebook with its solutions, a classmate's) and copies the targets of linked
+    extra files into ``autograded/`` (the gradebook, ``/etc/shadow``). A linked
+    notebook, or a link on the way to it, fails this submission with the reason;
+    the copies of linked or special extra files are removed before any kernel
+    starts. (``gradebook-tools grade`` never reads links in the first place.)
+    """
+
+    def preprocess(self, nb, resources):
+        from nbgrader.coursedir import CourseDirectory
+
+        identity = resources["nbgrader"]
+        coursedir = CourseDirectory(parent=self)
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, identity["student"],
+                                            identity["assignment"]))
+        notebook = folder / f"{identity['notebook']}.ipynb"
+        root = Path(coursedir.root).resolve()
+        for path in [notebook, *notebook.parents]:
+            if path == root or root not in path.parents:
+                break
+            if path.is_symlink():
+                raise ValueError(f"{path.relative_to(root)} is a symbolic link, not the student's own file: "
+                                 "the submission was not graded")
+        if not Path(resources["metadata"]["path"]).resolve() == folder.resolve():
+            return nb, resources  # the autograding pass: the sanitized copy is the grader's own
+        autograded = Path(coursedir.format_path(coursedir.autograded_directory, identity["student"],
+                                                identity["assignment"]))
+        for entry in folder.rglob("*"):
+            if entry.is_symlink() or not (entry.is_file() or entry.is_dir()):
+                copy = autograded / entry.relative_to(folder)
+                if copy.exists() and not copy.is_symlink() and copy.is_file():
+                    copy.unlink()
+                self.log.warning("%s is not a regular file: it was left out", entry.relative_to(folder))
+        return nb, resources

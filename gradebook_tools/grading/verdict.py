@@ -1,8 +1,9 @@
-"""The grader's verdict on one test cell, as the cell's outputs.
+"""The grader's verdict on one test cell: the cell's outputs, and the same as data in its metadata.
 
 nbgrader scores a test cell from its outputs: an error output scores 0, none
 scores full points. The text lists each kind of input once, so the student sees
-what failed and why, never the hidden values.
+what failed and why, never the hidden values. Pages read the verdict back from
+the cell's metadata (:func:`read_verdict`), never by parsing the text.
 """
 from __future__ import annotations
 
@@ -11,6 +12,28 @@ from nbformat.v4 import new_output
 from .compare import Verdict
 
 PASS, FAIL = "\u2713", "\u2717"
+#: Cell metadata key of the verdict as data; TrustedExecute removes any the submission brought.
+VERDICT_KEY = "gradebook_tools_verdict"
+
+
+def verdict_metadata(summary: str, verdicts: list[Verdict]) -> dict:
+    """The verdict as plain data, for the cell's metadata."""
+    return {
+        "summary": summary,
+        "cases": [{"about": v.about, "passed": bool(v.passed), "reason": v.reason} for v in verdicts],
+    }
+
+
+def read_verdict(cell) -> list[Verdict] | None:
+    """The grader's verdict stored in an autograded test cell, or None when it has none."""
+    data = cell.get("metadata", {}).get(VERDICT_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        return None
+    return [
+        Verdict(str(case.get("about", "")), case.get("passed") is True, str(case.get("reason", "")))
+        for case in data["cases"]
+        if isinstance(case, dict)
+    ]
 
 
 def render_verdict(summary: str, verdicts: list[Verdict]) -> list:

@@ -1,0 +1,91 @@
+"""Running grading tasks on a Dask cluster (``gradebook-tools grade --scheduler tcp://HOST:8786``).
+
+Workers are stateless: each task carries the submission's bytes and the course
+bundle (sent once to every worker, unpacked once per digest); on the worker it
+runs exactly as on this machine, in a process of its own with the sandboxed
+kernel (:class:`~gradebook_tools.batch.local.LocalRunner` with one slot). The
+coordinator stays the only writer of the gradebook. Dask re-runs the task of a
+worker that died elsewhere; a submission that keeps killing workers comes back
+as ``KilledWorker`` and is recorded as failed with that reason.
+
+Workers advertise sandbox slots as a resource (``dask worker ... --resources
+sandbox=2``); tasks then take one slot each. Grading workers must be allowed to
+start processes: ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` (docs/grading_cluster.md).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from collections.abc import Iterable, Iterator
+
+from .bundle import CourseBundle
+from .task import FAILED, CourseProblem, GradingTask, TaskResult
+
+#: Name of the worker resource that counts sandboxed kernels.
+SANDBOX_RESOURCE = "sandbox"
+
+
+def grade_on_worker(task: GradingTask, bundle: CourseBundle, task_timeout: float) -> TaskResult:
+    """The Dask task: grade one submission in a fresh process on this worker."""
+    from .local import LocalRunner
+
+    if multiprocessing.current_process().daemon:
+        raise CourseProblem("this Dask worker may not start processes: start grading workers with "
+                            "DASK_DISTRIBUTED__WORKER__DAEMON=False (see docs/grading_cluster.md)")
+    return next(iter(LocalRunner(1, task_timeout=task_timeout).run([task], bundle)))
+
+
+class DaskRunner:
+    """Send grading tasks to the Dask scheduler at ``address``."""
+
+    def __init__(self, address: str, task_timeout: float = 3600, connect_timeout: float = 30):
+        self.address, self.task_timeout, self.connect_timeout = address, task_timeout, connect_timeout
+
+    def _client(self):
+        try:
+            from distributed import Client
+        except ImportError as error:
+            raise CourseProblem("grading on a cluster needs Dask: pip install distributed") from error
+        try:
+            return Client(self.address, timeout=self.connect_timeout)
+        except OSError as error:
+            raise CourseProblem(f"cannot reach the Dask scheduler at {self.address}: {error}") from error
+
+    def run(self, tasks: Iterable[GradingTask], bundle: CourseBundle, started=None) -> Iterator[TaskResult]:
+        """Yield each task's result as it completes."""
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        tasks = list(tasks)
+        with self._client() as client:
+            workers = client.scheduler_info().get("workers", {})
+            if not workers:
+                raise CourseProblem(f"the Dask scheduler at {self.address} has no workers")
+            slots = any(SANDBOX_RESOURCE in (w.get("resources") or {}) for w in workers.values())
+            options = {"resources": {SANDBOX_RESOURCE: 1}} if slots else {}
+            [shared_bundle] = client.scatter([bundle], broadcast=True)
+            futures, submitted = {}, []
+            for task in tasks:
+                key = f"grade-{task.assignment}-{uuid.uuid4().hex}"
+                future = client.submit(grade_on_worker, task, shared_bundle, self.task_timeout, key=key,
+                                       pure=False, **options)
+                futures[future.key] = task
+                submitted.append(future)
+                if started:
+                    started(task)
+            for future in as_completed(submitted):
+                task = futures[future.key]
+                try:
+                    result = future.result()
+                except KilledWorker as error:
+                    yield TaskResult(task.assignment, task.student, task.fingerprint, FAILED,
+                                     "grading this submission killed the grading workers again and again "
+                                     f"({type(error).__name__}): it was not graded and scores 0")
+                    continue
+                except CourseProblem:
+                    raise
+                except Exception as error:  # noqa: BLE001 - the worker's own failure, not the student's
+                    raise CourseProblem(f"a Dask worker failed: {type(error).__name__}: {error}") from error
+                finally:
+                    future.release()
+                yield result
