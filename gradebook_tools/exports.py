@@ -4,24 +4,56 @@ and plug the per-section CSV into ``nbgrader export``.
 With ``c.ExportApp.plugin_class = "gradebook_tools.exports.SectionCsvExportPlugin"``
 in ``nbgrader_config.py``, ``nbgrader export`` writes nbgrader's own CSV to
 ``grades.csv`` (or ``--to``) exactly as before, and the per-section CSV next to
-it (``grades_sections.csv``).
+it (``grades_sections.csv``). The plugin lives in :mod:`gradebook_tools.export_plugin`
+(it extends nbgrader's, which imports all of nbgrader) and is found here by name.
+
+Every CSV cell that comes from data (ids, names, emails, class sections, the
+status text) goes through :func:`spreadsheet_safe`: a spreadsheet never reads it
+as a formula (OWASP's CSV injection rule). Numbers the tools compute stay numbers.
 """
 from __future__ import annotations
 
 import csv
 import json
 import math
+import re
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from nbgrader.api import Gradebook
-from nbgrader.plugins import CsvExportPlugin
-from traitlets import Bool, Unicode
+from .sections import OVERALL, SectionScore, SectionTable, Summary
 
-from .config import CourseSections
-from .items import ItemStats
-from .scores import read_class_scores
-from .sections import OVERALL, SectionScore, SectionTable, Summary, section_table
+if TYPE_CHECKING:
+    from .items import ItemStats
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP: = + - @, tab, carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A data cell for CSV that no spreadsheet evaluates: ``'`` before a formula's first character.
+
+    A plain number (``-3``, ``+1.5``) is no formula and stays as it is.
+
+    Examples
+    --------
+    >>> spreadsheet_safe("=1+1")
+    "'=1+1"
+    >>> spreadsheet_safe("-2.5"), spreadsheet_safe("Ada")
+    ('-2.5', 'Ada')
+    """
+    if value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def __getattr__(name: str):
+    """``gradebook_tools.exports.SectionCsvExportPlugin``, the name ``nbgrader_config.py`` gives, imported on use."""
+    if name == "SectionCsvExportPlugin":
+        from .export_plugin import SectionCsvExportPlugin
+
+        return SectionCsvExportPlugin
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: First columns of a Canvas gradebook import; Canvas matches students on
 #: ``SIS User ID`` when ``ID`` (Canvas' own number) is empty.
@@ -52,10 +84,11 @@ def section_rows(table: SectionTable, class_section_of: dict[str, str] | None = 
     rows = []
     for row in table.rows:
         student = row.student
-        flat = {"student_id": student.id, "last_name": student.last_name,
-                "first_name": student.first_name, "email": student.email}
+        safe = spreadsheet_safe
+        flat = {"student_id": safe(student.id), "last_name": safe(student.last_name),
+                "first_name": safe(student.first_name), "email": safe(student.email)}
         if class_section_of is not None:
-            flat["class_section"] = class_section_of.get(student.id, "")
+            flat["class_section"] = safe(class_section_of.get(student.id, ""))
         for name in table.section_names:
             flat.update(_score_columns(name, row.sections[name], row.sections[name].percentage))
         flat.update(_score_columns(OVERALL, row.overall, row.overall_percentage))
@@ -68,7 +101,7 @@ def _score_columns(prefix: str, score: SectionScore, percentage: float) -> dict[
         f"{prefix}_points": _number(score.points),
         f"{prefix}_max": _number(score.max_points),
         f"{prefix}_percent": _number(percentage),
-        f"{prefix}_status": _status_text(score),
+        f"{prefix}_status": spreadsheet_safe(_status_text(score)),
     }
 
 
@@ -92,14 +125,14 @@ def write_canvas_csv(table: SectionTable, out: IO[str],
     students on ``SIS User ID`` (the nbgrader student id).
     """
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CANVAS_COLUMNS + table.section_names)
+    writer.writerow(CANVAS_COLUMNS + [spreadsheet_safe(name) for name in table.section_names])
     writer.writerow(["Points Possible", "", "", "", ""]
                     + [_number(table.max_points(name)) for name in table.section_names])
     for row in table.rows:
         student = row.student
         writer.writerow(
-            [student.display_name, "", student.id, student.email or student.id,
-             (class_section_of or {}).get(student.id, "")]
+            [spreadsheet_safe(text) for text in (student.display_name, "", student.id, student.email or student.id,
+                                                 (class_section_of or {}).get(student.id, ""))]
             + [_number(row.sections[name].points) for name in table.section_names]
         )
 
@@ -163,44 +196,3 @@ def sections_path_for(grades_path: str) -> str:
     """``grades.csv`` -> ``grades_sections.csv``, next to nbgrader's own CSV."""
     path = Path(grades_path)
     return str(path.with_name(f"{path.stem}_sections{path.suffix or '.csv'}"))
-
-
-class SectionCsvExportPlugin(CsvExportPlugin):
-    """``nbgrader export`` plugin: nbgrader's CSV plus the per-section CSV.
-
-    The curriculum sections come from ``c.CourseSections`` in the same
-    ``nbgrader_config.py``. ``--to`` still names nbgrader's CSV (default
-    ``grades.csv``); the per-section CSV goes to :attr:`sections_to`.
-    """
-
-    sections_to = Unicode(
-        "", help="Where to write the per-section CSV (default: <to>_sections.csv)."
-    ).tag(config=True)
-
-    write_nbgrader_csv = Bool(
-        True, help="Also write nbgrader's own per-assignment CSV (slow for large classes)."
-    ).tag(config=True)
-
-    def export(self, gradebook: Gradebook) -> None:
-        if self.write_nbgrader_csv:
-            super().export(gradebook)
-        destination = self.sections_to or sections_path_for(self.to or "grades.csv")
-        course = CourseSections(parent=self)
-        scores = read_class_scores(gradebook.engine)
-        if self.assignment:
-            wanted = {str(name) for name in self.assignment}
-            scores.assignments = [a for a in scores.assignments if a.name in wanted]
-        table = section_table(scores, course, self._known_students(scores))
-        self.log.info("Exporting per-section grades to %s", destination)
-        with open(destination, "w", encoding="utf-8", newline="") as out:
-            write_section_csv(table, out)
-
-    def _known_students(self, scores) -> list[str] | None:
-        """The ``--student`` filter, less (and warning about) ids the gradebook lacks."""
-        if not self.student:
-            return None
-        known = {student.id for student in scores.students}
-        unknown = [str(s) for s in self.student if str(s) not in known]
-        if unknown:
-            self.log.warning("Not in the gradebook, left out of the per-section CSV: %s", ", ".join(unknown))
-        return [str(s) for s in self.student if str(s) in known]

@@ -3,10 +3,12 @@
 nbgrader's own objects compute every score with a correlated subquery per
 student and assignment (``SubmittedAssignment.score``, ``late_submission_penalty``),
 so reading a class through them costs thousands of queries that each scan the
-``grade`` table. Here one grouped query returns every submission's total at once,
-built from nbgrader's SQLAlchemy models so that it runs on SQLite and PostgreSQL
-alike, and reuses nbgrader's own definition of a grade's score
-(:attr:`nbgrader.api.Grade.score`: manual score over auto score, plus extra credit).
+``grade`` table. Here a handful of grouped queries read the whole class at once,
+built with SQLAlchemy Core on nbgrader's tables (:mod:`gradebook_tools.gradebook_schema`)
+so that they run on SQLite and PostgreSQL alike, with nbgrader's own definition
+of a grade's score (``Grade.score``: manual score over auto score, plus extra
+credit). Nothing here imports nbgrader: a command that only reads scores starts
+in a fraction of a second.
 """
 from __future__ import annotations
 
@@ -14,35 +16,30 @@ import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.api import (
-    Assignment,
-    BaseCell,
-    Grade,
-    GradeCell,
-    Notebook,
-    Student,
-    SubmittedAssignment,
-    SubmittedNotebook,
-    TaskCell,
-)
 from sqlalchemy import case, create_engine, func, inspect, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-# Cell tables as plain tables: through the ORM classes, GradeCell and TaskCell
-# would each drag in their parent table (joined-table inheritance).
-CELLS = BaseCell.__table__
-GRADE_CELLS = GradeCell.__table__
-TASK_CELLS = TaskCell.__table__
-
-#: Tables without which a database is not an nbgrader gradebook.
-GRADEBOOK_TABLES = frozenset(
-    {"assignment", "student", "submitted_assignment", "submitted_notebook", "grade", "base_cell"}
+from .errors import GradebookError
+from .gradebook_schema import (
+    ASSIGNMENT,
+    BASE_CELL,
+    GRADE,
+    GRADE_CELLS,
+    GRADEBOOK_TABLES,
+    NOTEBOOK,
+    STUDENT,
+    SUBMITTED_ASSIGNMENT,
+    SUBMITTED_NOTEBOOK,
+    TASK_CELLS,
+    cell_max_score,
+    grade_score,
+    with_graded_cells,
 )
 
-
-class GradebookError(Exception):
-    """The gradebook cannot be opened: missing, unreadable, or not nbgrader's."""
+__all__ = ["GRADEBOOK_TABLES", "AssignmentInfo", "CellGrade", "ClassScores", "GradebookError", "StudentInfo",
+           "SubmissionScore", "open_gradebook", "read_assignments", "read_cell_grades", "read_class_scores",
+           "read_students", "read_submissions"]
 
 
 @dataclass(frozen=True)
@@ -179,21 +176,10 @@ def open_gradebook(db_url: str) -> Engine:
     return engine
 
 
-def _max_score_of_cell():
-    """A graded cell is a grade cell or a task cell: whichever row exists holds its maximum."""
-    return func.coalesce(GRADE_CELLS.c.max_score, TASK_CELLS.c.max_score, 0.0)
-
-
-def _graded_cells_join(statement):
-    return statement.outerjoin(GRADE_CELLS, GRADE_CELLS.c.id == CELLS.c.id).outerjoin(
-        TASK_CELLS, TASK_CELLS.c.id == CELLS.c.id
-    )
-
-
 def read_students(connection: Connection) -> list[StudentInfo]:
     """All students, sorted by id."""
     rows = connection.execute(
-        select(Student.id, Student.first_name, Student.last_name, Student.email).order_by(Student.id)
+        select(STUDENT.c.id, STUDENT.c.first_name, STUDENT.c.last_name, STUDENT.c.email).order_by(STUDENT.c.id)
     )
     return [
         StudentInfo(id=row.id, first_name=row.first_name or "", last_name=row.last_name or "",
@@ -202,22 +188,24 @@ def read_students(connection: Connection) -> list[StudentInfo]:
     ]
 
 
+def _graded_cell_max_scores(connection: Connection) -> dict[str, tuple[str, float]]:
+    """Every graded cell (grade or task cell): id -> (its notebook's id, its maximum)."""
+    statement = with_graded_cells(
+        select(BASE_CELL.c.id, BASE_CELL.c.notebook_id, cell_max_score().label("max_score")).select_from(BASE_CELL)
+    ).where(GRADE_CELLS.c.id.is_not(None) | TASK_CELLS.c.id.is_not(None))
+    return {row.id: (row.notebook_id, float(row.max_score)) for row in connection.execute(statement)}
+
+
 def read_assignments(connection: Connection) -> list[AssignmentInfo]:
     """All assignments with their maximum score, in nbgrader's order (due date, name)."""
-    max_scores = dict(
-        connection.execute(
-            _graded_cells_join(
-                select(Notebook.assignment_id, func.sum(_max_score_of_cell()))
-                .select_from(CELLS)
-                .join(Notebook, Notebook.id == CELLS.c.notebook_id)
-            )
-            .where(GRADE_CELLS.c.id.is_not(None) | TASK_CELLS.c.id.is_not(None))
-            .group_by(Notebook.assignment_id)
-        ).all()
-    )
+    assignment_of_notebook = dict(connection.execute(select(NOTEBOOK.c.id, NOTEBOOK.c.assignment_id)).all())
+    max_scores: dict[str, float] = {}
+    for notebook_id, max_score in _graded_cell_max_scores(connection).values():
+        assignment_id = assignment_of_notebook.get(notebook_id)
+        max_scores[assignment_id] = max_scores.get(assignment_id, 0.0) + max_score
     rows = connection.execute(
-        select(Assignment.id, Assignment.name, Assignment.duedate).order_by(
-            Assignment.duedate, Assignment.name
+        select(ASSIGNMENT.c.id, ASSIGNMENT.c.name, ASSIGNMENT.c.duedate).order_by(
+            ASSIGNMENT.c.duedate, ASSIGNMENT.c.name
         )
     )
     return [
@@ -226,60 +214,54 @@ def read_assignments(connection: Connection) -> list[AssignmentInfo]:
     ]
 
 
-def _submission_totals(connection: Connection):
-    """Per submission: raw score, pending cell count and pending points (one grouped query)."""
-    pending = Grade.needs_manual_grade.is_(True)
-    statement = _graded_cells_join(
-        select(
-            SubmittedAssignment.id,
-            func.coalesce(func.sum(Grade.score), 0.0).label("raw"),
-            func.coalesce(func.sum(case((pending, 1), else_=0)), 0).label("pending_cells"),
-            func.coalesce(func.sum(case((pending, _max_score_of_cell()), else_=0.0)), 0.0).label(
-                "pending_points"
-            ),
-        )
-        .select_from(SubmittedAssignment)
-        .outerjoin(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-        .outerjoin(Grade, Grade.notebook_id == SubmittedNotebook.id)
-        .outerjoin(CELLS, CELLS.c.id == Grade.cell_id)
-    ).group_by(SubmittedAssignment.id)
-    return {row.id: row for row in connection.execute(statement)}
-
-
-def _late_penalties(connection: Connection) -> dict[str, float]:
-    """Per submission: the sum of its notebooks' late penalties."""
-    statement = select(
-        SubmittedNotebook.assignment_id,
-        func.coalesce(func.sum(SubmittedNotebook.late_submission_penalty), 0.0),
-    ).group_by(SubmittedNotebook.assignment_id)
-    return {submission_id: float(penalty) for submission_id, penalty in connection.execute(statement)}
-
-
 def read_submissions(connection: Connection) -> dict[tuple[str, str], SubmissionScore]:
-    """Every submission's score, keyed by ``(student_id, assignment name)``."""
-    totals = _submission_totals(connection)
-    penalties = _late_penalties(connection)
+    """Every submission's score, keyed by ``(student_id, assignment name)``.
+
+    Four flat queries whatever the class size: the submitted notebooks (with
+    their late penalties), the grades summed per submitted notebook (one
+    grouped scan of ``grade``), the grades still waiting for a human (few), and
+    the submissions; the notebooks' sums are added up per submission here.
+    """
+    pending = GRADE.c.needs_manual_grade.is_(True)
+    per_notebook = connection.execute(
+        select(GRADE.c.notebook_id, func.sum(grade_score()), func.sum(case((pending, 1), else_=0)))
+        .group_by(GRADE.c.notebook_id)
+    ).all()
+    submission_of_notebook: dict[str, str] = {}
+    raw: dict[str, float] = {}
+    penalty: dict[str, float] = {}
+    pending_cells: dict[str, int] = {}
+    pending_points: dict[str, float] = {}
+    for notebook_id, submission_id, late in connection.execute(
+            select(SUBMITTED_NOTEBOOK.c.id, SUBMITTED_NOTEBOOK.c.assignment_id,
+                   SUBMITTED_NOTEBOOK.c.late_submission_penalty)):
+        submission_of_notebook[notebook_id] = submission_id
+        penalty[submission_id] = penalty.get(submission_id, 0.0) + float(late or 0.0)
+    for notebook_id, total, waiting in per_notebook:
+        submission_id = submission_of_notebook.get(notebook_id)
+        raw[submission_id] = raw.get(submission_id, 0.0) + float(total or 0.0)
+        pending_cells[submission_id] = pending_cells.get(submission_id, 0) + int(waiting or 0)
+    cell_max = _graded_cell_max_scores(connection)
+    for notebook_id, cell_id in connection.execute(select(GRADE.c.notebook_id, GRADE.c.cell_id).where(pending)):
+        submission_id = submission_of_notebook.get(notebook_id)
+        pending_points[submission_id] = pending_points.get(submission_id, 0.0) + cell_max.get(cell_id, ("", 0.0))[1]
     rows = connection.execute(
-        select(
-            SubmittedAssignment.id,
-            SubmittedAssignment.student_id,
-            SubmittedAssignment.timestamp,
-            Assignment.name,
-        ).join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+        select(SUBMITTED_ASSIGNMENT.c.id, SUBMITTED_ASSIGNMENT.c.student_id, SUBMITTED_ASSIGNMENT.c.timestamp,
+               ASSIGNMENT.c.name)
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMITTED_ASSIGNMENT.c.assignment_id)
     )
-    submissions = {}
-    for row in rows:
-        total = totals[row.id]
-        submissions[(row.student_id, row.name)] = SubmissionScore(
-            student_id=row.student_id,
-            assignment=row.name,
-            timestamp=row.timestamp,
-            raw_score=float(total.raw),
-            late_penalty=penalties.get(row.id, 0.0),
-            pending_cells=int(total.pending_cells),
-            pending_points=float(total.pending_points),
+    return {
+        (student_id, name): SubmissionScore(
+            student_id=student_id,
+            assignment=name,
+            timestamp=timestamp,
+            raw_score=raw.get(submission_id, 0.0),
+            late_penalty=penalty.get(submission_id, 0.0),
+            pending_cells=pending_cells.get(submission_id, 0),
+            pending_points=pending_points.get(submission_id, 0.0),
         )
-    return submissions
+        for submission_id, student_id, timestamp, name in rows
+    }
 
 
 def read_class_scores(engine: Engine) -> ClassScores:
@@ -294,23 +276,23 @@ def read_class_scores(engine: Engine) -> ClassScores:
 
 def read_cell_grades(engine: Engine) -> list[CellGrade]:
     """Every grade of every graded cell (grade cells and task cells) of every submission."""
-    statement = _graded_cells_join(
+    statement = with_graded_cells(
         select(
-            SubmittedAssignment.student_id,
-            Assignment.name.label("assignment"),
-            Notebook.name.label("notebook"),
-            CELLS.c.name.label("cell"),
+            SUBMITTED_ASSIGNMENT.c.student_id,
+            ASSIGNMENT.c.name.label("assignment"),
+            NOTEBOOK.c.name.label("notebook"),
+            BASE_CELL.c.name.label("cell"),
             func.coalesce(GRADE_CELLS.c.cell_type, TASK_CELLS.c.cell_type).label("cell_type"),
-            Grade.score.label("score"),
-            _max_score_of_cell().label("max_score"),
-            Grade.needs_manual_grade,
+            grade_score().label("score"),
+            cell_max_score().label("max_score"),
+            GRADE.c.needs_manual_grade,
         )
-        .select_from(Grade)
-        .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id)
-        .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
-        .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-        .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
-        .join(CELLS, CELLS.c.id == Grade.cell_id)
+        .select_from(GRADE)
+        .join(SUBMITTED_NOTEBOOK, SUBMITTED_NOTEBOOK.c.id == GRADE.c.notebook_id)
+        .join(SUBMITTED_ASSIGNMENT, SUBMITTED_ASSIGNMENT.c.id == SUBMITTED_NOTEBOOK.c.assignment_id)
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMITTED_ASSIGNMENT.c.assignment_id)
+        .join(NOTEBOOK, NOTEBOOK.c.id == SUBMITTED_NOTEBOOK.c.notebook_id)
+        .join(BASE_CELL, BASE_CELL.c.id == GRADE.c.cell_id)
     )
     with engine.connect() as connection:
         return [

@@ -10,15 +10,12 @@ import math
 from dataclasses import dataclass, field
 
 from .config import CourseSections
+from .errors import UnknownNameError
 from .scores import ClassScores, StudentInfo
 
 #: Pseudo-section of gradebook assignments that no curriculum section lists, so
 #: that the sections always add up to the overall total.
 UNSECTIONED = "other"
-
-
-class UnknownNameError(LookupError):
-    """An assignment, student or section that the gradebook or configuration does not know."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +93,11 @@ def group_assignments(scores: ClassScores, course: CourseSections) -> tuple[dict
     return by_section, absent
 
 
-def score_assignments(scores: ClassScores, student_id: str, assignments: list[str]) -> SectionScore:
-    """Sum a student's scores over some assignments."""
-    max_scores = {assignment.name: assignment.max_score for assignment in scores.assignments}
+def score_assignments(scores: ClassScores, student_id: str, assignments: list[str],
+                      max_scores: dict[str, float] | None = None) -> SectionScore:
+    """Sum a student's scores over some assignments (``max_scores``: each one's maximum, if known)."""
+    if max_scores is None:
+        max_scores = {assignment.name: assignment.max_score for assignment in scores.assignments}
     points = 0.0
     missing, pending = [], []
     pending_points = 0.0
@@ -155,10 +154,13 @@ def section_table(scores: ClassScores, course: CourseSections,
     """
     by_section, absent = group_assignments(scores, course)
     students = _select_students(scores, student_ids)
+    max_scores = {assignment.name: assignment.max_score for assignment in scores.assignments}
+    all_names = scores.assignment_names
     rows = []
     for student in students:
-        sections = {name: score_assignments(scores, student.id, names) for name, names in by_section.items()}
-        overall = score_assignments(scores, student.id, scores.assignment_names)
+        sections = {name: score_assignments(scores, student.id, names, max_scores)
+                    for name, names in by_section.items()}
+        overall = score_assignments(scores, student.id, all_names, max_scores)
         rows.append(
             StudentSections(
                 student=student,

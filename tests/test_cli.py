@@ -6,8 +6,16 @@ import sys
 
 import pytest
 
-from gradebook_tools.cli import (COMMANDS, EXIT_BAD_INPUT, EXIT_EMPTY_CLASS, EXIT_NO_GRADEBOOK, EXIT_OK,
-                                 EXIT_UNKNOWN_NAME, build_parser, main)
+from gradebook_tools.cli import (
+    COMMANDS,
+    EXIT_BAD_INPUT,
+    EXIT_EMPTY_CLASS,
+    EXIT_NO_GRADEBOOK,
+    EXIT_OK,
+    EXIT_UNKNOWN_NAME,
+    build_parser,
+    main,
+)
 from tests.gradebook_factory import new_gradebook
 
 
@@ -26,7 +34,7 @@ def test_every_command_has_one_line_help_and_an_example():
         assert summary.endswith(".") and len(summary) <= 64, name  # one line of --help
         assert example.strip().startswith(f"Example: gradebook-tools {name}"), name
         assert summary in help_text
-    assert {"table", "groups", "items", "export", "report"} <= set(COMMANDS)
+    assert {"table", "groups", "items", "export", "report", "roster"} <= set(COMMANDS)
 
 
 def test_table_prints_sections_flags_and_a_legend(capsys, hand_course):
@@ -44,7 +52,10 @@ def test_roster_problems_are_warnings_and_the_class_section_a_column(capsys, han
     code, out, err = run(capsys, "table", "--course", hand_course, "--roster", hand_course / "roster.csv")
     assert code == EXIT_OK
     assert out.splitlines()[5].split()[:4] == ["dan", "(not", "on", "roster)"]
-    assert "roster student(s) not in the gradebook (not shown): zed" in err
+    # zed is on the roster but submitted nothing: shown with 0 and every assignment missing
+    assert out.splitlines()[6].split() == ["zed", "lab-B", "0", "0.0%", "M", "0", "0.0%", "M", "0", "0.0%", "M"]
+    assert ("1 roster student(s) not in the gradebook, shown with 0 and missing: zed "
+            "(gradebook-tools roster import adds them)") in err
     assert "missing from the roster, shown as '(not on roster)': dan" in err
 
 
@@ -124,7 +135,7 @@ def test_empty_class_exits_5(capsys, tmp_path):
 
 
 def test_unreadable_roster_exits_6(capsys, hand_course, tmp_path):
-    (tmp_path / "roster.csv").write_text("id,group\nada,A\n")
+    (tmp_path / "roster.csv").write_text("name,group\nada,A\n")
     code, _, err = run(capsys, "groups", "--course", hand_course, "--roster", tmp_path / "roster.csv")
     assert code == EXIT_BAD_INPUT
     assert "the header must name the columns student_id, section (missing: student_id, section" in err

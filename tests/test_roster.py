@@ -1,8 +1,14 @@
 """Roster CSV: class sections, and clear messages for every kind of bad row."""
 import pytest
 
-from gradebook_tools.roster import (NOT_ON_ROSTER, RosterError, assign_class_sections, parse_roster,
-                                    read_roster)
+from gradebook_tools.roster import (
+    NOT_ON_ROSTER,
+    RosterEntry,
+    RosterError,
+    assign_class_sections,
+    parse_roster,
+    read_roster,
+)
 
 
 def test_reads_sections_and_optional_names():
@@ -42,13 +48,52 @@ def test_bad_rows_are_reported_with_their_line_and_never_dropped_silently():
 
 
 @pytest.mark.parametrize("lines, missing", [
-    (["id,group", "ada,A"], "student_id, section"),
+    (["name,group", "ada,A"], "student_id, section"),
     (["student_id,name", "ada,Ada"], "section"),
     ([], "student_id, section"),
 ])
 def test_a_header_without_the_required_columns_is_an_error(lines, missing):
     with pytest.raises(RosterError, match=f"missing: {missing}"):
         parse_roster(lines)
+
+
+def test_nbgrader_column_names_id_and_class_section_are_accepted():
+    roster = parse_roster(["id,class_section,first_name,lms_user_id", "ada,lab-A,Ada,12345"])
+    assert roster.entries["ada"] == RosterEntry("ada", "lab-A", first_name="Ada", lms_user_id="12345")
+
+
+@pytest.mark.parametrize("student_id, reason", [
+    ("ada,bob", "contains a comma"),
+    ("../ada", "starts with '.' (a hidden or relative folder)"),
+    ("ada/bob", "contains a slash"),
+    ("-rf", "starts with '-' (nbgrader would read it as an option)"),
+    ("=1+1", "starts with '=' (a spreadsheet would read it as a formula)"),
+    ("@SUM(A1)", "starts with '@' (a spreadsheet would read it as a formula)"),
+    ("<script>", "contains markup ('<')"),
+    ("ada bob", "contains a space"),
+    ("ad\x1ba", "contains a control character"),
+    ("zoë", "contains non-ASCII characters"),
+    ("s*", "contains a glob character ('*')"),
+    ("x" * 129, "is longer than 128 characters"),
+])
+def test_unsafe_ids_are_refused_with_the_reason_and_the_line(student_id, reason):
+    student_id = student_id.replace("\\x1b", "\x1b")
+    lines = ["student_id,section", "ada,lab-A", f'"{student_id}",lab-B', "s0002.b-c_d@x+y,lab-B"]
+    roster = parse_roster(lines, source="roster.csv")
+    assert list(roster.entries) == ["ada", "s0002.b-c_d@x+y"]
+    assert roster.messages == [f"roster.csv, line 3: student id {student_id!r} {reason}; row skipped"]
+
+
+def test_names_with_control_characters_are_refused_and_a_quoted_newline_keeps_line_numbers(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text('student_id,section,first_name\nada,lab-A,"Ada\nLovelace"\nbob,lab-A,Bo\x1b[31mb\n'
+                    "cyd,lab-A,Cyd\n")
+    roster = read_roster(path)
+    assert list(roster.entries) == ["cyd"]
+    assert roster.messages == [
+        f"{path}, line 2: first_name of student 'ada' contains a control character; row skipped",
+        f"{path}, line 4: first_name of student 'bob' contains a control character; row skipped",
+    ]
 
 
 def test_unreadable_file_is_an_error(tmp_path):
@@ -67,6 +112,6 @@ def test_unknown_and_unlisted_students_are_named():
     sections, messages = assign_class_sections(roster, ["ada", "dan"])
     assert sections == {"ada": "lab-A", "dan": NOT_ON_ROSTER}
     assert messages == [
-        "1 roster student(s) not in the gradebook (not shown): zed",
+        "1 roster student(s) not in the gradebook: zed",
         "1 gradebook student(s) missing from the roster, shown as '(not on roster)': dan",
     ]
