@@ -2,23 +2,36 @@
 
 Every command is one function registered with :func:`command`; its docstring's
 first line is the one-line help and the rest (an example) the description.
+
+Commands start fast: this module imports only the standard library and
+:mod:`gradebook_tools.errors` at the top; each command imports what it needs
+(nbgrader, matplotlib, the grading engine) when it runs, so that ``--help``
+and the reading commands do not pay for them (``tests/test_startup.py``,
+``benchmarks/bench_startup.py``).
 """
 from __future__ import annotations
 
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
+from .errors import GradebookError, RosterError, UnknownNameError
 
-from .config import CourseSections, configured_db_url, load_course_config
-from .roster import RosterError, assign_class_sections, read_roster
-from .scores import ClassScores, GradebookError, open_gradebook, read_cell_grades, read_class_scores
-from .sections import (OVERALL, UNSECTIONED, WHOLE_CLASS, SectionTable, UnknownNameError,
-                       group_summaries, only_section, section_table)
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from .config import CourseSections
+    from .scores import ClassScores
+    from .sections import SectionTable
+
+#: Names of the per-section table's columns (:mod:`gradebook_tools.sections`), here to format without importing it.
+OVERALL = "overall"
+WHOLE_CLASS = "all students"
+UNSECTIONED = "other"
 
 #: Exit codes: what went wrong, for scripts.
 EXIT_OK = 0
@@ -99,6 +112,17 @@ def warn(message: str) -> None:
 
 
 def load_class(args: argparse.Namespace) -> ClassData:
+    """The course's sections, the gradebook's scores, and the roster.
+
+    The roster is the one imported into the gradebook (``roster import``), or
+    ``--roster FILE`` read as if it were: its names fill in the ones the
+    gradebook lacks, and its students not in the gradebook are shown with 0
+    and ``missing``.
+    """
+    from .config import CourseSections, configured_db_url, load_course_config
+    from .roster_store import read_class_sections
+    from .scores import open_gradebook, read_class_scores
+
     config = load_course_config(args.course)
     course = CourseSections(config=config)
     for problem in course.problems():
@@ -108,21 +132,57 @@ def load_class(args: argparse.Namespace) -> ClassData:
              f"all assignments are shown as {UNSECTIONED!r}")
     engine = open_gradebook(args.db or configured_db_url(config, args.course))
     scores = read_class_scores(engine)
-    if not scores.students:
-        raise EmptyClassError("the gradebook has no students yet (nbgrader db student add, or a roster import)")
-    if not scores.assignments:
-        raise EmptyClassError("the gradebook has no assignments yet (nbgrader generate_assignment)")
     data = ClassData(course, engine, scores)
     if getattr(args, "roster", None):
-        roster = read_roster(args.roster)
-        data.class_section_of, messages = assign_class_sections(
-            roster, [student.id for student in scores.students])
-        for message in roster.messages + messages:
-            warn(message)
+        _apply_roster_file(data, args.roster)
+    else:
+        stored = read_class_sections(engine)
+        if stored is not None:
+            from .roster import NOT_ON_ROSTER
+
+            data.class_section_of = {s.id: stored.get(s.id, NOT_ON_ROSTER) for s in scores.students}
+    if not scores.students:
+        raise EmptyClassError("the gradebook has no students yet "
+                              "(gradebook-tools roster import roster.csv, or nbgrader db student add)")
+    if not scores.assignments:
+        raise EmptyClassError("the gradebook has no assignments yet (nbgrader generate_assignment)")
     return data
 
 
+def _apply_roster_file(data: ClassData, path: Path) -> None:
+    """Read ``--roster``: class sections, missing names, and roster students the gradebook lacks."""
+    from dataclasses import replace
+
+    from .roster import assign_class_sections, read_roster
+    from .scores import StudentInfo
+
+    roster = read_roster(path)
+    for message in roster.messages:
+        warn(message)
+    known = {student.id for student in data.scores.students}
+    students = []
+    for student in data.scores.students:
+        entry = roster.entries.get(student.id)
+        if entry is not None and not (student.first_name or student.last_name):
+            student = replace(student, first_name=entry.first_name, last_name=entry.last_name,
+                              email=student.email or entry.email)
+        students.append(student)
+    absent = [entry for entry in roster.entries.values() if entry.student_id not in known]
+    if absent:
+        warn(f"{len(absent)} roster student(s) not in the gradebook, shown with 0 and missing: "
+             f"{', '.join(entry.student_id for entry in absent)} (gradebook-tools roster import adds them)")
+        students += [StudentInfo(entry.student_id, entry.first_name, entry.last_name, entry.email)
+                     for entry in absent]
+    data.scores.students = sorted(students, key=lambda student: student.id)
+    data.class_section_of, messages = assign_class_sections(
+        roster, [student.id for student in data.scores.students])
+    for message in messages:
+        warn(message)
+
+
 def build_table(args: argparse.Namespace, data: ClassData) -> SectionTable:
+    from .sections import only_section, section_table
+
     table = section_table(data.scores, data.course, getattr(args, "student", None))
     if table.not_in_gradebook:
         warn(f"configured but not in the gradebook yet: {', '.join(table.not_in_gradebook)}")
@@ -134,6 +194,7 @@ def build_table(args: argparse.Namespace, data: ClassData) -> SectionTable:
 def item_analysis(data: ClassData, table: SectionTable, assignments: list[str]):
     """Item statistics of some assignments, students ranked by their total in ``table``."""
     from .items import analyse_items
+    from .scores import read_cell_grades
 
     totals = {row.student.id: row.overall.points for row in table.rows}
     return analyse_items(read_cell_grades(data.engine), totals, assignments)
@@ -143,11 +204,11 @@ def item_analysis(data: ClassData, table: SectionTable, assignments: list[str]):
 
 def format_table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
     """Columns padded to their widest cell: the first ``text_columns`` left-aligned, numbers right."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
 
     def line(cells: list[str]) -> str:
         parts = [str(cell).ljust(width) if index < text_columns else str(cell).rjust(width)
-                 for index, (cell, width) in enumerate(zip(cells, widths))]
+                 for index, (cell, width) in enumerate(zip(cells, widths, strict=True))]
         return "  ".join(parts).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
@@ -239,9 +300,11 @@ def groups(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools groups --roster roster.csv
     """
+    from .sections import group_summaries
+
     data = load_class(args)
     if data.class_section_of is None:
-        warn("no --roster given: the whole class is one group")
+        warn("no roster imported and no --roster given: the whole class is one group")
     table_ = build_table(args, data)
     summaries = group_summaries(table_, data.class_section_of or {})
     if data.class_section_of is None:
@@ -306,9 +369,58 @@ def export(args: argparse.Namespace) -> int:
 
 def _json_data(table_: SectionTable, data: ClassData) -> dict:
     from .exports import table_json
+    from .sections import group_summaries
 
     return table_json(table_, data.class_section_of, group_summaries(table_, data.class_section_of or {}),
                       item_analysis(data, table_, data.scores.assignment_names))
+
+
+def _roster_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["import", "show"],
+                        help="import: add or update the file's students in the gradebook; "
+                             "show: list the students as the gradebook has them")
+    parser.add_argument("file", nargs="?", type=Path,
+                        help="roster CSV for import: student_id,section[,first_name,last_name,email,lms_user_id]")
+
+
+@command(course_options, _roster_options)
+def roster(args: argparse.Namespace) -> int:
+    """Import the class roster into the gradebook, or list it.
+
+    Example: gradebook-tools roster import roster.csv   (again after any change: it is idempotent)
+    """
+    from .config import configured_db_url, load_course_config
+    from .roster import read_roster
+    from .roster_store import import_roster, read_class_sections
+    from .scores import open_gradebook, read_students
+
+    config = load_course_config(args.course)
+    db_url = args.db or configured_db_url(config, args.course)
+    if args.action == "show":
+        engine = open_gradebook(db_url)
+        with engine.connect() as connection:
+            students = read_students(connection)
+        sections = read_class_sections(engine) or {}
+        rows = [[s.id, s.last_name, s.first_name, s.email, sections.get(s.id, "")] for s in students]
+        print(format_table(["student", "last name", "first name", "email", "class section"], rows, 5))
+        print(f"{len(rows)} students")
+        return EXIT_OK
+    if args.file is None:
+        raise RosterError("roster import needs the roster file: gradebook-tools roster import roster.csv")
+    if not args.db and not (args.course / "nbgrader_config.py").is_file():
+        raise GradebookError(f"{args.course.resolve()} is not a course folder (no nbgrader_config.py): "
+                             "run in the course root, or pass --course or --db")
+    parsed = read_roster(args.file)
+    for message in parsed.messages:
+        print(message)
+    report = import_roster(parsed, db_url, str(config.get("CourseDirectory", {}).get("course_id", "")))
+    bad = sum("row skipped" in message for message in parsed.messages)
+    print(f"imported {args.file}: {len(report.added)} added, {len(report.updated)} updated, "
+          f"{len(report.unchanged)} unchanged" + (f"; {bad} row(s) refused (listed above)" if bad else ""))
+    if report.not_on_roster:
+        print(f"{len(report.not_on_roster)} gradebook student(s) not on the roster (kept): "
+              f"{', '.join(report.not_on_roster)}")
+    return EXIT_BAD_INPUT if bad else EXIT_OK
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -347,6 +459,8 @@ def _grade_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _course_db(args: argparse.Namespace) -> str:
+    from .config import configured_db_url, load_course_config
+
     return args.db or configured_db_url(load_course_config(args.course), args.course)
 
 
@@ -398,6 +512,7 @@ def status(args: argparse.Namespace) -> int:
     Example: gradebook-tools status --problems
     """
     from .batch.status import StatusStore
+    from .scores import open_gradebook
 
     records = StatusStore(open_gradebook(_course_db(args))).all(args.assignment)
     if args.problems:
@@ -431,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The instructor's view of the nbgrader gradebook, per curriculum and class section.",
         epilog=f"exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_GRADEBOOK} gradebook missing or "
                f"not nbgrader's, {EXIT_UNKNOWN_NAME} unknown assignment/section/student, "
-               f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster, "
+               f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster or refused roster rows, "
                f"{EXIT_SOME_FAILED} some submissions could not be graded",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
