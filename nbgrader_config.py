@@ -55,5 +55,16 @@ c.ExportApp.plugin_class = "gradebook_tools.exports.SectionCsvExportPlugin"
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "gradebook_tools.feedback_preprocessors.ClearHiddenTestsInFeedback",
+    "gradebook_tools.feedback_preprocessors.NoteUndrawnPlots",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# Pages that work opened from disk: math as MathML, no CDN, no script at all.
+c.GenerateFeedback.exporter_class = "gradebook_tools.html_safety.FeedbackHTMLExporter"
+
+# --- gradebook_tools: what a student wrote never runs in a browser -----------
+# Every HTMLExporter nbgrader renders a submission with (generate_feedback's and
+# the formgrader's submission view) sanitizes Markdown and outputs
+# (gradebook_tools/html_safety.py; HTMLExporter.sanitize_html would not reach
+# nbgrader's templates and would drop images and tables).
+c.HTMLExporter.filters = {"markdown2html": "gradebook_tools.html_safety.SafeMarkdown2HTML"}
+c.HTMLExporter.preprocessors = ["gradebook_tools.html_safety.SanitizeOutputs"]

@@ -10,9 +10,17 @@ feedback (jupyter/nbgrader#917). :class:`ClearHiddenTestsInFeedback` removes
 those regions again, as ``generate_assignment`` did for the release. What the
 student then sees of a test cell is its visible tests, its score and the
 grader's verdict (the cell's output).
+
+:class:`NoteUndrawnPlots` says, where a figure would be, that grading draws no
+plots. What a student wrote is made safe by :mod:`gradebook_tools.html_safety`,
+configured for every ``HTMLExporter``.
 """
 from __future__ import annotations
 
+import re
+
+from nbconvert.preprocessors import Preprocessor
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets import Unicode
 
@@ -38,4 +46,41 @@ class ClearHiddenTestsInFeedback(ClearHiddenTests):
             return cell, resources
         if self._remove_hidden_test_region(cell) and self.note:
             cell.source = cell.source.rstrip("\n") + "\n" + self.note
+        return cell, resources
+
+
+#: Said where a figure would be: grading kernels draw no plots.
+UNDRAWN_PLOTS = "Plots are not drawn during grading: run the notebook to see them."
+#: A call that draws a figure (matplotlib's pyplot or an Axes/Figure object).
+_DRAWS = re.compile(r"\b(?:plt|ax\w*|fig\w*)\.(?:show|subplots?|figure|plot|scatter|hist|barh?|imshow|"
+                    r"fill_between|step|errorbar|pie|contourf?|semilogy|loglog|savefig)\(")
+#: Text that a figure leaves behind when it is not drawn.
+_FIGURE_LEFTOVER = re.compile(r"^\s*(?:\[?<(?:Figure size|matplotlib\.)|Text\(|\(.*<Axes)")
+_NOT_SHOWN_WARNING = re.compile(r"non-interactive|cannot be shown|Matplotlib is currently using")
+
+
+def _leftover(output) -> bool:
+    if output.get("output_type") == "stream":
+        return output.get("name") == "stderr" and bool(_NOT_SHOWN_WARNING.search(output.get("text", "")))
+    data = output.get("data", {})
+    return set(data) <= {"text/plain"} and bool(_FIGURE_LEFTOVER.match(str(data.get("text/plain", ""))))
+
+
+class NoteUndrawnPlots(Preprocessor):
+    """Where a cell draws a figure that grading did not render, one line says so.
+
+    Grading kernels use a matplotlib backend that renders nothing (plots are
+    not graded, and drawing them costs time). A code cell that draws but has no
+    image output gets :data:`UNDRAWN_PLOTS` as its output, in place of what the
+    undrawn figure left (``<Figure size ...>``, a backend's warning).
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code" or is_graded_test_cell(cell) or not _DRAWS.search(cell.source):
+            return cell, resources
+        outputs = cell.get("outputs", [])
+        if any(key.startswith("image/") for output in outputs for key in output.get("data", {})):
+            return cell, resources
+        cell.outputs = [output for output in outputs if not _leftover(output)] + [
+            new_output("display_data", data={"text/plain": UNDRAWN_PLOTS})]
         return cell, resources
