@@ -16,7 +16,6 @@ import os
 import shutil
 import tarfile
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,18 +66,21 @@ def _add(archive: tarfile.TarFile, name: str, content: bytes) -> None:
 
 
 def copy_definitions(source_url: str, target_url: str) -> None:
-    """Copy the assignment-defining tables of one nbgrader gradebook into a new SQLite one."""
-    from nbgrader.api import Base, Gradebook
-    from sqlalchemy.exc import SAWarning
+    """Copy the assignment-defining tables of one nbgrader gradebook into a new SQLite one.
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)
-        Gradebook(target_url).close()  # nbgrader's schema and alembic stamp
+    The schema is nbgrader's own, and the alembic stamp the real gradebook's
+    (nbgrader would otherwise ask the ``alembic`` command for it, a second each).
+    """
+    from nbgrader.api import Base
+    from sqlalchemy import MetaData, Table
+
     source, target = create_engine(source_url), create_engine(target_url)
     try:
+        Base.metadata.create_all(target)
         with source.connect() as reading, target.begin() as writing:
-            for name in reversed(DEFINITION_TABLES):
-                writing.execute(Base.metadata.tables[name].delete())
+            stamp = Table("alembic_version", MetaData(), autoload_with=reading)
+            stamp.create(writing)
+            writing.execute(stamp.insert(), [dict(row._mapping) for row in reading.execute(select(stamp))])
             for name in DEFINITION_TABLES:
                 table = Base.metadata.tables[name]
                 rows = [dict(row._mapping) for row in reading.execute(select(table))]
