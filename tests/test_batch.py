@@ -19,6 +19,8 @@ from gradebook_tools.batch.status import StatusStore
 from gradebook_tools.nbgrader_run import nbgrader_env
 from tests.course import REPO, fill_answers, grade_id, nbgrader, read_notebook, solution_code
 
+pytestmark = pytest.mark.slow  # real nbgrader through the grade command
+
 EXERCISE = "ex01_response_only_sft"
 OTHER = "ex02_bradley_terry"
 DUE = "2026-01-01 00:00:00"
