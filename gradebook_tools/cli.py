@@ -414,9 +414,9 @@ def roster(args: argparse.Namespace) -> int:
     for message in parsed.messages:
         print(message)
     report = import_roster(parsed, db_url, str(config.get("CourseDirectory", {}).get("course_id", "")))
-    bad = sum("row skipped" in message for message in parsed.messages)
+    bad = len(parsed.messages)
     print(f"imported {args.file}: {len(report.added)} added, {len(report.updated)} updated, "
-          f"{len(report.unchanged)} unchanged" + (f"; {bad} row(s) refused (listed above)" if bad else ""))
+          f"{len(report.unchanged)} unchanged" + (f"; {bad} bad row(s) not imported (listed above)" if bad else ""))
     if report.not_on_roster:
         print(f"{len(report.not_on_roster)} gradebook student(s) not on the roster (kept): "
               f"{', '.join(report.not_on_roster)}")

@@ -107,13 +107,16 @@ def _score_columns(prefix: str, score: SectionScore, percentage: float) -> dict[
 
 def write_section_csv(table: SectionTable, out: IO[str],
                       class_section_of: dict[str, str] | None = None) -> None:
-    """Write :func:`section_rows` as CSV with a header row."""
+    """Write :func:`section_rows` as CSV (RFC 4180) with a header row.
+
+    The header's section names come from the configuration and are neutralized too.
+    """
     rows = section_rows(table, class_section_of)
     if not rows:
         return
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([spreadsheet_safe(name) for name in rows[0]])
+    writer.writerows(row.values() for row in rows)
 
 
 def write_canvas_csv(table: SectionTable, out: IO[str],
@@ -124,7 +127,7 @@ def write_canvas_csv(table: SectionTable, out: IO[str],
     Canvas gradebook export. Import it under Grades > Import; Canvas matches
     students on ``SIS User ID`` (the nbgrader student id).
     """
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CANVAS_COLUMNS + [spreadsheet_safe(name) for name in table.section_names])
     writer.writerow(["Points Possible", "", "", "", ""]
                     + [_number(table.max_points(name)) for name in table.section_names])

@@ -3,6 +3,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -15,10 +16,18 @@ from traitlets.config import Config
 
 from gradebook_tools.config import CourseSections, load_course_sections
 from gradebook_tools.exports import table_json, write_canvas_csv, write_json, write_section_csv
+from gradebook_tools.roster_store import write_class_sections
 from gradebook_tools.scores import open_gradebook, read_cell_grades, read_class_scores
 from gradebook_tools.sections import section_table
 from tests.conftest_gradebook import SECTIONS, build_hand_class
-from tests.gradebook_factory import COURSE_SECTIONS, build_synthetic_class, gradebook_url
+from tests.gradebook_factory import (
+    COURSE_SECTIONS,
+    add_assignment,
+    add_graded_submission,
+    build_synthetic_class,
+    gradebook_url,
+    new_gradebook,
+)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -166,3 +175,89 @@ def test_export_plugin_leaves_out_unknown_students_with_a_warning(hand_course, t
     assert [row["student_id"] for row in rows] == ["bob"]
     assert not (tmp_path / "grades.csv").exists()
     assert "left out of the per-section CSV: eve" in caplog.text
+
+
+# ---------------------------------------------------------------- CSV injection (OWASP)
+
+#: Students whose id, names or email a spreadsheet would run as a formula; "-5" and "+7" are plain numbers.
+HOSTILE = [
+    ("=1+1", "=HYPERLINK(\"http://evil.example\",\"x\")", "Plain", "ok@example.edu"),
+    ("+SUM(A1)", "+cmd", "-2+3", "@evil.example"),
+    ("-5", "\ttabbed", "\rreturned", "-1@example.edu"),
+    ("@cmd", "Ada", "=cmd|' /C calc'!A0", ""),
+    ("+7", "Bo", "Safe", "bo@example.edu"),
+]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.fixture(scope="module")
+def hostile_course(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    with new_gradebook(folder) as gradebook:
+        for student, first, last, email in HOSTILE:
+            gradebook.add_student(student, first_name=first, last_name=last, email=email or None)
+        add_assignment(gradebook, "ex01_a", [("test_f", 4, "code"), ("explanation", 2, "markdown")])
+        add_graded_submission(gradebook, "ex01_a", "=1+1", {"test_f": 4, "explanation": 1})
+        add_graded_submission(gradebook, "ex01_a", "-5", {"test_f": 0, "explanation": 2})
+    (folder / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseSections.sections = {"=mech": ["ex01_a"]}\n', encoding="utf-8")
+    write_class_sections(open_gradebook(gradebook_url(folder)), {"=1+1": "=lab", "-5": "@lab", "+7": "lab-B"})
+    return folder
+
+
+def assert_no_formula(rows: list[list[str]]) -> None:
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(FORMULA_STARTS) or re.fullmatch(r"[+-]?\d+(\.\d*)?", cell), (cell, row)
+
+
+def test_csv_export_neutralizes_every_data_cell_and_keeps_numbers(capsys, hostile_course):
+    from gradebook_tools.cli import main
+
+    assert main(["export", "--course", str(hostile_course), "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert_no_formula(rows)
+    by_id = {row[0]: row for row in rows[1:]}
+    assert sorted(by_id) == ["'+SUM(A1)", "'=1+1", "'@cmd", "+7", "-5"]
+    header = rows[0]
+    first = by_id["'=1+1"]
+    assert first[header.index("first_name")] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert first[header.index("class_section")] == "'=lab"
+    assert first[header.index("overall_points")] == "5"
+    assert by_id["'+SUM(A1)"][header.index("last_name")] == "'-2+3"
+    assert by_id["'+SUM(A1)"][header.index("email")] == "'@evil.example"
+    assert by_id["'+SUM(A1)"][header.index("overall_status")] == "missing: ex01_a"
+    assert by_id["-5"][header.index("first_name")] == "'\ttabbed"
+    assert by_id["-5"][header.index("last_name")] == "'\rreturned"
+    assert by_id["-5"][header.index("class_section")] == "'@lab"
+    assert by_id["-5"][header.index("overall_points")] == "2"
+
+
+def test_canvas_export_neutralizes_every_data_cell(capsys, hostile_course):
+    from gradebook_tools.cli import main
+
+    assert main(["export", "--course", str(hostile_course), "--format", "canvas"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert_no_formula(rows)
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "'=mech"]
+    assert rows[2:] == [
+        ["Safe, Bo", "", "+7", "bo@example.edu", "lab-B", "0"],
+        ["'-2+3, +cmd", "", "'+SUM(A1)", "'@evil.example", "(not on roster)", "0"],
+        ["'\rreturned, \ttabbed", "", "-5", "'-1@example.edu", "'@lab", "2"],
+        ['Plain, =HYPERLINK("http://evil.example","x")', "", "'=1+1", "ok@example.edu", "'=lab", "5"],
+        ["'=cmd|' /C calc'!A0, Ada", "", "'@cmd", "'@cmd", "(not on roster)", "0"],
+    ]
+
+
+def test_nbgrader_export_per_section_file_neutralizes_every_data_cell(hostile_course, tmp_path):
+    from gradebook_tools.exports import SectionCsvExportPlugin
+
+    config = Config({"CourseSections": {"sections": {"=mech": ["ex01_a"]}}})
+    plugin = SectionCsvExportPlugin(config=config, to=str(tmp_path / "grades.csv"), write_nbgrader_csv=False)
+    with Gradebook(gradebook_url(hostile_course)) as gradebook:
+        plugin.export(gradebook)
+    with open(tmp_path / "grades_sections.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert_no_formula(rows)
+    assert [row[0] for row in rows[1:]] == ["+7", "'+SUM(A1)", "-5", "'=1+1", "'@cmd"]
+    assert rows[0][4] == "class_section" and rows[4][4] == "'=lab"
