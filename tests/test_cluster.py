@@ -1,0 +1,274 @@
+"""`gradebook-tools grade --scheduler` on a real Dask cluster on 127.0.0.1: the grades of local grading.
+
+Each test starts its own ``dask scheduler`` and two ``dask worker`` processes
+(the .venv's ``dask`` command, one slot each: ``--nthreads 1 --resources
+sandbox=1``, ``DASK_DISTRIBUTED__WORKER__DAEMON=False``), every one in a process
+group of its own, and stops them at the end. The same class of submissions is
+graded in copies of one course: on this machine, and on the cluster; the
+gradebooks and the recorded outcomes must be identical.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import pytest
+
+from gradebook_tools.nbgrader_run import nbgrader_env
+from tests.grading_class import (
+    EXERCISE,
+    STATES,
+    gradebook_scores,
+    gradebook_tools,
+    recorded_outcomes,
+    sqlite_url,
+    submit_class,
+    write_course,
+)
+
+pytestmark = pytest.mark.slow
+
+DASK = Path(sys.executable).parent / "dask"
+START_TIMEOUT = 180  # seconds for the scheduler and workers to come up on a loaded machine
+STOP_TIMEOUT = 20  # seconds for a process group to stop after SIGTERM, before SIGKILL
+EXIT_SOME_FAILED = 7  # gradebook-tools grade: some submissions could not be graded
+
+#: A worker preload standing in for a submission that kills its worker every time it is graded:
+#: the student's kernel cannot (it runs in the sandbox, under another uid, in its own PID namespace).
+KILLER = "worker-killer"
+FAULT_PRELOAD = f'''"""Fault injection (tests/test_cluster.py): grading {KILLER!r} kills this Dask worker process."""
+import os
+import signal
+
+import gradebook_tools.batch.cluster as cluster
+
+_grade_on_worker = cluster.grade_on_worker
+
+
+def grade_on_worker(task, bundle, task_timeout):
+    if task.student == {KILLER!r}:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _grade_on_worker(task, bundle, task_timeout)
+
+
+def dask_setup(worker):
+    cluster.grade_on_worker = grade_on_worker
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cluster_env(**extra: str) -> dict[str, str]:
+    """The environment of the Dask processes: this interpreter's bin first; workers may start processes."""
+    return dict(nbgrader_env(), DASK_DISTRIBUTED__WORKER__DAEMON="False", **extra)
+
+
+@dataclass
+class Cluster:
+    address: str
+    folder: Path
+    scheduler: subprocess.Popen
+    workers: list[subprocess.Popen] = field(default_factory=list)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
+                         for log in sorted(self.folder.glob("*.log")))
+
+
+def _start(folder: Path, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    log = open(folder / f"{name}.log", "w")  # noqa: SIM115 - the child holds it; closed right after start
+    try:
+        return subprocess.Popen([str(DASK), *args], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    finally:
+        log.close()
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a process and its process group: SIGTERM, then SIGKILL after :data:`STOP_TIMEOUT`."""
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, STOP_TIMEOUT)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=wait)
+            if sig == signal.SIGTERM:
+                continue  # the leader is gone; SIGKILL whatever of its group is left
+        except subprocess.TimeoutExpired:
+            continue
+    if process.poll() is None:
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+@contextmanager
+def dask_cluster(folder: Path, workers: int = 2, preload: Path | None = None, scheduler_env: dict | None = None):
+    """A real ``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1."""
+    folder.mkdir(parents=True)
+    address = f"tcp://127.0.0.1:{free_port()}"
+    scheduler = _start(folder, "scheduler", ["scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                                             "--no-dashboard"], cluster_env(**(scheduler_env or {})))
+    cluster = Cluster(address, folder, scheduler)
+    try:
+        for index in range(workers):
+            args = ["worker", address, "--name", f"worker-{index}", "--host", "127.0.0.1", "--nthreads", "1",
+                    "--resources", "sandbox=1", "--no-dashboard", "--death-timeout", "60",
+                    "--local-directory", str(folder / f"worker-{index}")]
+            if preload:
+                args += ["--preload", str(preload)]
+            cluster.workers.append(_start(folder, f"worker-{index}", args, cluster_env()))
+        waiting = subprocess.run(
+            [sys.executable, "-c", "import sys; from distributed import Client\n"
+             f"with Client({address!r}, timeout={START_TIMEOUT}) as client:\n"
+             f"    client.wait_for_workers({workers}, timeout={START_TIMEOUT})"],
+            env=cluster_env(), capture_output=True, text=True, timeout=2 * START_TIMEOUT + 30)
+        assert waiting.returncode == 0, f"the Dask cluster did not start:\n{waiting.stderr[-2000:]}\n{cluster.logs()}"
+        yield cluster
+    finally:
+        for process in [*cluster.workers, scheduler]:
+            stop_group(process)
+
+
+def copy_course(base: Path, to: Path) -> Path:
+    """A copy of the course with its gradebook (SQLite: a file copy of a database nobody writes)."""
+    shutil.copytree(base, to, symlinks=True)
+    return to
+
+
+@pytest.fixture(scope="module")
+def base_course(tmp_path_factory) -> Path:
+    root = write_course(tmp_path_factory.mktemp("cluster") / "base")
+    submit_class(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def local_grading(base_course, tmp_path_factory):
+    """The class graded on this machine: (course, gradebook scores, recorded outcomes)."""
+    course = copy_course(base_course, tmp_path_factory.mktemp("local") / "course")
+    started = time.monotonic()
+    result = gradebook_tools("grade", "--quiet", cwd=course)
+    print(f"local grading: {time.monotonic() - started:.1f} s")
+    assert result.returncode == EXIT_SOME_FAILED, result.stdout + result.stderr
+    return course, gradebook_scores(sqlite_url(course)), recorded_outcomes(sqlite_url(course))
+
+
+def test_local_grading_is_what_the_class_deserves(local_grading):
+    """The reference the cluster is held to is itself right: exact scores and outcomes."""
+    _, scores, outcomes = local_grading
+    assert {student: state for student, (state, _, _) in outcomes.items()} == STATES
+    full = {"test_log_softmax_values": 1.5, "test_log_softmax_stability": 1.0, "test_response_mask_from_roles": 1.0,
+            "test_response_only_loss_values": 2.0, "test_response_only_loss_edge_cases": 1.5, "test_answer": 1.0}
+
+    def autograded(student):
+        return {cell: points for cell, (points, _) in scores[student]["cells"].items() if cell in full}
+
+    assert autograded("good-a") == autograded("good-b") == autograded("late") == full
+    # the unstable log_softmax fails on logits of magnitude 1e4: its own stability test and the loss's edge cases
+    assert autograded("partly-wrong") == dict(full, test_log_softmax_stability=0.0,
+                                              test_response_only_loss_edge_cases=0.0)
+    assert autograded("kernel-dies") == dict(full, test_answer=0.0)
+    assert autograded("invalid-json") == dict.fromkeys(full, 0.0)
+    assert scores["late"]["late_penalty"] == 8.0  # the course's penalty: late work scores zero
+    assert scores["good-a"]["late_penalty"] == 0.0
+    assert "kernel died" in outcomes["kernel-dies"][1]
+    assert "not a readable notebook" in outcomes["invalid-json"][1]
+
+
+def test_cluster_grades_like_this_machine(base_course, local_grading, tmp_path):
+    _, local_scores, local_outcomes = local_grading
+    course = copy_course(base_course, tmp_path / "course")
+    with dask_cluster(tmp_path / "dask") as cluster:
+        started = time.monotonic()
+        result = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
+        print(f"cluster grading: {time.monotonic() - started:.1f} s")
+    assert result.returncode == EXIT_SOME_FAILED, result.stdout + result.stderr + cluster.logs()
+    assert gradebook_scores(sqlite_url(course)) == local_scores
+    assert recorded_outcomes(sqlite_url(course)) == local_outcomes
+    for student, state in STATES.items():  # the coordinator wrote the folders from the workers' results
+        assert (course / "autograded" / student / EXERCISE / f"{EXERCISE}.ipynb").is_file() == (state == "graded")
+        assert (course / "feedback" / student / EXERCISE / f"{EXERCISE}.html").is_file() == (state == "graded")
+
+
+def grading_kernels(worker: subprocess.Popen) -> list[psutil.Process]:
+    """The sandboxes (bubblewrap processes) below a ``dask worker`` process: a task is running there."""
+    try:
+        return [p for p in psutil.Process(worker.pid).children(recursive=True) if p.name() == "bwrap"]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_a_worker_killed_mid_run_changes_no_grade(base_course, local_grading, tmp_path):
+    """SIGKILL one worker's process group while it grades: Dask re-runs its tasks on the other worker."""
+    _, local_scores, local_outcomes = local_grading
+    course = copy_course(base_course, tmp_path / "course")
+    with dask_cluster(tmp_path / "dask") as cluster, open(tmp_path / "grade.log", "w") as log:
+        run = subprocess.Popen([sys.executable, "-m", "gradebook_tools", "grade", "--quiet",
+                                "--scheduler", cluster.address], cwd=course, env=nbgrader_env(),
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            victim, graded = None, []
+            deadline = time.monotonic() + 900
+            while victim is None and run.poll() is None and time.monotonic() < deadline:
+                graded = [o for o in recorded_outcomes(sqlite_url(course)).values() if o[0] == "graded"]
+                if graded:  # the first result has landed; kill a worker that is grading right now
+                    victim = next((w for w in cluster.workers if grading_kernels(w)), None)
+                time.sleep(0.2)
+            assert victim is not None, "no worker was grading after the first result: " + cluster.logs()
+            process = psutil.Process(victim.pid)
+            orphans = [process, *process.children(recursive=True)]
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait(timeout=STOP_TIMEOUT)
+            run.wait(timeout=1500)
+        finally:
+            if run.poll() is None:
+                stop_group(run)
+        assert len(graded) < sum(state == "graded" for state in STATES.values()), "killed mid-run"
+        assert run.returncode == EXIT_SOME_FAILED, (tmp_path / "grade.log").read_text() + cluster.logs()
+        # nothing of the killed worker lives on: its forkserver, task process and kernel died with it
+        _, alive = psutil.wait_procs(orphans, timeout=STOP_TIMEOUT)
+        assert not alive, alive
+    assert gradebook_scores(sqlite_url(course)) == local_scores
+    assert recorded_outcomes(sqlite_url(course)) == local_outcomes
+
+
+def test_a_submission_that_kills_every_worker_is_recorded_failed(base_course, local_grading, tmp_path):
+    """Dask gives up on a task after its workers died under it (here: after 2 deaths) with KilledWorker.
+
+    The kill is injected by a worker preload keyed to the student's name: a real
+    submission cannot reach its worker from inside the sandbox.
+    """
+    _, local_scores, local_outcomes = local_grading
+    course = tmp_path / "course"
+    shutil.copytree(base_course, course, ignore=shutil.ignore_patterns("submitted"))
+    submit_class(course, ["good-a"])
+    shutil.copytree(course / "submitted" / "good-a", course / "submitted" / KILLER)
+    preload = tmp_path / "fault_preload.py"
+    preload.write_text(FAULT_PRELOAD)
+    # every worker death counts against the task; past allowed-failures Dask raises KilledWorker
+    with dask_cluster(tmp_path / "dask", preload=preload,
+                      scheduler_env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}) as cluster:
+        result = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
+    assert result.returncode == EXIT_SOME_FAILED, result.stdout + result.stderr + cluster.logs()
+    outcomes = recorded_outcomes(sqlite_url(course))
+    state, reason, _ = outcomes[KILLER]
+    assert state == "failed"
+    assert "killed the grading workers again and again (KilledWorker)" in reason and "scores 0" in reason
+    assert KILLER in result.stdout  # the summary names it with its reason
+    scores = gradebook_scores(sqlite_url(course))
+    assert scores[KILLER]["score"] == 0 and all(points == 0 for points, _ in scores[KILLER]["cells"].values())
+    assert outcomes["good-a"] == local_outcomes["good-a"]
+    assert scores["good-a"] == local_scores["good-a"]
