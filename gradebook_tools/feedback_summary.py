@@ -20,10 +20,8 @@ import nbformat
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy import inspect
 
-from .batch.status import FAILED, MISSING, STATUS, Status, StatusStore
+from .cells import is_graded_test_cell
 from .config import CourseSections, configured_db_url, load_course_config
-from .grading.execute import is_graded_test_cell
-from .grading.verdict import FAIL
 from .report_html import _environment
 from .scores import CellGrade, ClassScores, open_gradebook, read_cell_grades, read_class_scores
 from .sections import SectionTable, section_table
@@ -34,8 +32,8 @@ SUMMARY_FILE = "index.html"
 GRADED = "graded"
 #: What a student is told about a missing submission when nothing was recorded.
 NOT_SUBMITTED = "nothing was submitted"
-#: First line of a graded test cell's verdict (:func:`gradebook_tools.grading.verdict.render_verdict`).
-VERDICT_HEADER = "Hidden checks:"
+#: "What to review next" names at most this many cells, those that cost the most points.
+REVIEW_CELLS = 5
 
 
 @dataclass(frozen=True)
@@ -87,27 +85,39 @@ class StudentSummary:
     table: SectionTable  # this student's row only
 
     @property
-    def review(self) -> list[ExerciseResult]:
-        """Exercises with something to review, lowest share of points first."""
-        todo = [e for e in self.exercises if e.state != GRADED or any(c.lost for c in e.checks)]
-        return sorted(todo, key=lambda e: (e.share, -sum(c.lost for c in e.checks)))
+    def review(self) -> list[tuple[ExerciseResult, CheckResult]]:
+        """The few graded cells that cost the most points (at most :data:`REVIEW_CELLS`).
+
+        Most points lost first; among equal losses, the exercise with the lower
+        share of points, then the course's order. Pending cells cost nothing yet.
+        """
+        order = {exercise.assignment: index for index, exercise in enumerate(self.exercises)}
+        lost = [(exercise, check) for exercise in self.exercises if exercise.state == GRADED
+                for check in exercise.checks if check.lost]
+        lost.sort(key=lambda pair: (-pair[1].lost, pair[0].share, order[pair[0].assignment]))
+        return lost[:REVIEW_CELLS]
+
+    @property
+    def not_graded(self) -> list[ExerciseResult]:
+        """Exercises that could not be graded or were not submitted."""
+        return [exercise for exercise in self.exercises if exercise.state != GRADED]
 
 
 # ---------------------------------------------------------------- reading
 
 def failed_inputs(cell) -> tuple[str, ...]:
-    """The kinds of input that a graded test cell's verdict lists as failed."""
-    text = "".join(
-        output.get("text", "") for output in cell.get("outputs", [])
-        if output.get("output_type") == "stream" and output.get("name") == "stdout"
-    )
-    if not text.startswith(VERDICT_HEADER):
-        return ()
-    marker = f"{FAIL} "
-    return tuple(
-        line.strip()[len(marker):].split(": ", 1)[0]
-        for line in text.splitlines()[1:] if line.strip().startswith(marker)
-    )
+    """The kinds of input that a graded test cell's verdict lists as failed, each once.
+
+    The verdict is read as data, through :func:`gradebook_tools.grading.verdict.read_verdict`
+    (the one reader of the grader's verdict), never from the text the cell shows.
+    """
+    from .grading.verdict import read_verdict
+
+    kinds: dict[str, None] = {}
+    for verdict in read_verdict(cell) or ():
+        if not verdict.passed:
+            kinds.setdefault(verdict.about)
+    return tuple(kinds)
 
 
 def read_verdicts(notebook_path: Path) -> dict[str, tuple[str, ...]]:
@@ -119,15 +129,22 @@ def read_verdicts(notebook_path: Path) -> dict[str, tuple[str, ...]]:
             for cell in notebook.cells if is_graded_test_cell(cell)}
 
 
-def read_statuses(engine) -> dict[tuple[str, str], Status]:
-    """Recorded outcomes by (student, assignment); none when batch grading never ran."""
+def read_statuses(engine) -> dict:
+    """Recorded outcomes (:class:`gradebook_tools.batch.status.Status`) by (student, assignment).
+
+    None when batch grading never ran.
+    """
+    from .batch.status import STATUS, StatusStore
+
     if not inspect(engine).has_table(STATUS.name):
         return {}
     return {(status.student, status.assignment): status for status in StatusStore(engine).all()}
 
 
 def _exercise(coursedir: CourseDirectory, summary_dir: Path, scores: ClassScores, student: str,
-              assignment: str, section: str, cells: list[CellGrade], status: Status | None) -> ExerciseResult:
+              assignment: str, section: str, cells: list[CellGrade], status) -> ExerciseResult:
+    from .batch.status import FAILED, MISSING
+
     submission = scores.submission(student, assignment)
     max_score = next(a.max_score for a in scores.assignments if a.name == assignment)
     if status is not None and status.state == FAILED:
@@ -191,6 +208,8 @@ def summary_path(coursedir: CourseDirectory, student: str) -> Path:
 
 def render_summary(summary: StudentSummary, generated: datetime.datetime | None = None) -> str:
     """The summary page of one student as HTML text."""
+    from .batch.status import FAILED, MISSING
+
     table = summary.table
     return _environment().get_template(TEMPLATE).render(
         summary=summary,

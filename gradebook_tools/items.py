@@ -155,3 +155,19 @@ def _cell_stats(assignment: str, grades: list[CellGrade], totals: dict[str, floa
         items.append(_item_stats(assignment, cell, first.cell_type, first.max_score, decided,
                                  len(cell_grades) - len(decided), totals))
     return items
+
+
+def decided_cells(items: list[ItemStats]) -> list[ItemStats]:
+    """Graded cells whose every grade is decided: the ones the report ranks and plots.
+
+    A cell with grades still pending is left out until it is graded (see
+    :func:`pending_cells`): its decided grades alone are not a fair sample
+    (an answer left blank is scored 0 at once, a written one waits for a
+    human), so it would top "most failed" for no reason.
+    """
+    return [item for item in items if item.cell is not None and item.count and not item.pending]
+
+
+def pending_cells(items: list[ItemStats]) -> list[ItemStats]:
+    """Graded cells with at least one grade awaiting a manual grade."""
+    return [item for item in items if item.cell is not None and item.pending]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .items import WEAK_DISCRIMINATION, ItemStats
+from .items import WEAK_DISCRIMINATION, ItemStats, decided_cells, pending_cells
 from .sections import OVERALL, SectionTable
 
 #: Histogram bins of percentages: 0-10, ..., 90-100.
@@ -80,14 +80,24 @@ def _zero_if_undefined(value: float) -> float:
     return 0.0 if math.isnan(value) else value
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 grade``, ``2 grades``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def short_label(item: ItemStats) -> str:
     """``ex04_attack_success_rate/test_answer`` -> ``ex04/test_answer``."""
     return f"{item.assignment.split('_')[0]}/{item.cell}"
 
 
 def plot_items(items: list[ItemStats], path: Path) -> Path:
-    """The most failed graded cells as bars, and every cell's full marks against discrimination."""
-    cells = [item for item in items if item.cell is not None and item.count > 0]
+    """The most failed graded cells as bars, and every cell's full marks against discrimination.
+
+    Cells with grades still pending are left out (:func:`gradebook_tools.items.decided_cells`),
+    and the figure's title says how many.
+    """
+    cells = decided_cells(items)
+    pending = pending_cells(items)
     figure = _figure(11.0, 4.8)
     bars, scatter = figure.subplots(1, 2, width_ratios=[1, 1.2])
     colors = {item.label: "#c05030" if item.weak else "#4878a8" for item in cells}
@@ -99,6 +109,10 @@ def plot_items(items: list[ItemStats], path: Path) -> Path:
     bars.set_xlim(0, 100)
     bars.set_xlabel("students with full marks (%)")
     bars.set_title(f"The {len(hardest)} most failed graded cells")
+    if pending:
+        grades = sum(item.pending for item in pending)
+        figure.suptitle(f"Left out: {_count(len(pending), 'graded cell')} with {_count(grades, 'grade')} "
+                        "awaiting a manual grade", fontsize=9, color="grey")
     bars.tick_params(axis="y", labelsize=8)
 
     discrimination = [_zero_if_undefined(item.discrimination) for item in cells]
@@ -111,5 +125,5 @@ def plot_items(items: list[ItemStats], path: Path) -> Path:
     scatter.set_ylim(min([-0.1] + [d - 0.05 for d in discrimination]), 1.05)
     scatter.set_xlabel("students with full marks (%)")
     scatter.set_ylabel("discrimination index D")
-    scatter.set_title("Every graded cell")
+    scatter.set_title("Every graded cell with all grades decided")
     return _save(figure, path)

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .items import WEAK_DISCRIMINATION, ItemStats
+from .items import WEAK_DISCRIMINATION, ItemStats, decided_cells, pending_cells
 from .roster import NOT_ON_ROSTER
 from .sections import OVERALL, WHOLE_CLASS, SectionTable, group_summaries
 
@@ -84,7 +84,8 @@ def render_report(table: SectionTable, items: list[ItemStats], plots: dict[str, 
     summaries = group_summaries(table, class_section_of or {})
     if class_section_of is None:
         summaries = {WHOLE_CLASS: summaries[WHOLE_CLASS]}
-    cells = [item for item in items if item.cell is not None and item.count]
+    cells = decided_cells(items)
+    pending = pending_cells(items)
     return _environment().get_template(TEMPLATE).render(
         table=table,
         columns=table.section_names + [OVERALL],
@@ -94,6 +95,8 @@ def render_report(table: SectionTable, items: list[ItemStats], plots: dict[str, 
         not_on_roster=NOT_ON_ROSTER,
         items=items,
         most_failed=sorted(cells, key=lambda item: (item.full_marks, item.label))[:MOST_FAILED],
+        pending_cells=pending,
+        pending_grades=sum(item.pending for item in pending),
         weak_threshold=WEAK_DISCRIMINATION,
         plots={title: _data_uri(path) for title, path in plots.items()},
         missing_count=sum(len(row.overall.missing) for row in table.rows),

@@ -26,8 +26,9 @@ from gradebook_tools.feedback_summary import failed_inputs, write_student_summar
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.checks import checks_for
 from gradebook_tools.grading.compare import RaisesValueError, Verdict, expected_result
-from gradebook_tools.grading.execute import case_seed, is_graded_test_cell
-from gradebook_tools.grading.verdict import render_verdict
+from gradebook_tools.cells import is_graded_test_cell
+from gradebook_tools.grading.execute import case_seed
+from gradebook_tools.grading.verdict import VERDICT_KEY, render_verdict, verdict_metadata
 from tests.course import fill_answers, nbgrader, solution_code
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -231,6 +232,10 @@ def test_failed_inputs_are_read_from_the_verdict():
     verdicts = [Verdict("a small case", True), Verdict("float32 logits", False, "differs: by 2"),
                 Verdict("random batches", False, "raised TypeError on a valid input: x: y"),
                 Verdict("random batches", True)]
-    cell = new_code_cell("", outputs=render_verdict("f is right", verdicts))
+    cell = new_code_cell("", outputs=render_verdict("f is right", verdicts),
+                         metadata={VERDICT_KEY: verdict_metadata("f is right", verdicts)})
     assert failed_inputs(cell) == ("float32 logits", "random batches")
     assert failed_inputs(new_code_cell("", outputs=[])) == ()
+    # the verdict is read as data: text that merely looks like a verdict says nothing
+    forged = new_code_cell("", outputs=render_verdict("f is right", [Verdict("a forged kind", False, "x")]))
+    assert failed_inputs(forged) == ()

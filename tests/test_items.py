@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from gradebook_tools.items import discrimination_index, analyse_items
+from gradebook_tools.items import analyse_items, decided_cells, discrimination_index, pending_cells
 from gradebook_tools.scores import open_gradebook, read_cell_grades
 
 #: Course totals after late penalties (see conftest_gradebook): ada > cyd > bob > dan.
@@ -63,3 +63,11 @@ def test_discrimination_needs_two_students():
 def test_ties_in_the_ranking_are_broken_by_student_id():
     # a and b tie on total; a ranks first, so the upper group is a and the lower b
     assert discrimination_index({"a": 0.0, "b": 1.0}, {"a": 5.0, "b": 5.0}) == -1.0
+
+
+def test_only_cells_without_pending_grades_are_ranked(items):
+    # bob's ex01_a explanation is the one pending grade of the class
+    assert [item.label for item in pending_cells(list(items.values()))] == ["ex01_a/explanation"]
+    assert [item.label for item in decided_cells(list(items.values()))] == [
+        "ex01_a/test_answer", "ex01_a/test_f", "ex02_b/explanation", "ex02_b/test_g",
+        "ex04_c/explanation", "ex04_c/test_answer", "ex04_c/test_h"]

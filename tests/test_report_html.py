@@ -80,8 +80,24 @@ def test_summary_cards_and_class_section_summary(report):
 def test_item_analysis_lists_the_most_failed_cells_first(report):
     _, html = report
     most_failed = section(html, "most-failed")
-    assert most_failed.index("ex01_a/explanation") < most_failed.index("ex01_a/test_f")
+    # by share of full marks: ex02_b/explanation 1/3, the two ex01_a checks 1/2, then the 2/3s by name
+    assert re.findall(r'<td class="name">([^<]+)</td>', most_failed) == [
+        "ex02_b/explanation", "ex01_a/test_answer", "ex01_a/test_f", "ex02_b/test_g",
+        "ex04_c/explanation", "ex04_c/test_answer", "ex04_c/test_h"]
     items = section(html, "item-table")
     assert row_of(items, "ex01_a/test_f") == "ex01_a/test_f code 4 4 2.00 50.0% +1.00"
     assert '<tr class="weak">\n    <td class="name">ex04_c/test_answer</td>' in items
     assert '<tr class="exercise">\n    <td class="name">ex01_a</td>' in items
+
+
+def test_cells_with_pending_grades_are_left_out_of_the_ranking_and_counted(report):
+    # ex01_a/explanation: ada 2, cyd 1, dan 1 decided, bob's pending; ranked on its decided grades
+    # alone it would top the list, so it waits until it is graded
+    _, html = report
+    assert "ex01_a/explanation" not in section(html, "most-failed")
+    note = re.search(r'<p class="note" id="pending-cells">(.*?)</p>', html, re.S).group(1)
+    assert " ".join(note.split()) == (
+        "Left out until graded by hand: 1 graded cell with 1 grade awaiting a manual grade "
+        "(ex01_a/explanation); their decided grades alone would rank them unfairly.")
+    assert row_of(section(html, "item-table"), "ex01_a/explanation") == (
+        "ex01_a/explanation markdown 2 3 1.33 33.3% +0.50 1")
