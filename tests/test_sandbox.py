@@ -1,13 +1,23 @@
 """Hostile submissions fail inside the sandbox and cost only their own points.
 
 A class of hostile students is graded with the real `nbgrader autograde`
-(sandbox on, as configured), with an honest student graded after each of them.
+(sandbox on, as configured), with an honest student graded after each of them,
+then `nbgrader generate_feedback`. A classmate graded earlier keeps their grades.
+
+Two tables: students whose attack must cost them the function they attacked with
+(`hostile_cells`), and students with a correct solution who attack the working
+copy the kernel runs in (`working_copy_cells`: links in place of their notebook,
+600 MiB of ballast, planted files and links). These keep every point: the
+working copy is thrown away with the kernel, and nothing of it reaches the
+grader's folders.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import socket
+import sqlite3
 import sys
 import textwrap
 import threading
@@ -23,12 +33,23 @@ from gradebook_tools.nbgrader_run import nbgrader_env, run_nbgrader
 from tests.course import REPO, fill_answers, grade_id, solution_code
 
 # Only root can run kernels as users of their own, which the process limit needs.
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root"),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("sandbox"),
+]
 
 EXERCISE = "ex01_response_only_sft"
+NOTEBOOK = f"{EXERCISE}.ipynb"
 LOSS_CELLS = ("test_response_only_loss_values", "test_response_only_loss_edge_cases")
 TOKEN = f"sandbox-escape-{uuid.uuid4().hex[:12]}"
 OUTSIDE_FILE = Path("/tmp") / f"{TOKEN}.txt"
+#: A file outside the course that a student links their notebook to: it must keep its bytes.
+OUTSIDE_TARGET = Path("/tmp") / f"{TOKEN}-target.txt"
+#: Graded alone before the class; a student links their notebook to this one's submission.
+CLASSMATE = "aa-classmate"
+#: A file of the planting student's submission, read by relative path in the kernel.
+STUDENT_DATA = ("my-data.txt", "rows of the student's own data\n")
 
 
 class Listener:
@@ -162,32 +183,135 @@ def hostile_cells(course: Path, port: int) -> dict[str, tuple[str, tuple[str, ..
     return {student: (textwrap.dedent(code), lost, evidence) for student, (code, lost, evidence) in cells.items()}
 
 
+def working_copy_cells(course: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """student -> (code run after a correct response_only_loss, texts its output shows).
+
+    Each attack worked before the kernel had a working copy of its own: the grader
+    wrote the autograded notebook through the link, and feedback copied what the
+    kernel left in the folder.
+    """
+
+    def relink(target: Path) -> str:
+        return f"""
+            import os
+            os.remove({NOTEBOOK!r})
+            os.symlink({str(target)!r}, {NOTEBOOK!r})
+            print("linked:", os.readlink({NOTEBOOK!r}))
+        """
+
+    source = course / "source" / EXERCISE / NOTEBOOK
+    data_name, data_text = STUDENT_DATA
+    planted = sorted([NOTEBOOK, data_name, "passwd-link", "planted", "planted.html", "root-link", "source-link.ipynb"])
+    cells = {
+        "links-notebook-to-gradebook": (relink(course / "gradebook.db"), (f"linked: {course / 'gradebook.db'}",)),
+        "links-notebook-to-classmate": (
+            relink(course / "submitted" / CLASSMATE / EXERCISE / NOTEBOOK),
+            (f"linked: {course / 'submitted' / CLASSMATE / EXERCISE / NOTEBOOK}",),
+        ),
+        "links-notebook-outside": (relink(OUTSIDE_TARGET), (f"linked: {OUTSIDE_TARGET}",)),
+        "writes-600-mib": (
+            """
+            block = b"x" * 1024**2
+            written = 0
+            try:
+                for part in range(10):
+                    with open(f"ballast-{part}.bin", "wb") as ballast:
+                        for _ in range(60):
+                            ballast.write(block)
+                            ballast.flush()
+                            written += 1
+            except OSError as error:
+                print("stopped after", written, "MiB:", error.strerror)
+            """,
+            ("No space left on device",),
+        ),
+        "plants-files": (
+            f"""
+            import os
+            print("read:", open({data_name!r}).read().strip())
+            open({data_name!r}, "w").write("rewritten by the kernel")
+            os.makedirs("planted/deeper")
+            open("planted/deeper/notes.txt", "w").write("{TOKEN}")
+            open("planted.html", "w").write("<script>alert('{TOKEN}')</script>")
+            os.symlink("/etc/passwd", "passwd-link")
+            os.symlink({str(source)!r}, "source-link.ipynb")
+            os.symlink("/", "root-link")
+            print("planted:", sorted(os.listdir(".")))
+            """,
+            (f"read: {data_text.strip()}", f"planted: {planted}"),
+        ),
+    }
+    return {student: (textwrap.dedent(code), evidence) for student, (code, evidence) in cells.items()}
+
+
+def tree(folder: Path) -> dict[str, bytes | str]:
+    """Every entry below ``folder``: a file's bytes, a link's target, a folder's marker (links never followed)."""
+    entries = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_symlink():
+            entries[name] = f"link to {os.readlink(path)}"
+        elif path.is_dir():
+            entries[name] = "folder"
+        else:
+            entries[name] = path.read_bytes()
+    return entries
+
+
 @pytest.fixture(scope="module")
 def hostile_class(make_course):
     course = make_course([EXERCISE])
     listener = Listener()
     release, solution = course.release(EXERCISE), solution_code(course.source(EXERCISE))
+    course.submit(CLASSMATE, EXERCISE, fill_answers(release, solution))
+    course.autograde(EXERCISE, f"--student={CLASSMATE}")
+    classmate_grades = course.auto_scores(EXERCISE, CLASSMATE)
+    OUTSIDE_TARGET.write_text(f"outside the course {TOKEN}\n")
     source_before = (course.root / "source" / EXERCISE / f"{EXERCISE}.ipynb").read_bytes()
     hostile = hostile_cells(course.root, listener.port)
     for number, (student, (code, _, _)) in enumerate(hostile.items()):
-        course.submit(f"{number:02d}-{student}", EXERCISE, fill_answers(release, dict(solution, response_only_loss=code)))
+        hostile_answers = dict(solution, response_only_loss=code)
+        course.submit(f"{number:02d}-{student}", EXERCISE, fill_answers(release, hostile_answers))
         course.submit(f"{number:02d}-{student}-zhonest", EXERCISE, fill_answers(release, solution))
+    working_copy = working_copy_cells(course.root)
+    for number, (student, (code, _)) in enumerate(working_copy.items(), start=len(hostile)):
+        attack = solution["response_only_loss"] + "\n" + code
+        attacker = fill_answers(release, dict(solution, response_only_loss=attack))
+        course.submit(f"{number:02d}-{student}", EXERCISE, attacker)
+        course.submit(f"{number:02d}-{student}-zhonest", EXERCISE, fill_answers(release, solution))
+        if student == "plants-files":
+            name, text = STUDENT_DATA
+            (course.root / "submitted" / f"{number:02d}-{student}" / EXERCISE / name).write_text(text)
+    before = {
+        "submitted": tree(course.root / "submitted"),
+        "source": tree(course.root / "source"),
+        "outside": OUTSIDE_TARGET.read_bytes(),
+    }
     course.autograde(EXERCISE, "--Execute.timeout=10", "--TrustedExecute.check_timeout=5")
     time.sleep(2)
     listener.close()
-    yield course, hostile, listener, source_before
+    feedback = run_nbgrader("generate_feedback", EXERCISE, cwd=course.root, timeout=1800)
+    assert feedback.returncode == 0, feedback.stdout + feedback.stderr
+    yield course, hostile, listener, source_before, working_copy, before, classmate_grades
     OUTSIDE_FILE.unlink(missing_ok=True)
+    OUTSIDE_TARGET.unlink(missing_ok=True)
+
+
+def _working_copy_students(working_copy: dict, hostile: dict):
+    """(hostile student, their honest neighbour) of the working-copy table."""
+    for number, student in enumerate(working_copy, start=len(hostile)):
+        yield f"{number:02d}-{student}", f"{number:02d}-{student}-zhonest"
 
 
 def test_each_hostile_submission_loses_its_points(hostile_class):
-    course, hostile, _, _ = hostile_class
+    course, hostile, *_ = hostile_class
     for number, (student, (_, lost, _)) in enumerate(hostile.items()):
         scores = course.auto_scores(EXERCISE, f"{number:02d}-{student}")
         assert {cell: scores[cell] for cell in lost} == {cell: 0 for cell in lost}, student
 
 
 def test_the_hostile_code_ran_and_was_stopped(hostile_class):
-    course, hostile, _, _ = hostile_class
+    course, hostile, *_ = hostile_class
     for number, (student, (_, _, evidence)) in enumerate(hostile.items()):
         path = course.root / "autograded" / f"{number:02d}-{student}" / EXERCISE / f"{EXERCISE}.ipynb"
         notebook = nbformat.read(path, as_version=4)
@@ -198,16 +322,16 @@ def test_the_hostile_code_ran_and_was_stopped(hostile_class):
 
 
 def test_honest_students_graded_after_them_are_untouched(hostile_class):
-    course, hostile, _, _ = hostile_class
+    course, hostile, *_ = hostile_class
     maximum = course.max_scores(EXERCISE)
     for number, student in enumerate(hostile):
         assert course.auto_scores(EXERCISE, f"{number:02d}-{student}-zhonest") == maximum, student
     with Gradebook(course.db_url) as gradebook:
-        assert len(gradebook.students) == 2 * len(hostile)
+        assert len(gradebook.students) == 2 * len(hostile) + 2 * len(hostile_class[4]) + 1
 
 
 def test_nothing_outside_the_working_copy_was_read_or_written(hostile_class):
-    course, _, listener, source_before = hostile_class
+    course, _, listener, source_before, *_ = hostile_class
     assert (course.root / "source" / EXERCISE / f"{EXERCISE}.ipynb").read_bytes() == source_before
     assert not OUTSIDE_FILE.exists()
     assert not (course.root / f"{TOKEN}.txt").exists()
@@ -226,11 +350,62 @@ def test_no_process_outlives_its_kernel(hostile_class):
 
 
 def test_a_flood_of_output_is_cut(hostile_class):
-    course, hostile, _, _ = hostile_class
+    course, hostile, *_ = hostile_class
     number = list(hostile).index("prints-hundreds-of-mb")
     path = course.root / "autograded" / f"{number:02d}-prints-hundreds-of-mb" / EXERCISE / f"{EXERCISE}.ipynb"
     assert path.stat().st_size < 20 * 1024**2
     assert "output cut" in path.read_text()
+
+
+def test_attacks_on_the_working_copy_ran_and_cost_nothing(hostile_class):
+    course, hostile, _, _, working_copy, _, _ = hostile_class
+    maximum = course.max_scores(EXERCISE)
+    pairs = zip(_working_copy_students(working_copy, hostile), working_copy.values(), strict=True)
+    for (student, honest), (_, evidence) in pairs:
+        assert course.auto_scores(EXERCISE, student) == maximum, student
+        assert course.auto_scores(EXERCISE, honest) == maximum, honest
+        notebook = nbformat.read(course.root / "autograded" / student / EXERCISE / NOTEBOOK, as_version=4)
+        cell = next(c for c in notebook.cells if grade_id(c) == "response_only_loss")
+        shown = "".join(output.get("text", "") for output in cell.outputs)
+        for text in evidence:
+            assert text in shown, f"{student}: {shown[:500]}"
+
+
+def test_autograded_and_feedback_hold_only_what_the_grader_wrote(hostile_class):
+    """The same regular files as the honest neighbour's: no link, no planted file, no ballast."""
+    course, hostile, _, _, working_copy, before, _ = hostile_class
+    for student, honest in _working_copy_students(working_copy, hostile):
+        for folder in ("autograded", "feedback"):
+            theirs, reference = course.root / folder / student / EXERCISE, course.root / folder / honest / EXERCISE
+            extra = {STUDENT_DATA[0]} if student.endswith("plants-files") else set()  # their own file
+            assert sorted(p.name for p in theirs.iterdir()) == sorted({p.name for p in reference.iterdir()} | extra)
+            for path in theirs.rglob("*"):
+                assert path.is_file() and not path.is_symlink(), path
+        notebook = course.root / "autograded" / student / EXERCISE / NOTEBOOK
+        assert nbformat.read(notebook, as_version=4).cells, student
+    planter = next(s for s, _ in _working_copy_students(working_copy, hostile) if s.endswith("plants-files"))
+    assert (course.root / "autograded" / planter / EXERCISE / STUDENT_DATA[0]).read_text() == STUDENT_DATA[1]
+    for folder in ("autograded", "feedback"):
+        for path in (course.root / folder).rglob("*"):
+            assert not path.is_symlink(), path
+            assert "ballast" not in path.name and "planted" not in path.name, path
+
+
+def test_submitted_source_and_the_outside_file_keep_their_bytes(hostile_class):
+    course, *_, before, _ = hostile_class
+    assert tree(course.root / "submitted") == before["submitted"]
+    assert tree(course.root / "source") == before["source"]
+    assert OUTSIDE_TARGET.read_bytes() == before["outside"]
+
+
+def test_a_classmate_graded_earlier_keeps_their_grades(hostile_class):
+    course, *_, classmate_grades = hostile_class
+    assert classmate_grades == course.max_scores(EXERCISE)
+    gradebook = course.root / "gradebook.db"
+    assert gradebook.is_file() and not gradebook.is_symlink()
+    with sqlite3.connect(gradebook) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert course.auto_scores(EXERCISE, CLASSMATE) == classmate_grades
 
 
 def test_grading_stops_with_a_clear_message_without_bubblewrap(make_course):
