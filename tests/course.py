@@ -25,6 +25,18 @@ CURRICULUM_FILE = REPO / "docs" / "curriculum.md"
 
 _EXERCISE_TITLE = re.compile(r"(?P<id>[a-z][a-z0-9_]*) [\u2014\u2013-] ")
 _GRADED_FUNCTION = re.compile(r"^- `(?P<name>[A-Za-z_][A-Za-z0-9_]*)\(", re.MULTILINE)
+_ANSWER_VALUE = re.compile(r"\*\*(True|False|-?[0-9.]+(?:e-?[0-9]+)?)\*\*")
+
+
+def _exercise_blocks(path: Path | None) -> dict[str, str]:
+    """Exercise id -> the text under its heading ``## <id> — <title>``."""
+    text = (path or CURRICULUM_FILE).read_text(encoding="utf-8")
+    blocks = {}
+    for block in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
+        title, _, body = block.partition("\n")
+        if exercise := _EXERCISE_TITLE.match(title):
+            blocks[exercise["id"]] = body
+    return blocks
 
 
 def curriculum(path: Path | None = None) -> dict[str, list[str]]:
@@ -33,13 +45,20 @@ def curriculum(path: Path | None = None) -> dict[str, list[str]]:
     An exercise is a heading ``## <id> — <title>``; its graded functions are
     the bullets ``- `name(...)` ...`` below it, up to the next heading.
     """
-    text = (path or CURRICULUM_FILE).read_text(encoding="utf-8")
-    sections = {}
-    for block in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
-        title, _, body = block.partition("\n")
-        if exercise := _EXERCISE_TITLE.match(title):
-            sections[exercise["id"]] = [match["name"] for match in _GRADED_FUNCTION.finditer(body)]
-    return sections
+    return {
+        exercise: [match["name"] for match in _GRADED_FUNCTION.finditer(body)]
+        for exercise, body in _exercise_blocks(path).items()
+    }
+
+
+def curriculum_answers(path: Path | None = None) -> dict[str, float | bool]:
+    """Exercise id -> the value of ``answer`` that the curriculum states in bold (``= **0.430108**``)."""
+    answers = {}
+    for exercise, body in _exercise_blocks(path).items():
+        bullet = body.split("\n- `answer`", 1)[1].split("\n- ", 1)[0] if "\n- `answer`" in body else ""
+        if value := _ANSWER_VALUE.search(bullet):
+            answers[exercise] = value[1] == "True" if value[1] in ("True", "False") else float(value[1])
+    return answers
 
 
 def nbgrader(*args: str, cwd: Path, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:

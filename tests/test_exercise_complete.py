@@ -18,7 +18,7 @@ import pytest
 from gradebook_tools.cells import grade_id, is_graded_test_cell
 from gradebook_tools.config import load_course_sections
 from gradebook_tools.grading.checks import checks_for
-from tests.course import CURRICULUM_FILE, REPO, curriculum
+from tests.course import CURRICULUM_FILE, REPO, curriculum, curriculum_answers
 
 CHECKS_DIR = Path("gradebook_tools/grading/checks")
 VARIANTS_DIR = Path("tests/variants")
@@ -46,6 +46,8 @@ def missing_pieces(exercise: str, root: Path = REPO, curriculum_file: Path | Non
         missing.append(f"the curriculum document {curriculum_file} itself")
     elif exercise not in curriculum(curriculum_file):
         missing.append(f"a curriculum entry: a heading '## {exercise} — <title>' in docs/curriculum.md")
+    elif exercise not in curriculum_answers(curriculum_file):
+        missing.append("the value of answer in its curriculum entry: a bullet '- `answer`: ... = **<value>**'")
     if exercise not in load_course_sections(root).section_of():
         missing.append("a section entry: the id in c.CourseSections.sections of nbgrader_config.py")
     source = root / "source" / exercise / f"{exercise}.ipynb"
@@ -103,6 +105,12 @@ def test_a_new_exercise_with_nothing_yet_lacks_every_piece(bare_course):
         "the hidden checks gradebook_tools/grading/checks/ex11_new.py",
         "the wrong answers and alternatives tests/variants/ex11_new.py",
     ]
+
+
+def test_a_curriculum_entry_without_the_value_of_answer_is_named(bare_course):
+    assert missing_pieces("ex01_response_only_sft", bare_course, bare_course / "curriculum.md")[0] == (
+        "the value of answer in its curriculum entry: a bullet '- `answer`: ... = **<value>**'"
+    )
 
 
 def test_a_missing_curriculum_document_is_named(bare_course):

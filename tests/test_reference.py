@@ -12,6 +12,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from gradebook_tools.grading import reference as ref
 from gradebook_tools.grading.checks import worked_answer_of
+from tests.course import EXERCISES, curriculum_answers
 
 SEEDS = range(5)
 FUNCTIONS = [
@@ -84,24 +85,11 @@ def test_kl_divergence_matches_scipy(seed):
     assert ref.kl_divergence(p, q) == pytest.approx(stats.entropy(p, q), rel=1e-12)
 
 
-#: The ``answer`` of each notebook, as docs/curriculum.md states it.
-CURRICULUM_ANSWERS = {
-    "ex01_response_only_sft": 0.430108,
-    "ex02_bradley_terry": 0.689974,
-    "ex03_dpo": 0.554355,
-    "ex04_attack_success_rate": 0.375,
-    "ex05_guardrail_threshold": True,
-    "ex06_refusal_tradeoff": 0.775,
-    "ex07_review_priority": 0.655,
-    "ex08_reviewer_agreement": 0.8,
-    "ex09_kl_budget": 0.04,
-    "ex10_regression_gate": True,
-}
-
-
-@pytest.mark.parametrize("exercise", CURRICULUM_ANSWERS)
+@pytest.mark.parametrize("exercise", EXERCISES)
 def test_worked_answer_is_the_curriculum_value(exercise):
-    expected = CURRICULUM_ANSWERS[exercise]
+    """``test_answer`` computes, from the worked example, the value docs/curriculum.md states."""
+    expected = curriculum_answers().get(exercise)
+    assert expected is not None, f"docs/curriculum.md states no value of answer for {exercise}"
     if isinstance(expected, bool):
         assert worked_answer_of(exercise) is expected
     else:
