@@ -92,7 +92,9 @@ def test_exercise_is_complete(exercise):
 def bare_course(tmp_path):
     """A course folder with the configuration and nothing else."""
     shutil.copy(REPO / "nbgrader_config.py", tmp_path)
-    (tmp_path / "curriculum.md").write_text("# Curriculum\n\n## ex01_response_only_sft — the SFT loss\n")
+    (tmp_path / "curriculum.md").write_text(
+        "# Curriculum\n\n## ex01_response_only_sft — the SFT loss\n\n- `answer`: the loss = **0.430108**.\n"
+    )
     return tmp_path
 
 
@@ -108,6 +110,7 @@ def test_a_new_exercise_with_nothing_yet_lacks_every_piece(bare_course):
 
 
 def test_a_curriculum_entry_without_the_value_of_answer_is_named(bare_course):
+    (bare_course / "curriculum.md").write_text("## ex01_response_only_sft — the SFT loss\n\n- `answer`: the loss.\n")
     assert missing_pieces("ex01_response_only_sft", bare_course, bare_course / "curriculum.md")[0] == (
         "the value of answer in its curriculum entry: a bullet '- `answer`: ... = **<value>**'"
     )
