@@ -106,9 +106,9 @@ class TrustedExecute(Execute):
     def _remaining(self) -> float | None:
         return None if self._deadline is None else self._deadline - time.monotonic()
 
-    def _out_of_budget(self) -> bool:
+    def _out_of_budget(self, margin: float = 0.0) -> bool:
         remaining = self._remaining()
-        if remaining is not None and remaining <= 0 and not self._budget_spent:
+        if remaining is not None and remaining <= margin and not self._budget_spent:
             self._budget_spent = True
             self._note(f"the notebook ran out of its time budget of {self.notebook_budget} s: "
                        "the cells after that point were not run and their checks scored 0")
@@ -123,7 +123,8 @@ class TrustedExecute(Execute):
         return max(1, int(min(timeout, remaining) if timeout else remaining))
 
     async def _async_handle_timeout(self, timeout, cell=None):
-        if not self._out_of_budget():
+        # a time-out that the budget cut short (_get_timeout) spends the budget
+        if not self._out_of_budget(margin=1.5):
             self._note(f"a cell ran longer than {timeout} s and was interrupted")
         return await super()._async_handle_timeout(timeout, cell)
 
