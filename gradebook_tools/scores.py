@@ -275,36 +275,33 @@ def read_class_scores(engine: Engine) -> ClassScores:
 
 
 def read_cell_grades(engine: Engine) -> list[CellGrade]:
-    """Every grade of every graded cell (grade cells and task cells) of every submission."""
-    statement = with_graded_cells(
-        select(
-            SUBMITTED_ASSIGNMENT.c.student_id,
-            ASSIGNMENT.c.name.label("assignment"),
-            NOTEBOOK.c.name.label("notebook"),
-            BASE_CELL.c.name.label("cell"),
-            func.coalesce(GRADE_CELLS.c.cell_type, TASK_CELLS.c.cell_type).label("cell_type"),
-            grade_score().label("score"),
-            cell_max_score().label("max_score"),
-            GRADE.c.needs_manual_grade,
-        )
-        .select_from(GRADE)
-        .join(SUBMITTED_NOTEBOOK, SUBMITTED_NOTEBOOK.c.id == GRADE.c.notebook_id)
-        .join(SUBMITTED_ASSIGNMENT, SUBMITTED_ASSIGNMENT.c.id == SUBMITTED_NOTEBOOK.c.assignment_id)
-        .join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMITTED_ASSIGNMENT.c.assignment_id)
-        .join(NOTEBOOK, NOTEBOOK.c.id == SUBMITTED_NOTEBOOK.c.notebook_id)
-        .join(BASE_CELL, BASE_CELL.c.id == GRADE.c.cell_id)
-    )
+    """Every grade of every graded cell (grade cells and task cells) of every submission.
+
+    The few cells, notebooks and assignments are read once; the grades (one
+    row per student and graded cell) with the one join that names their student.
+    """
     with engine.connect() as connection:
-        return [
-            CellGrade(
-                student_id=row.student_id,
-                assignment=row.assignment,
-                notebook=row.notebook,
-                cell=row.cell,
-                cell_type=row.cell_type or "code",
-                score=float(row.score),
-                max_score=float(row.max_score),
-                needs_manual_grade=bool(row.needs_manual_grade),
-            )
-            for row in connection.execute(statement)
-        ]
+        notebooks = {row.id: (row.name, row.assignment) for row in connection.execute(
+            select(NOTEBOOK.c.id, NOTEBOOK.c.name, ASSIGNMENT.c.name.label("assignment"))
+            .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTEBOOK.c.assignment_id))}
+        cells = {row.id: (row.name, row.cell_type or "code", float(row.max_score)) for row in connection.execute(
+            with_graded_cells(select(BASE_CELL.c.id, BASE_CELL.c.name,
+                                     func.coalesce(GRADE_CELLS.c.cell_type, TASK_CELLS.c.cell_type).label("cell_type"),
+                                     cell_max_score().label("max_score")).select_from(BASE_CELL)))}
+        grades = connection.execute(
+            select(SUBMITTED_ASSIGNMENT.c.student_id, SUBMITTED_NOTEBOOK.c.notebook_id, GRADE.c.cell_id,
+                   grade_score(), GRADE.c.needs_manual_grade)
+            .select_from(GRADE)
+            .join(SUBMITTED_NOTEBOOK, SUBMITTED_NOTEBOOK.c.id == GRADE.c.notebook_id)
+            .join(SUBMITTED_ASSIGNMENT, SUBMITTED_ASSIGNMENT.c.id == SUBMITTED_NOTEBOOK.c.assignment_id)
+        ).all()
+    result = []
+    for student_id, notebook_id, cell_id, score, needs_manual_grade in grades:
+        if notebook_id not in notebooks or cell_id not in cells:
+            continue  # a grade of a notebook or cell the gradebook no longer has
+        notebook, assignment = notebooks[notebook_id]
+        cell, cell_type, max_score = cells[cell_id]
+        result.append(CellGrade(student_id=student_id, assignment=assignment, notebook=notebook, cell=cell,
+                                cell_type=cell_type, score=float(score), max_score=max_score,
+                                needs_manual_grade=bool(needs_manual_grade)))
+    return result
