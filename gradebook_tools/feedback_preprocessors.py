@@ -22,7 +22,7 @@ import re
 from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 from .cells import is_graded_test_cell
 
@@ -74,6 +74,9 @@ class NoteUndrawnPlots(Preprocessor):
     image output gets :data:`UNDRAWN_PLOTS` as its output, in place of what the
     undrawn figure left (``<Figure size ...>``, a backend's warning).
     """
+
+    #: nbgrader registers its converters' preprocessors as they are; nbconvert's default is off.
+    enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type != "code" or is_graded_test_cell(cell) or not _DRAWS.search(cell.source):

@@ -42,7 +42,7 @@ from mistune.plugins.table import table_in_list, table_in_quote
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
-from traitlets import default
+from traitlets import Bool, default
 from traitlets.config import LoggingConfigurable
 
 #: Templates searched before nbconvert's: ``mathjax.html.j2`` shadows its CDN MathJax loader.
@@ -281,6 +281,9 @@ class SanitizeOutputs(Preprocessor):
     frames (``filenames``, ``isolated``) is removed, and so is the notebook's
     widget state.
     """
+
+    #: On wherever it is registered (nbconvert's default is off).
+    enabled = Bool(True).tag(config=True)
 
     def preprocess(self, nb, resources):
         nb.metadata.pop("widgets", None)
