@@ -110,23 +110,32 @@ def hostile_cells(course: Path, port: int) -> dict[str, tuple[str, tuple[str, ..
     cells = {
         "reads-source": (loss_from_source, LOSS_CELLS, ""),
         "imports-reference": (loss_from_reference, LOSS_CELLS, ""),
-        "corrupts-gradebook": (with_wrong(f"""
-            for path in [{str(course / 'gradebook.db')!r}]:
+        "corrupts-gradebook": (
+            with_wrong(f"""
+            for path in [{str(course / "gradebook.db")!r}]:
                 try:
                     with open(path, "r+b") as db:
                         db.write(b"corrupted by a student" * 100)
                 except OSError as error:
                     print("blocked:", error)
-        """), LOSS_CELLS, "blocked: [Errno 2]"),
-        "writes-outside": (with_wrong(f"""
-            for path in [{str(OUTSIDE_FILE)!r}, {str(course / 'source' / EXERCISE / f'{EXERCISE}.ipynb')!r},
-                         {str(course / f'{TOKEN}.txt')!r}]:
+        """),
+            LOSS_CELLS,
+            "blocked: [Errno 2]",
+        ),
+        "writes-outside": (
+            with_wrong(f"""
+            for path in [{str(OUTSIDE_FILE)!r}, {str(course / "source" / EXERCISE / f"{EXERCISE}.ipynb")!r},
+                         {str(course / f"{TOKEN}.txt")!r}]:
                 try:
                     open(path, "w").write("{TOKEN}")
                 except OSError as error:
                     print("blocked:", error)
-        """), LOSS_CELLS, "blocked: [Errno 2]"),
-        "opens-socket": (f"""
+        """),
+            LOSS_CELLS,
+            "blocked: [Errno 2]",
+        ),
+        "opens-socket": (
+            f"""
             import socket
             def response_only_loss(logits, targets, response_mask):
                 socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
@@ -135,8 +144,12 @@ def hostile_cells(course: Path, port: int) -> dict[str, tuple[str, tuple[str, ..
                 socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
             except OSError as error:
                 print("blocked:", error)
-        """, LOSS_CELLS, "blocked: [Errno"),
-        "fork-bomb": (with_wrong("""
+        """,
+            LOSS_CELLS,
+            "blocked: [Errno",
+        ),
+        "fork-bomb": (
+            with_wrong("""
             import os
             children = 0
             try:
@@ -150,8 +163,12 @@ def hostile_cells(course: Path, port: int) -> dict[str, tuple[str, tuple[str, ..
                     children += 1
             except OSError as error:
                 print("blocked after", children, "children:", error)
-        """), LOSS_CELLS, "blocked after"),
-        "allocates-too-much": ("""
+        """),
+            LOSS_CELLS,
+            "blocked after",
+        ),
+        "allocates-too-much": (
+            """
             import numpy as np
             def response_only_loss(logits, targets, response_mask):
                 hoard = np.ones(8 * 1024**3 // 8)
@@ -160,25 +177,40 @@ def hostile_cells(course: Path, port: int) -> dict[str, tuple[str, tuple[str, ..
                 hoard = bytearray(8 * 1024**3)
             except MemoryError:
                 print("blocked: MemoryError")
-        """, LOSS_CELLS, "blocked: MemoryError"),
-        "prints-hundreds-of-mb": (with_wrong("""
+        """,
+            LOSS_CELLS,
+            "blocked: MemoryError",
+        ),
+        "prints-hundreds-of-mb": (
+            with_wrong("""
             import sys
             line = "x" * 1_000_000 + "\\n"
             for _ in range(300):
                 sys.stdout.write(line)
-        """), LOSS_CELLS, "output cut"),
-        "infinite-loop": ("""
+        """),
+            LOSS_CELLS,
+            "output cut",
+        ),
+        "infinite-loop": (
+            """
             def response_only_loss(logits, targets, response_mask):
                 while True:
                     pass
             while True:
                 pass
-        """, LOSS_CELLS, "CellTimeoutError"),
-        "background-process": (with_wrong(f"""
+        """,
+            LOSS_CELLS,
+            "CellTimeoutError",
+        ),
+        "background-process": (
+            with_wrong(f"""
             import subprocess
             subprocess.Popen(["sh", "-c", "while true; do sleep 1; done # {TOKEN}"])
             print("started")
-        """), LOSS_CELLS, "started"),
+        """),
+            LOSS_CELLS,
+            "started",
+        ),
     }
     return {student: (textwrap.dedent(code), lost, evidence) for student, (code, lost, evidence) in cells.items()}
 
@@ -406,6 +438,20 @@ def test_a_classmate_graded_earlier_keeps_their_grades(hostile_class):
     with sqlite3.connect(gradebook) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert course.auto_scores(EXERCISE, CLASSMATE) == classmate_grades
+
+
+def test_a_submission_larger_than_the_working_copy_is_refused_alone(make_course):
+    course = make_course([EXERCISE])
+    release, solution = course.release(EXERCISE), solution_code(course.source(EXERCISE))
+    for student in ("big", "fine"):
+        course.submit(student, EXERCISE, fill_answers(release, solution))
+    (course.root / "submitted" / "big" / EXERCISE / "ballast.bin").write_bytes(b"x" * 300_000)
+    run = run_nbgrader("autograde", EXERCISE, "--SandboxedKernelManager.working_copy_limit=200000", cwd=course.root)
+    assert "the submission's files take more than 200000 bytes" in run.stdout + run.stderr
+    assert course.auto_scores(EXERCISE, "fine") == course.max_scores(EXERCISE)
+    with Gradebook(course.db_url) as gradebook:
+        assert gradebook.find_submission(EXERCISE, "big").score == 0
+    assert not (course.root / "autograded" / "big" / EXERCISE).exists()
 
 
 def test_grading_stops_with_a_clear_message_without_bubblewrap(make_course):

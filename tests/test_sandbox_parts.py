@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import os
+import shutil
 import socket
 import stat
 import sys
@@ -139,3 +140,11 @@ def test_plots_run_but_are_not_drawn_in_grading_kernels(exercise, tmp_path):
             assert output.output_type != "error", (cell.source[:200], output)
             assert output.get("name") != "stderr", (cell.source[:200], output.get("text"))
             assert "image/png" not in output.get("data", {}), cell.source[:200]
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_the_graders_own_folder_never_becomes_a_working_copy(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for folder in (tmp_path, tmp_path.parent):
+        with pytest.raises(WorkingCopyRefused, match="it holds the grader's folder"):
+            asyncio.run(SandboxedKernelManager().start_kernel(cwd=str(folder)))

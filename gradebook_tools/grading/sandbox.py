@@ -276,6 +276,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         require_sandbox_tools()
         uid = self._kernel_uid() if os.geteuid() == 0 else None  # only root can switch users
         workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
+        if _within(os.path.realpath(os.getcwd()), workdir):
+            # nbgrader names the submission's own folder; the grader's (the course's) never enters a kernel
+            raise WorkingCopyRefused(f"refusing {workdir} as a kernel's working copy: it holds the grader's folder")
         self._close_fds()
         self._working_copy = WorkingCopy(workdir, self.working_copy_limit)
         try:
