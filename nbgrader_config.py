@@ -4,6 +4,16 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 
 c.CourseDirectory.course_id = "alignment-monitoring"
 
+# --- the exchange: release, fetch, submit, collect, feedback (docs/course_workflow.md)
+# One folder that every user of the machine can write to; nbgrader never creates
+# it. Once, as root:  install -d -m 1777 /srv/nbgrader/exchange
+# Students' nbgrader must read the same root: put this line (and the course_id)
+# in /etc/jupyter/nbgrader_config.py too. On JupyterHub, mount one shared volume
+# (NFS, a shared PersistentVolume) at this same path in the hub's and in every
+# user's server, writable to all of them, and keep this value; or set another
+# path here and in /etc/jupyter/nbgrader_config.py of the single-user image.
+c.Exchange.root = "/srv/nbgrader/exchange"
+
 # A copied graded cell, or one from another exercise, becomes a plain cell
 # instead of aborting the notebook (see gradebook_tools/grading/sanitize.py).
 c.Autograde.sanitize_preprocessors = [
@@ -28,7 +38,7 @@ c.Autograde.autograde_preprocessors = [
 c.OverwriteCells.add_missing_cells = True
 
 # --- gradebook_tools: per-section gradebook (docs/gradebook_tools.md) ---------
-# Curriculum sections of CURRICULUM.md: the gradebook reports points and
+# Curriculum sections of docs/curriculum.md: the gradebook reports points and
 # percentages per section and overall.
 c.CourseSections.sections = {
     "mechanics": ["ex01_response_only_sft", "ex02_bradley_terry", "ex03_dpo"],

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 COURSE_SECTIONS: dict[str, list[str]] = load_course_sections(REPO).sections
 #: Every exercise of the course, in teaching order.
 EXERCISES: list[str] = [exercise for exercises in COURSE_SECTIONS.values() for exercise in exercises]
-#: The instructor's specification of the graded interface (a copy of shared/CURRICULUM.md).
+#: The instructor's specification of the graded interface, the course's contract.
 CURRICULUM_FILE = REPO / "docs" / "curriculum.md"
 
 _EXERCISE_TITLE = re.compile(r"(?P<id>[a-z][a-z0-9_]*) [\u2014\u2013-] ")
