@@ -22,7 +22,8 @@ from gradebook_tools.batch.status import FAILED, StatusStore
 from gradebook_tools.cli import EXIT_OK, main
 from gradebook_tools.config import load_course_config
 from gradebook_tools.feedback_preprocessors import ClearHiddenTestsInFeedback
-from gradebook_tools.feedback_summary import failed_inputs, write_student_summaries
+from gradebook_tools.feedback_summary import (GRADED, REVIEW_CELLS, CheckResult, ExerciseResult, StudentSummary,
+                                             failed_inputs, write_student_summaries)
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.checks import checks_for
 from gradebook_tools.grading.compare import RaisesValueError, Verdict, expected_result
@@ -239,3 +240,21 @@ def test_failed_inputs_are_read_from_the_verdict():
     # the verdict is read as data: text that merely looks like a verdict says nothing
     forged = new_code_cell("", outputs=render_verdict("f is right", [Verdict("a forged kind", False, "x")]))
     assert failed_inputs(forged) == ()
+
+
+def test_review_names_the_few_cells_that_cost_the_most_points():
+    """A weak student: ten exercises, three lossy cells each; the review names five cells, not thirty."""
+    def exercise(number: int, losses: tuple[float, ...], state: str = GRADED) -> ExerciseResult:
+        name = f"ex{number:02d}"
+        checks = tuple(CheckResult(name, f"test_{name}_{i}", 2.0 - lost, 2.0, False) for i, lost in enumerate(losses))
+        checks += (CheckResult(name, "explanation", 0.0, 2.0, True),)  # pending: costs nothing yet
+        score = sum(c.score for c in checks)
+        return ExerciseResult(name, "s", state, score, 10.0, "", 2.0, (), checks)
+
+    exercises = [exercise(n, (0.5, 1.0, 1.5)) for n in range(1, 10)] + [exercise(10, (2.0, 0.5, 0.0))]
+    summary = StudentSummary("weak", "Weak, Student", exercises, table=None)
+    assert REVIEW_CELLS == 5
+    # ex10 lost 2 on one cell; then the 1.5s, lowest share first (all 6.0/10: course order)
+    assert [(e.assignment, c.grade_id) for e, c in summary.review] == [
+        ("ex10", "test_ex10_0"), ("ex01", "test_ex01_2"), ("ex02", "test_ex02_2"), ("ex03", "test_ex03_2"),
+        ("ex04", "test_ex04_2")]
