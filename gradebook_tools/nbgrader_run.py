@@ -13,6 +13,13 @@ def nbgrader_env() -> dict[str, str]:
     return dict(os.environ, PATH=path, PYTHONWARNINGS="ignore::DeprecationWarning")
 
 
+def put_tools_on_path() -> None:
+    """Let nbgrader, in this process, find the ``alembic`` command it runs to stamp a new gradebook."""
+    here = str(Path(sys.executable).parent)
+    if here not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([here, os.environ.get("PATH", "")])
+
+
 def nbgrader_command(*args: str) -> list[str]:
     """``nbgrader ARGS`` with this interpreter, whatever PATH says."""
     return [sys.executable, "-m", "nbgrader", *args]

@@ -72,14 +72,14 @@ def copy_definitions(source_url: str, target_url: str) -> None:
     (nbgrader would otherwise ask the ``alembic`` command for it, a second each).
     """
     from nbgrader.api import Base
-    from sqlalchemy import MetaData, Table
+    from sqlalchemy import Column, MetaData, String, Table
 
     source, target = create_engine(source_url), create_engine(target_url)
+    stamp = Table("alembic_version", MetaData(), Column("version_num", String(32), nullable=False))
     try:
         Base.metadata.create_all(target)
+        stamp.create(target)
         with source.connect() as reading, target.begin() as writing:
-            stamp = Table("alembic_version", MetaData(), autoload_with=reading)
-            stamp.create(writing)
             writing.execute(stamp.insert(), [dict(row._mapping) for row in reading.execute(select(stamp))])
             for name in DEFINITION_TABLES:
                 table = Base.metadata.tables[name]

@@ -25,6 +25,11 @@ from .task import FAILED, CourseProblem, GradingTask, TaskResult
 SANDBOX_RESOURCE = "sandbox"
 
 
+def course_bundle(bundle: CourseBundle) -> CourseBundle:
+    """The Dask task that hands the course bundle to the grading tasks of a run."""
+    return bundle
+
+
 def grade_on_worker(task: GradingTask, bundle: CourseBundle, task_timeout: float) -> TaskResult:
     """The Dask task: grade one submission in a fresh process on this worker."""
     from .local import LocalRunner
@@ -63,29 +68,46 @@ class DaskRunner:
                 raise CourseProblem(f"the Dask scheduler at {self.address} has no workers")
             slots = any(SANDBOX_RESOURCE in (w.get("resources") or {}) for w in workers.values())
             options = {"resources": {SANDBOX_RESOURCE: 1}} if slots else {}
-            [shared_bundle] = client.scatter([bundle], broadcast=True)
-            futures, submitted = {}, []
-            for task in tasks:
-                key = f"grade-{task.assignment}-{uuid.uuid4().hex}"
-                future = client.submit(grade_on_worker, task, shared_bundle, self.task_timeout, key=key,
-                                       pure=False, **options)
+            # a task holding the bytes, not scattered data: if every worker holding it dies, Dask makes it again
+            shared_bundle = client.submit(course_bundle, bundle, key=f"course-bundle-{bundle.digest}", pure=False)
+            futures: dict = {}
+
+            def submit(task: GradingTask):
+                future = client.submit(grade_on_worker, task, shared_bundle, self.task_timeout,
+                                       key=f"grade-{task.assignment}-{uuid.uuid4().hex}", pure=False, **options)
                 futures[future.key] = task
-                submitted.append(future)
-                if started:
-                    started(task)
-            for future in as_completed(submitted):
-                task = futures[future.key]
+                return future
+
+            def outcome(future) -> TaskResult | None:
+                """The task's result; None when its workers kept dying under it (Dask's KilledWorker)."""
                 try:
-                    result = future.result()
-                except KilledWorker as error:
-                    yield TaskResult(task.assignment, task.student, task.fingerprint, FAILED,
-                                     "grading this submission killed the grading workers again and again "
-                                     f"({type(error).__name__}): it was not graded and scores 0")
-                    continue
+                    return future.result()
+                except KilledWorker:
+                    return None
                 except CourseProblem:
                     raise
                 except Exception as error:  # noqa: BLE001 - the worker's own failure, not the student's
                     raise CourseProblem(f"a Dask worker failed: {type(error).__name__}: {error}") from error
                 finally:
                     future.release()
-                yield result
+
+            submitted = []
+            for task in tasks:
+                submitted.append(submit(task))
+                if started:
+                    started(task)
+            # Dask counts a worker's death against every task queued on that worker, so a submission queued
+            # behind one that kills workers can come back KilledWorker too: each such suspect is graded again
+            # at the end, alone on the cluster; one that still kills its workers then is the culprit.
+            suspects = []
+            for future in as_completed(submitted):
+                result = outcome(future)
+                if result is None:
+                    suspects.append(futures[future.key])
+                else:
+                    yield result
+            for task in suspects:
+                yield outcome(submit(task)) or TaskResult(
+                    task.assignment, task.student, task.fingerprint, FAILED,
+                    "grading this submission killed the grading workers again and again (KilledWorker), "
+                    "also when it was graded alone: it was not graded and scores 0")

@@ -26,12 +26,14 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from ..config import load_course_config
+from ..nbgrader_run import put_tools_on_path
 from .bundle import build_bundle
 from ..student_ids import student_id_problem
 from .files import read_output_tree, read_submission, real_folder, remove_entry, replace_folder
 from .inspect import Inspection, graded_cells, inspect_submission
 from .status import FAILED, GRADED, MISSING, StatusStore
-from .task import CourseProblem, GradingTask, TaskResult, read_snapshot, snapshot_digest, write_result, zero_submission
+from .release_feedback import page_is_current
+from .task import CourseProblem, GradingTask, TaskResult, read_snapshot, write_result, zero_submission
 
 __all__ = ["BatchGrader", "CourseProblem", "Outcome"]
 
@@ -69,6 +71,43 @@ def submitted_students(course: Path, assignment: str) -> list[str]:
     )
 
 
+def add_assignment_from_release(course: Path, db_url: str, assignment: str) -> None:
+    """Put an assignment missing from the gradebook into it, as ``nbgrader generate_assignment`` does.
+
+    nbgrader generates it from ``source/`` into a scratch folder (the committed
+    ``release/`` is not touched); the generated notebooks must be the released
+    ones byte for byte, or the students' cells would not match the gradebook's.
+    """
+    import tempfile
+
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+
+    command = f"nbgrader generate_assignment {assignment}"
+    if not (course / "source" / assignment).is_dir():
+        raise CourseProblem(f"the gradebook has no assignment {assignment!r} and there is no source/{assignment}/ "
+                            f"to add it from: run `{command}` where the source is, with this gradebook")
+    with tempfile.TemporaryDirectory(prefix="release-check-") as scratch:
+        config = load_course_config(course)
+        config.CourseDirectory.root = str(course)
+        config.CourseDirectory.db_url = db_url
+        config.CourseDirectory.release_directory = scratch
+        config.CourseDirectory.assignment_id = assignment
+        try:
+            GenerateAssignment(coursedir=CourseDirectory(config=config), config=config).start()
+        except Exception as error:  # noqa: BLE001 - nbgrader's many failure kinds, all the course's
+            raise CourseProblem(f"the gradebook has no assignment {assignment!r} and `{command}` failed "
+                                f"({type(error).__name__}: {error}): fix source/{assignment}/ and run it") from error
+        generated = read_output_tree(Path(scratch) / assignment)
+        released = read_output_tree(course / "release" / assignment)
+        differing = sorted(n for n in generated.keys() | released.keys()
+                           if n.endswith(".ipynb") and generated.get(n) != released.get(n))
+    if differing:
+        raise CourseProblem(f"release/{assignment}/{differing[0]} is not what source/{assignment}/ generates, so the "
+                            f"gradebook cannot be set up from it: run `{command} --force`, then hand out the new "
+                            "release")
+
+
 class BatchGrader:
     """Grade a course's submissions; see the module docstring.
 
@@ -83,6 +122,8 @@ class BatchGrader:
         :class:`~gradebook_tools.batch.dask.DaskRunner`.
     force
         Grade again even what is unchanged since its recorded outcome.
+    regrade
+        Grade what changed; False only regenerates the feedback of submissions whose grades changed.
     feedback
         Write each graded submission's feedback pages.
     overrides
@@ -92,17 +133,23 @@ class BatchGrader:
     """
 
     def __init__(self, course: Path, db_url: str, *, runner=None, force: bool = False, feedback: bool = True,
-                 overrides: Config | None = None, progress: Callable[[int, int], None] | None = None):
+                 regrade: bool = True, overrides: Config | None = None,
+                 progress: Callable[[int, int], None] | None = None):
         if runner is None:
             from .local import LocalRunner
 
             runner = LocalRunner()
         self.course, self.db_url, self.runner = Path(course).resolve(), db_url, runner
-        self.force, self.feedback = force, feedback
+        self.force, self.feedback, self.regrade = force, feedback, regrade
         self.overrides = overrides or Config()
         self.progress = progress
-        self.store = StatusStore(db_url)
         self.course_id = load_course_config(self.course).get("CourseDirectory", {}).get("course_id", "default_course")
+        put_tools_on_path()
+        with self._gradebook():  # nbgrader's tables and alembic stamp first, then the outcome table
+            pass
+        self.store = StatusStore(db_url)
+        self.added: list[str] = []  # assignments this run added to the gradebook
+        self.feedback_refreshed = 0  # submissions whose feedback was regenerated for changed grades
 
     def run(self, assignments: list[str]) -> list[Outcome]:
         """Grade ``assignments``; return one outcome per submission (and per missing student)."""
@@ -120,7 +167,7 @@ class BatchGrader:
                 done += 1
                 if self.progress:
                     self.progress(done, len(tasks))
-            for assignment in assignments:
+            for assignment in assignments if self.regrade else []:
                 outcomes += self._record_missing(gradebook, assignment)
         return outcomes
 
@@ -132,16 +179,16 @@ class BatchGrader:
             return Gradebook(self.db_url, self.course_id)
 
     def _check_assignments(self, gradebook: Gradebook, assignments: list[str]) -> None:
+        """Every assignment has a release and is in the gradebook (added from source/ where missing)."""
         for assignment in assignments:
             release_cells(self.course, assignment)
             try:
-                if not gradebook.find_assignment(assignment).notebooks:
-                    raise MissingEntry()
+                known = bool(gradebook.find_assignment(assignment).notebooks)
             except MissingEntry:
-                raise CourseProblem(
-                    f"the gradebook has no notebooks for {assignment!r} yet: run "
-                    f"`nbgrader generate_assignment {assignment}` in the course folder, then grade again"
-                ) from None
+                known = False
+            if not known:
+                add_assignment_from_release(self.course, self.db_url, assignment)
+                self.added.append(assignment)
 
     def _plan(self, gradebook: Gradebook, assignments: list[str]):
         tasks: list[GradingTask] = []
@@ -157,13 +204,16 @@ class BatchGrader:
                 submitted = read_submission(self.course / "submitted" / student / assignment)
                 inspection = inspect_submission(submitted, expected)
                 recorded = self.store.get(assignment, student)
-                if recorded and recorded.fingerprint == inspection.fingerprint and not self.force:
+                unchanged = recorded and recorded.fingerprint == inspection.fingerprint and not self.force
+                if recorded and (unchanged or not self.regrade):
                     task = self._feedback_task(gradebook, assignment, student, recorded)
                     if task:
                         tasks.append(task)
                         notes[task.key] = [recorded.reason] if recorded.reason else []
                     else:
                         outcomes.append(Outcome(assignment, student, recorded.state, recorded.reason, skipped=True))
+                    continue
+                if not self.regrade:
                     continue
                 if inspection.fatal:
                     outcomes.append(self._fail_unreadable(gradebook, assignment, student, inspection))
@@ -180,9 +230,9 @@ class BatchGrader:
         """A task regenerating the feedback of an unchanged submission whose grades changed, or None."""
         if not self.feedback or recorded.state != GRADED:
             return None
-        snapshot = read_snapshot(gradebook, assignment, student)
-        if snapshot is None or snapshot_digest(snapshot) == recorded.feedback_digest:
+        if page_is_current(gradebook, self.course / "feedback" / student / assignment, assignment, student):
             return None
+        snapshot = read_snapshot(gradebook, assignment, student)
         autograded = read_output_tree(self.course / "autograded" / student / assignment)
         if not autograded:
             return None
@@ -209,9 +259,8 @@ class BatchGrader:
         if result.feedback_only:
             if result.feedback:
                 self._write(assignment, student, "feedback", result.feedback)
+                self.feedback_refreshed += 1
             recorded = self.store.get(assignment, student)
-            digest = snapshot_digest(read_snapshot(gradebook, assignment, student))
-            self.store.record(assignment, student, recorded.state, recorded.reason, recorded.fingerprint, digest)
             return Outcome(assignment, student, recorded.state, recorded.reason, skipped=True)
         self._write_log(result)
         reasons = ([result.reason] if result.reason else []) + notes + result.notes
@@ -220,13 +269,11 @@ class BatchGrader:
             self._write(assignment, student, "autograded", result.autograded, mode=0o444)
             if result.feedback:
                 self._write(assignment, student, "feedback", result.feedback)
-            digest = snapshot_digest(read_snapshot(gradebook, assignment, student)) if result.feedback else ""
         else:
             zero_submission(gradebook, assignment, student)
             self._remove_outputs(assignment, student)
-            digest = ""
         reason = "; ".join(dict.fromkeys(reasons))
-        self.store.record(assignment, student, result.state, reason, result.fingerprint, digest)
+        self.store.record(assignment, student, result.state, reason, result.fingerprint)
         return Outcome(assignment, student, result.state, reason)
 
     def _write(self, assignment: str, student: str, kind: str, files: dict[str, bytes], mode: int = 0o644) -> None:

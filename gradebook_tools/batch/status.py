@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, inspect, select, text
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, select
 from sqlalchemy.engine import Engine
 
 #: Outcomes of a submission.
@@ -26,8 +26,6 @@ STATUS = Table(
     Column("reason", Text, nullable=False, default=""),
     Column("fingerprint", String(64), nullable=False, default=""),
     Column("updated", DateTime, nullable=False),
-    # hash of the grades the feedback pages were made from: other grades now, other pages due
-    Column("feedback_digest", String(64), nullable=False, default=""),
 )
 
 
@@ -41,7 +39,6 @@ class Status:
     reason: str  # what the instructor and the student are told; "" when all went well
     fingerprint: str  # hash of the submitted files that were graded
     updated: datetime.datetime
-    feedback_digest: str = ""  # hash of the grades shown in the feedback pages
 
 
 class StatusStore:
@@ -50,16 +47,9 @@ class StatusStore:
     def __init__(self, db_url: str | Engine):
         self.engine = create_engine(db_url) if isinstance(db_url, str) else db_url
         METADATA.create_all(self.engine, tables=[STATUS])
-        columns = {column["name"] for column in inspect(self.engine).get_columns(STATUS.name)}
-        if "feedback_digest" not in columns:  # a table made by an earlier version
-            with self.engine.begin() as connection:
-                connection.execute(text(f"ALTER TABLE {STATUS.name} ADD COLUMN feedback_digest VARCHAR(64) "
-                                        "NOT NULL DEFAULT ''"))
 
-    def record(self, assignment: str, student: str, state: str, reason: str = "", fingerprint: str = "",
-               feedback_digest: str = "") -> None:
-        row = dict(state=state, reason=reason, fingerprint=fingerprint, feedback_digest=feedback_digest,
-                   updated=datetime.datetime.now())
+    def record(self, assignment: str, student: str, state: str, reason: str = "", fingerprint: str = "") -> None:
+        row = dict(state=state, reason=reason, fingerprint=fingerprint, updated=datetime.datetime.now())
         key = (STATUS.c.assignment == assignment) & (STATUS.c.student == student)
         with self.engine.begin() as connection:
             if connection.execute(STATUS.update().where(key).values(**row)).rowcount == 0:
