@@ -14,9 +14,13 @@ c.CourseDirectory.course_id = "alignment-monitoring"
 # path here and in /etc/jupyter/nbgrader_config.py of the single-user image.
 c.Exchange.root = "/srv/nbgrader/exchange"
 
-# A copied graded cell, or one from another exercise, becomes a plain cell
-# instead of aborting the notebook (see gradebook_tools/grading/sanitize.py).
+# A linked notebook is refused and linked extra files are left out; a cell with
+# malformed nbgrader metadata, a copied graded cell, or one from another exercise
+# becomes a plain cell instead of aborting the notebook or the whole class
+# (see gradebook_tools/grading/sanitize.py).
 c.Autograde.sanitize_preprocessors = [
+    "gradebook_tools.grading.sanitize.RefuseLinks",
+    "gradebook_tools.grading.sanitize.RepairMetadata",
     "nbgrader.preprocessors.ClearOutput",
     "gradebook_tools.grading.sanitize.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -36,6 +40,9 @@ c.Autograde.autograde_preprocessors = [
 ]
 # A deleted test cell comes back from the gradebook and is graded as usual.
 c.OverwriteCells.add_missing_cells = True
+# release_feedback holds back any page older than its grades (manual grading
+# since): `gradebook-tools feedback` remakes them (gradebook_tools/batch/release_feedback.py).
+c.ExchangeFactory.release_feedback = "gradebook_tools.batch.release_feedback.FreshReleaseFeedback"
 
 # --- gradebook_tools: per-section gradebook (docs/gradebook_tools.md) ---------
 # Curriculum sections of docs/curriculum.md: the gradebook reports points and
@@ -67,6 +74,8 @@ c.GenerateFeedback.preprocessors = [
     "gradebook_tools.feedback_preprocessors.ClearHiddenTestsInFeedback",
     "gradebook_tools.feedback_preprocessors.NoteUndrawnPlots",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    # beside each page, the digest of the grades it shows (stale pages are found and remade)
+    "gradebook_tools.batch.release_feedback.RecordFeedbackGrades",
 ]
 # Pages that work opened from disk: math as MathML, no CDN, no script at all.
 c.GenerateFeedback.exporter_class = "gradebook_tools.html_safety.FeedbackHTMLExporter"

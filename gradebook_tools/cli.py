@@ -41,6 +41,7 @@ EXIT_UNKNOWN_NAME = 4
 EXIT_EMPTY_CLASS = 5
 EXIT_BAD_INPUT = 6
 EXIT_SOME_FAILED = 7  # grade: some submissions could not be graded (each has a recorded reason)
+EXIT_COURSE_PROBLEM = 8  # grade: the course's set-up (config, gradebook, release, tools) stopped grading
 
 DEFAULT_REPORT = "reports/sections.html"
 
@@ -449,12 +450,30 @@ def report(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- batch grading
 
+def _runner_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", type=int, default=0,
+                        help="submissions graded at once on this machine (default: its cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on a Dask cluster, e.g. tcp://host:8786 (docs/grading_cluster.md)")
+    parser.add_argument("--task-timeout", type=float, default=3600, metavar="SECONDS",
+                        help="stop grading one submission after this long (default: 3600)")
+
+
+def _is_course(course: Path) -> bool:
+    """Whether ``course`` is a course root; if not, say so in one line."""
+    if (course / "nbgrader_config.py").is_file() and (course / "release").is_dir():
+        return True
+    print(f"error: {course} is not a course folder (it needs nbgrader_config.py and release/): "
+          "run this in the course root, or pass --course", file=sys.stderr)
+    return False
+
+
 def _grade_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                         help="assignments to grade (default: every one in release/)")
-    parser.add_argument("--jobs", type=int, default=1, help="nbgrader processes at once (default: 1)")
+    _runner_options(parser)
     parser.add_argument("--force", action="store_true", help="grade again what is unchanged since last time")
-    parser.add_argument("--no-feedback", dest="feedback", action="store_false", help="skip generate_feedback")
+    parser.add_argument("--no-feedback", dest="feedback", action="store_false", help="write no feedback pages")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; only problems and the summary")
 
 
@@ -464,26 +483,49 @@ def _course_db(args: argparse.Namespace) -> str:
     return args.db or configured_db_url(load_course_config(args.course), args.course)
 
 
+def _grading_runner(args: argparse.Namespace):
+    if args.scheduler:
+        from .batch.cluster import DaskRunner
+
+        return DaskRunner(args.scheduler, task_timeout=args.task_timeout)
+    from .batch.local import LocalRunner
+
+    return LocalRunner(args.jobs or None, task_timeout=args.task_timeout)
+
+
 @command(course_options, _grade_options)
 def grade(args: argparse.Namespace) -> int:
     """Autograde and give feedback on everything submitted.
 
-    Example: gradebook-tools grade ex01_response_only_sft --jobs 2
+    Example: gradebook-tools grade ex01_response_only_sft
     """
-    from .batch.grade import BatchGrader
+    from .batch.grade import BatchGrader, CourseProblem
     from .batch.progress import ProgressBar
+    from .feedback_summary import write_student_summaries
 
     course = args.course.resolve()
+    if not _is_course(course):
+        return EXIT_COURSE_PROBLEM
     assignments = args.assignments or sorted(p.name for p in (course / "release").iterdir() if p.is_dir())
     unknown = [a for a in assignments if not (course / "release" / a).is_dir()]
     if unknown:
         raise UnknownNameError(f"no release for: {', '.join(unknown)} (run nbgrader generate_assignment first)")
     bar = None if args.quiet else ProgressBar("grading")
-    grader = BatchGrader(course, _course_db(args), jobs=args.jobs, force=args.force, feedback=args.feedback,
-                         progress=bar.update if bar else None)
-    outcomes = grader.run(assignments)
-    if bar:
-        bar.close()
+    grader = BatchGrader(course, _course_db(args), runner=_grading_runner(args), force=args.force,
+                         feedback=args.feedback, progress=bar.update if bar else None)
+    try:
+        outcomes = grader.run(assignments)
+    except CourseProblem as problem:
+        print(f"error: the course's set-up stopped grading, nothing was recorded against a student: {problem}",
+              file=sys.stderr)
+        return EXIT_COURSE_PROBLEM
+    finally:
+        if bar:
+            bar.close()
+    if args.feedback:
+        write_student_summaries(course, args.db)
+    for assignment in grader.added:
+        print(f"{assignment}: added to the gradebook from source/ (its release matches)")
     print(render_outcomes(outcomes, quiet=args.quiet))
     return EXIT_SOME_FAILED if any(o.state == "failed" for o in outcomes) else EXIT_OK
 
@@ -525,16 +567,28 @@ def status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command(course_options)
+@command(course_options, _runner_options)
 def feedback(args: argparse.Namespace) -> int:
-    """Write feedback/<student>/index.html, a summary per student.
+    """Bring every feedback page up to date with the gradebook (after manual grading).
 
-    Example: gradebook-tools feedback --course .   (after nbgrader generate_feedback)
+    Example: gradebook-tools feedback   (then: nbgrader release_feedback <id>)
     """
+    from .batch.grade import BatchGrader, CourseProblem
     from .feedback_summary import write_student_summaries
 
-    written = write_student_summaries(args.course, args.db)
-    print(f"wrote {len(written)} student summaries" + (f", e.g. {written[0]}" if written else ""))
+    course = args.course.resolve()
+    if not _is_course(course):
+        return EXIT_COURSE_PROBLEM
+    assignments = sorted(p.name for p in (course / "release").iterdir() if p.is_dir())
+    grader = BatchGrader(course, _course_db(args), runner=_grading_runner(args), regrade=False)
+    try:
+        checked = len(grader.run(assignments))
+    except CourseProblem as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_COURSE_PROBLEM
+    written = write_student_summaries(course, args.db)
+    print(f"{grader.feedback_refreshed} exercise feedback page(s) regenerated where grades changed "
+          f"({checked} submissions checked); {len(written)} student summaries written")
     return EXIT_OK
 
 
@@ -547,7 +601,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_GRADEBOOK} gradebook missing or "
                f"not nbgrader's, {EXIT_UNKNOWN_NAME} unknown assignment/section/student, "
                f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster or refused roster rows, "
-               f"{EXIT_SOME_FAILED} some submissions could not be graded",
+               f"{EXIT_SOME_FAILED} some submissions could not be graded, "
+               f"{EXIT_COURSE_PROBLEM} the course's set-up stopped grading",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, cmd in COMMANDS.items():
