@@ -33,6 +33,7 @@ one the formgrader renders a submission with):
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import re
 from pathlib import Path
@@ -75,6 +76,7 @@ def _pygments_classes() -> set[str]:
     return {name for name in STANDARD_TYPES.values() if name}
 
 
+@functools.cache
 def _cleaner_options() -> dict:
     import nh3
 
@@ -104,9 +106,6 @@ def _cleaner_options() -> dict:
     )
 
 
-_OPTIONS: dict | None = None
-
-
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     """URLs a page may use: ``data:`` images as sources, web and mail links, anchors."""
     if attribute == "src":
@@ -131,10 +130,7 @@ def sanitize_html(text: str) -> str:
     """
     import nh3
 
-    global _OPTIONS
-    if _OPTIONS is None:
-        _OPTIONS = _cleaner_options()
-    return nh3.clean(text, **_OPTIONS)
+    return nh3.clean(text, **_cleaner_options())
 
 
 # ---------------------------------------------------------------- math

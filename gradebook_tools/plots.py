@@ -49,7 +49,13 @@ def plot_section_distributions(table: SectionTable, path: Path) -> Path:
         ax.set_xlabel("score (%)")
     axes[0].set_ylabel("students")
     axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))  # no half students
-    figure.suptitle("Score distribution per curriculum section")
+    waiting = [row for row in table.rows if row.overall.pending]
+    title = "Score distribution per curriculum section"
+    if waiting:
+        points = sum(row.overall.pending_points for row in waiting)
+        title += (f"\n{_count(len(waiting), 'student')} with {points:g} points awaiting a manual grade, "
+                  "counted as 0 so far")
+    figure.suptitle(title)
     return _save(figure, path)
 
 
