@@ -1,12 +1,15 @@
 """Running grading tasks on a Dask cluster (``gradebook-tools grade --scheduler tcp://HOST:8786``).
 
 Workers are stateless: each task carries the submission's bytes and the course
-bundle (sent once to every worker, unpacked once per digest); on the worker it
+bundle (one Dask task per run holding its bytes, fetched once by each worker and
+made again if every copy died, unpacked once per digest); on the worker it
 runs exactly as on this machine, in a process of its own with the sandboxed
 kernel (:class:`~gradebook_tools.batch.local.LocalRunner` with one slot). The
 coordinator stays the only writer of the gradebook. Dask re-runs the task of a
 worker that died elsewhere; a submission that keeps killing workers comes back
-as ``KilledWorker`` and is recorded as failed with that reason.
+as ``KilledWorker``, is graded once more alone on the cluster (Dask also blames
+the tasks queued beside it) and, killing its worker again, is recorded as failed
+with that reason.
 
 Workers advertise sandbox slots as a resource (``dask worker ... --resources
 sandbox=2``); tasks then take one slot each. Grading workers must be allowed to
