@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         submit_class(course, exercise)
     started = time.monotonic()
     bar = ProgressBar("grading")
-    grader = BatchGrader(course, f"sqlite:///{course / 'gradebook.db'}", jobs=2, progress=bar.update)
+    grader = BatchGrader(course, f"sqlite:///{course / 'gradebook.db'}", progress=bar.update)
     outcomes = grader.run(exercises)
     bar.close()
     print(f"graded {len(CLASS)} students x {len(exercises)} exercises in {time.monotonic() - started:.0f} s")
