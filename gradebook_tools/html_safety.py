@@ -52,7 +52,7 @@ OFFLINE_TEMPLATES = Path(__file__).parent / "templates" / "offline"
 FEEDBACK_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
 #: Images a page shows inline (``data:`` URIs only: a page loads nothing from elsewhere).
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
-_DATA_IMAGE = re.compile(r"data:(%s);base64,[A-Za-z0-9+/=\s]*\Z" % "|".join(re.escape(t) for t in IMAGE_TYPES))
+_DATA_IMAGE = re.compile(rf"data:({'|'.join(re.escape(t) for t in IMAGE_TYPES)});base64,[A-Za-z0-9+/=\s]*\Z")
 _LINK = re.compile(r"(https?:|mailto:|#)", re.IGNORECASE)
 
 _MATHML_TAGS = {
@@ -144,7 +144,7 @@ def _text_group(match: re.Match) -> str:
     command, text = match.groups()
     if "\\_" not in text:
         return match.group(0)
-    return "\\text{%s}" % text.replace("\\_", "_")
+    return "\\text{" + text.replace("\\_", "_") + "}"
 
 
 def _normalize_tex(tex: str) -> str:

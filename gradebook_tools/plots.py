@@ -38,7 +38,7 @@ def plot_section_distributions(table: SectionTable, path: Path) -> Path:
     columns = table.section_names + [OVERALL]
     figure = _figure(3.0 * len(columns), 3.0)
     axes = figure.subplots(1, len(columns), sharey=True, squeeze=False)[0]
-    for ax, column in zip(axes, columns):
+    for ax, column in zip(axes, columns, strict=True):
         values = [row.overall_percentage if column == OVERALL else row.sections[column].percentage
                   for row in table.rows]
         values = [value for value in values if not math.isnan(value)]  # nothing released yet

@@ -24,7 +24,8 @@ PNG_URI = "data:image/png;base64,iVBORw0KGgo="
     ("<style>body { background: url(https://evil.example/t.png) }</style>", ""),
     ('<div style="background: url(https://evil.example/t.png)">x</div>', "<div>x</div>"),
     ('<img src="https://evil.example/track.png">', "<img>"),
-    ('<img src="data:image/svg+xml;base64,PHN2Zz4=" onload="steal()">', '<img src="data:image/svg+xml;base64,PHN2Zz4=">'),
+    ('<img src="data:image/svg+xml;base64,PHN2Zz4=" onload="steal()">',
+     '<img src="data:image/svg+xml;base64,PHN2Zz4=">'),
     ('<svg onload="steal()"><circle r="5"></circle></svg>', ""),
     ('<math><mi xlink:href="javascript:steal()">x</mi></math>', "<math><mi>x</mi></math>"),
     ('<span class="navbar-fixed-top modal">x</span>', '<span class="">x</span>'),  # no layout classes of the page

@@ -184,7 +184,7 @@ class Loaded:
 
 @pytest.fixture
 def load(chromium):
-    """``load(url, local_prefix)``: open a page; requests not starting with ``local_prefix`` are recorded and blocked."""
+    """``load(url, local_prefix)``: open a page; other requests than to ``local_prefix`` are recorded and blocked."""
     contexts = []
 
     def open_page(url: str, local_prefix: str = "file:") -> Loaded:
@@ -221,8 +221,8 @@ DOM_PROBE = """() => {
     studentScripts: [...document.scripts].filter(s => /pwned|alert/.test(s.text + s.src)).map(s => s.outerHTML),
     handlers: all.filter(e => [...e.attributes].some(a => a.name.startsWith('on')))
                  .filter(e => /pwned|alert/.test(e.outerHTML)).map(e => e.outerHTML.slice(0, 120)),
-    jsLinks: [...document.querySelectorAll('a[href]')].filter(a => /^\\s*(javascript|data):/i.test(a.getAttribute('href')))
-                 .map(a => a.outerHTML),
+    jsLinks: [...document.querySelectorAll('a[href]')]
+                 .filter(a => /^\\s*(javascript|data):/i.test(a.getAttribute('href'))).map(a => a.outerHTML),
     embedded: [...document.querySelectorAll('iframe, object, embed, form, base, meta[http-equiv=refresh]')]
                  .map(e => e.outerHTML.slice(0, 120)),
     styles: [...document.querySelectorAll('style, [style], link[rel=stylesheet]')]
@@ -261,7 +261,8 @@ def feedback_page(course, student: str) -> Path:
 
 def cell_panel(loaded: Loaded, grade_id: str):
     """The panel nbgrader's feedback template draws for a graded cell."""
-    return loaded.page.locator(f"xpath=//a[@name='{grade_id}']/following-sibling::div[contains(@class, 'panel-body')][1]")
+    return loaded.page.locator(
+        f"xpath=//a[@name='{grade_id}']/following-sibling::div[contains(@class, 'panel-body')][1]")
 
 
 # ---------------------------------------------------------------- exercise feedback
