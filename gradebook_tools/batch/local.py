@@ -1,10 +1,13 @@
-"""Running grading tasks on this machine: one fresh process per task, ``slots`` at a time.
+"""Running grading tasks on this machine: ``slots`` worker processes, each grading one task at a time.
 
-The processes are forked from a server that imported nbgrader and the grader
-once (multiprocessing's ``forkserver``), so a task starts in milliseconds, not
-the ~3 CPU-seconds of a new ``nbgrader`` process; and every task has a process
-of its own, so one that crashes or hangs is killed and recorded alone while the
-others go on.
+Workers are forked from a server that imported nbgrader and the grader once
+(multiprocessing's ``forkserver``), and stay up for the whole run, so a task
+pays neither the ~3 CPU-seconds of a new ``nbgrader`` process nor a cold start
+(compiled templates, the kernel fork server stay warm). A task runs in its own
+private course (:func:`~gradebook_tools.batch.task.run_task`): nothing of one
+submission is left for the next. A worker that dies or overruns its time is
+killed and replaced; its task is tried again, then recorded as failed, and the
+other tasks go on.
 """
 from __future__ import annotations
 
@@ -14,13 +17,13 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.connection import wait
-from pathlib import Path
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 
 from .bundle import CourseBundle, unpacked
 from .task import FAILED, GradingTask, TaskResult, run_task
 
-#: Modules the fork server imports once for every task.
+#: Modules the fork server imports once for every worker.
 PRELOAD = ["gradebook_tools.batch.task"]
 _PR_SET_PDEATHSIG = 1
 
@@ -33,33 +36,48 @@ def default_slots() -> int:
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when its parent dies (a killed coordinator or Dask worker)."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
 
 
-def _child(task: GradingTask, bundle_folder: Path, connection) -> None:
+def _worker(connection: Connection) -> None:
     _die_with_parent()
-    # nothing of the kernel or of nbgrader reaches the terminal: the outcome travels as data
+    # nothing of the kernels or of nbgrader reaches the terminal: outcomes travel as data
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    connection.send(run_task(task, bundle_folder))
-    connection.close()
+    while True:
+        try:
+            message = connection.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        task, bundle_folder = message
+        connection.send(run_task(task, bundle_folder))
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.Process
+    connection: Connection
+    task: GradingTask | None = None
+    attempt: int = 0
+    deadline: float = 0.0
 
 
 class LocalRunner:
-    """Run tasks in processes of their own on this machine.
+    """Run tasks in worker processes on this machine.
 
     Parameters
     ----------
     slots
         Tasks at once (default: the machine's cores).
     task_timeout
-        Seconds after which a task's process is killed and the submission recorded as failed.
+        Seconds after which a task's worker is killed and the submission recorded as failed.
     attempts
-        Tries of a task whose process died without a result.
+        Tries of a task whose worker died without a result.
     """
 
     def __init__(self, slots: int | None = None, task_timeout: float = 3600, attempts: int = 2):
@@ -68,58 +86,93 @@ class LocalRunner:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
 
+    def _start_worker(self) -> _Worker:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(target=_worker, args=(theirs,), daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
     def run(self, tasks: Iterable[GradingTask], bundle: CourseBundle,
             started: Callable[[GradingTask], None] | None = None) -> Iterator[TaskResult]:
         """Yield each task's result as it completes."""
         bundle_folder = unpacked(bundle)
-        queue = [(task, 1) for task in tasks]
-        queue.reverse()
-        running: dict = {}  # connection -> (process, task, attempt, deadline)
+        queue = [(task, 1) for task in reversed(list(tasks))]
+        workers = [self._start_worker() for _ in range(min(self.slots, len(queue)))]
         try:
-            while queue or running:
-                while queue and len(running) < self.slots:
-                    task, attempt = queue.pop()
-                    receiving, sending = self._context.Pipe(duplex=False)
-                    process = self._context.Process(target=_child, args=(task, bundle_folder, sending), daemon=True)
-                    process.start()
-                    sending.close()
-                    running[receiving] = (process, task, attempt, time.monotonic() + self.task_timeout)
-                    if started:
-                        started(task)
-                deadline = min(entry[3] for entry in running.values())
-                for connection in wait(list(running), timeout=max(0.0, deadline - time.monotonic())):
-                    process, task, attempt, _ = running.pop(connection)
-                    result = self._receive(connection, process, task)
-                    if result is None and attempt < self.attempts:
-                        queue.append((task, attempt + 1))
+            while queue or any(w.task for w in workers):
+                for index, worker in enumerate(workers):
+                    if worker.task is None and queue:
+                        if not worker.process.is_alive():  # died while idle
+                            worker = workers[index] = self._replace(worker)
+                        worker.task, worker.attempt = queue.pop()
+                        worker.deadline = time.monotonic() + self.task_timeout
+                        worker.connection.send((worker.task, bundle_folder))
+                        if started:
+                            started(worker.task)
+                busy = [w for w in workers if w.task]
+                timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+                ready = wait([w.connection for w in busy] + [w.process.sentinel for w in busy], timeout=timeout)
+                for index, worker in enumerate(workers):
+                    if worker.task is None:
                         continue
-                    yield result or _died(task, process.exitcode, attempt)
-                for connection, (process, task, attempt, deadline) in list(running.items()):
-                    if time.monotonic() > deadline:
-                        process.kill()
-                        process.join()
-                        del running[connection]
-                        yield TaskResult(task.assignment, task.student, task.fingerprint, FAILED,
-                                         f"grading took longer than {self.task_timeout:g} s and was stopped: "
-                                         "it scores 0")
+                    result = self._finished(worker, ready)
+                    if result is None:
+                        continue
+                    task, attempt = worker.task, worker.attempt
+                    worker.task = None
+                    if result is _DIED:
+                        workers[index] = self._replace(worker)
+                        if attempt < self.attempts:
+                            queue.append((task, attempt + 1))
+                            continue
+                        result = _failed(task, f"the grading process died on this submission {attempt} times "
+                                               f"(exit code {worker.process.exitcode}): it scores 0")
+                    elif result is _OVERRAN:
+                        workers[index] = self._replace(worker)
+                        result = _failed(task, f"grading took longer than {self.task_timeout:g} s and was "
+                                               "stopped: it scores 0")
+                    yield result
         finally:
-            for process, *_ in running.values():
-                process.kill()
-                process.join()
+            for worker in workers:
+                self._stop(worker)
+
+    def _finished(self, worker: _Worker, ready: list):
+        """The worker's result, _DIED, _OVERRAN, or None while it is still grading."""
+        if worker.connection in ready:
+            try:
+                result = worker.connection.recv()
+            except (EOFError, OSError):
+                return _DIED
+            if isinstance(result, TaskResult) and result.student == worker.task.student:
+                return result
+            return _DIED
+        if worker.process.sentinel in ready or not worker.process.is_alive():
+            return _DIED
+        if time.monotonic() > worker.deadline:
+            return _OVERRAN
+        return None
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        self._stop(worker, kill=True)
+        return self._start_worker()
 
     @staticmethod
-    def _receive(connection, process, task) -> TaskResult | None:
-        try:
-            result = connection.recv()
-        except (EOFError, OSError):
-            result = None
-        connection.close()
-        process.join()
-        return result if isinstance(result, TaskResult) and result.student == task.student else None
+    def _stop(worker: _Worker, kill: bool = False) -> None:
+        if not kill and worker.process.is_alive():
+            try:
+                worker.connection.send(None)
+            except OSError:
+                kill = True
+            worker.process.join(timeout=10)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.connection.close()
 
 
-def _died(task: GradingTask, exitcode: int | None, attempts: int) -> TaskResult:
-    return TaskResult(
-        task.assignment, task.student, task.fingerprint, FAILED,
-        f"the grading process died on this submission {attempts} times (exit code {exitcode}): it scores 0",
-    )
+_DIED, _OVERRAN = object(), object()
+
+
+def _failed(task: GradingTask, reason: str) -> TaskResult:
+    return TaskResult(task.assignment, task.student, task.fingerprint, FAILED, reason)
