@@ -44,10 +44,15 @@ def grade_on_worker(task: GradingTask, bundle: CourseBundle, task_timeout: float
 
 
 class DaskRunner:
-    """Send grading tasks to the Dask scheduler at ``address``."""
+    """Send grading tasks to the Dask scheduler at ``address``.
 
-    def __init__(self, address: str, task_timeout: float = 3600, connect_timeout: float = 30):
+    ``security`` is a ``distributed.Security`` (e.g. a dask-gateway cluster's
+    ``cluster.security``); None takes Dask's configuration (``distributed.comm.tls``).
+    """
+
+    def __init__(self, address: str, task_timeout: float = 3600, connect_timeout: float = 30, security=None):
         self.address, self.task_timeout, self.connect_timeout = address, task_timeout, connect_timeout
+        self.security = security
 
     def _client(self):
         try:
@@ -55,7 +60,7 @@ class DaskRunner:
         except ImportError as error:
             raise CourseProblem("grading on a cluster needs Dask: pip install distributed") from error
         try:
-            return Client(self.address, timeout=self.connect_timeout)
+            return Client(self.address, timeout=self.connect_timeout, security=self.security)
         except OSError as error:
             raise CourseProblem(f"cannot reach the Dask scheduler at {self.address}: {error}") from error
 
