@@ -211,7 +211,7 @@ def test_summary_of_a_partly_wrong_student(graded, browser, tmp_path):
 def test_summary_of_failed_missing_and_complete_students(graded, browser, capsys):
     assert sorted(path.parent.name for path in graded.summaries) == ["alice", "bob", "carol", "dave"]
     assert main(["feedback", "--course", str(graded.root)]) == EXIT_OK
-    assert "wrote 4 student summaries" in capsys.readouterr().out
+    assert "4 student summaries written" in capsys.readouterr().out
     text, html = show(browser, graded.root / "feedback" / "carol" / "index.html")
     assert "Results of Lee, Carol" in text
     assert f"Your submission could not be graded: {FAILURE_REASON}" in text
