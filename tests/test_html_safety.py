@@ -88,3 +88,34 @@ def test_preprocessor_cleans_outputs_metadata_raw_cells_and_widgets():
     assert cleaned.metadata == {}
     assert cleaned.cells[0].outputs[0].metadata == {"text/html": {}}
     assert cleaned.cells[2].source == "raw"
+
+
+def test_pasted_images_show_and_foreign_attachments_do_not():
+    attachments = {"plot.png": {"image/png": "iVBORw0KGgo="}, "page.html": {"text/html": "PHNjcmlwdD4="}}
+    html = render_markdown("![plot](attachment:plot.png) ![page](attachment:page.html)", attachments=attachments)
+    assert '<img src="data:image/png;base64,iVBORw0KGgo=" alt="plot">' in html
+    assert '<img alt="page">' in html
+
+
+def test_a_missing_attachment_shows_the_source_instead_of_failing_the_page():
+    html = render_markdown("![x](attachment:gone.png) <script>steal()</script>")
+    assert html.startswith("<pre>![x](attachment:gone.png) &lt;script&gt;")
+
+
+def test_undrawn_plots_get_one_line_in_place_of_leftovers():
+    from gradebook_tools.feedback_preprocessors import UNDRAWN_PLOTS, NoteUndrawnPlots
+
+    leftover = new_output("execute_result", data={"text/plain": "<Figure size 640x480 with 1 Axes>"},
+                          execution_count=1)
+    printed = new_output("stream", name="stdout", text="mean 0.5\n")
+    drawn = new_output("display_data", data={"image/png": "AAAA", "text/plain": "<Figure size 640x480 with 1 Axes>"})
+    test_cell = new_code_cell("plt.plot([1])", metadata={"nbgrader": {"grade": True, "solution": False,
+                                                                      "grade_id": "test_x", "points": 1}})
+    notebook = new_notebook(cells=[new_code_cell("fig, ax = plt.subplots()\nfig", outputs=[printed, leftover]),
+                                   new_code_cell("plt.plot([1, 2])\nplt.show()", outputs=[drawn]),
+                                   new_code_cell("print('no plot')", outputs=[printed]), test_cell])
+    notebook, _ = NoteUndrawnPlots().preprocess(notebook, {})
+    assert [output.get("text") or output.data["text/plain"] for output in notebook.cells[0].outputs] == [
+        "mean 0.5\n", UNDRAWN_PLOTS]
+    assert notebook.cells[1].outputs == [drawn] and notebook.cells[2].outputs == [printed]
+    assert notebook.cells[3].outputs == []
