@@ -12,6 +12,7 @@ import functools
 import numpy as np
 import pytest
 
+from gradebook_tools.grading import reference
 from gradebook_tools.grading.checks import checks_for
 from gradebook_tools.grading.compare import RaisesValueError, expected_result
 from gradebook_tools.grading.probe import encode_input
@@ -167,3 +168,10 @@ def test_variant_replaces_an_answer_cell_and_defines_its_name(exercise, student)
 def test_variant_loses_only_test_cells_of_its_notebook(exercise, student):
     found = variant(exercise, student)
     assert set(found.loses or ()) <= set(checks_for(exercise)), f"{found.about}: unknown test cells in loses"
+
+
+def test_reference_has_one_function_per_graded_function_of_the_curriculum():
+    """No graded function without its reference, and no reference function that nothing grades."""
+    public = {name for name, value in vars(reference).items() if callable(value) and not name.startswith("_")}
+    public = {name for name in public if getattr(reference, name).__module__ == reference.__name__}
+    assert public == {function for exercise in EXERCISES for function in graded_functions(exercise)}
