@@ -17,6 +17,7 @@ import pytest
 
 from gradebook_tools.cells import grade_id, is_graded_test_cell
 from gradebook_tools.config import load_course_sections
+from gradebook_tools.grading import reference
 from gradebook_tools.grading.checks import checks_for
 from tests.course import CURRICULUM_FILE, REPO, curriculum, curriculum_answers
 
@@ -46,8 +47,14 @@ def missing_pieces(exercise: str, root: Path = REPO, curriculum_file: Path | Non
         missing.append(f"the curriculum document {curriculum_file} itself")
     elif exercise not in curriculum(curriculum_file):
         missing.append(f"a curriculum entry: a heading '## {exercise} — <title>' in docs/curriculum.md")
-    elif exercise not in curriculum_answers(curriculum_file):
-        missing.append("the value of answer in its curriculum entry: a bullet '- `answer`: ... = **<value>**'")
+    else:
+        if exercise not in curriculum_answers(curriculum_file):
+            missing.append("the value of answer in its curriculum entry: a bullet '- `answer`: ... = **<value>**'")
+        missing += [
+            f"the reference function {name} in gradebook_tools/grading/reference.py"
+            for name in curriculum(curriculum_file).get(exercise, [])
+            if not callable(getattr(reference, name, None))
+        ]
     if exercise not in load_course_sections(root).section_of():
         missing.append("a section entry: the id in c.CourseSections.sections of nbgrader_config.py")
     source = root / "source" / exercise / f"{exercise}.ipynb"
@@ -59,7 +66,10 @@ def missing_pieces(exercise: str, root: Path = REPO, curriculum_file: Path | Non
         missing.append(f"the hidden checks {CHECKS_DIR}/{exercise}.py")
     elif source.exists():
         cells = [grade_id(c) for c in nbformat.read(source, as_version=4).cells if is_graded_test_cell(c)]
-        checks = checks_for(exercise)
+        try:
+            checks = checks_for(exercise)
+        except LookupError as error:  # a check whose target has no reference function
+            return [*missing, f"a checks module that loads: {error}"]
         missing += [
             f"a check for graded test cell {cell} in {CHECKS_DIR}/{exercise}.py" for cell in cells if cell not in checks
         ]
@@ -113,6 +123,16 @@ def test_a_curriculum_entry_without_the_value_of_answer_is_named(bare_course):
     (bare_course / "curriculum.md").write_text("## ex01_response_only_sft — the SFT loss\n\n- `answer`: the loss.\n")
     assert missing_pieces("ex01_response_only_sft", bare_course, bare_course / "curriculum.md")[0] == (
         "the value of answer in its curriculum entry: a bullet '- `answer`: ... = **<value>**'"
+    )
+
+
+def test_a_graded_function_without_its_reference_function_is_named(bare_course):
+    (bare_course / "curriculum.md").write_text(
+        "## ex01_response_only_sft — the SFT loss\n\n- `log_softmax(z)` → ...\n- `log_sigmoid(x)` → ...\n"
+        "- `answer`: the loss = **0.430108**.\n"
+    )
+    assert missing_pieces("ex01_response_only_sft", bare_course, bare_course / "curriculum.md")[0] == (
+        "the reference function log_sigmoid in gradebook_tools/grading/reference.py"
     )
 
 
