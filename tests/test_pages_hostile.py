@@ -3,7 +3,8 @@
 One class is graded with real ``nbgrader autograde`` and ``nbgrader
 generate_feedback`` (the course's ``nbgrader_config.py``): alice is honest,
 mallory's explanation holds every kind of payload below, her ``answer`` cell
-displays hostile HTML, JavaScript and Markdown outputs and prints a script tag,
+displays hostile HTML, JavaScript and Markdown outputs, prints markup to stdout
+and stderr and raises an error whose message is markup,
 and her name in the gradebook is markup. Every page either of them or the
 instructor opens is loaded in headless Chromium (Debian's, driven by
 Playwright) with every request recorded, and its DOM is checked after load:
@@ -102,6 +103,9 @@ display(Javascript("window.pwned = 'js-output'"))
 display(Markdown("<img src=x onerror=\\"window.pwned='md-output'\\"> *markdown output*"))
 display({"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "a widget"}, raw=True)
 print("<script>window.pwned='stdout'</script>")
+import sys
+print("<img src=x onerror=\\"window.pwned='stderr'\\">", file=sys.stderr)
+raise ValueError("<img src=x onerror=\\"window.pwned='traceback'\\">")
 '''
 HONEST_PARTS = ("honest bold", "student html", "markdown output")
 
