@@ -164,3 +164,12 @@ def test_nbgrader_export_per_section_file_has_names_class_sections_and_absent_st
     assert [(row["assignment"], float(row["score"])) for row in nbgrader_rows] == [
         ("ex01_a", 0.0), ("ex02_b", 0.0), ("ex04_c", 0.0)]
 
+
+
+def test_import_without_a_file_and_show_without_a_gradebook_say_what_to_do(capsys, course):
+    code, _, err = run(capsys, "roster", "import", "--course", course)
+    assert code == EXIT_BAD_INPUT
+    assert "error: roster import needs the roster file: gradebook-tools roster import roster.csv" in err
+    code, _, err = run(capsys, "roster", "show", "--course", course)
+    assert code == EXIT_NO_GRADEBOOK
+    assert f"error: no gradebook at {course / 'gradebook.db'}" in err
