@@ -88,7 +88,8 @@ def course_options(parser: argparse.ArgumentParser) -> None:
 
 def roster_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--roster", type=Path,
-                        help="CSV with student_id,section[,first_name,last_name,email]")
+                        help="roster CSV (student_id,section[,first_name,last_name,email]) read instead of "
+                             "the one imported with `roster import`")
 
 
 def filter_options(parser: argparse.ArgumentParser) -> None:
