@@ -300,6 +300,8 @@ class ForkServerKernelManager(SandboxedKernelManager):
         with _servers_lock:
             server = _servers.get(key)
             if server is None or not server.alive:
+                if server is not None:
+                    server.close()
                 base = tempfile.mkdtemp(prefix="gradebook-forkserver-")
                 command, fds = self._server_command(base)
                 try:

@@ -1,0 +1,357 @@
+"""Kernels forked from the fork server: as isolated as bubblewrap's, and graded the same.
+
+Real kernels started through :class:`ForkServerKernelManager`, real code run in
+them; a real ``nbgrader autograde`` of the course's solution through it.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import shutil
+import socket
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from gradebook_tools.grading import forkserver
+from gradebook_tools.grading.forkserver import ForkServerKernelManager, shutdown_fork_servers
+from tests.course import REPO, fill_answers, solution_code
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="forked kernels get users of their own, which needs root"),
+    pytest.mark.skipif(shutil.which("bwrap") is None, reason="the fork server runs in bubblewrap"),
+]
+
+EXERCISE = "ex01_response_only_sft"
+FORK_SERVER = "gradebook_tools.grading.forkserver.ForkServerKernelManager"
+
+
+class Kernel:
+    """A forked kernel and a client, driven from synchronous tests."""
+
+    def __init__(self, cwd: Path, **limits):
+        self.loop = asyncio.new_event_loop()
+        self.manager = ForkServerKernelManager(kernel_name="python3", **limits)
+        self.loop.run_until_complete(self.manager.start_kernel(cwd=str(cwd)))
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.loop.run_until_complete(self.client.wait_for_ready(timeout=60))
+        self.uid = int(self.run("import os; print(os.getuid())"))
+
+    def run(self, code: str, timeout: float = 60) -> str:
+        """The code's standard output; an error in the kernel fails the test."""
+        return self.loop.run_until_complete(self._run(textwrap.dedent(code), timeout))
+
+    async def _run(self, code: str, timeout: float) -> str:
+        msg_id = self.client.execute(code)
+        out = []
+        while True:
+            message = await self.client.get_iopub_msg(timeout=timeout)
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream":
+                out.append(content["text"])
+            elif kind == "error":
+                raise AssertionError(f"{content['ename']}: {content['evalue']}")
+            elif kind == "status" and content["execution_state"] == "idle":
+                return "".join(out).strip()
+
+    def alive(self) -> bool:
+        return self.loop.run_until_complete(self.manager.is_alive())
+
+    def shutdown(self) -> None:
+        self.client.stop_channels()
+        self.loop.run_until_complete(self.manager.shutdown_kernel())
+        self.loop.close()
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of the machine's processes that run as ``uid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    found.append(int(entry))
+            except FileNotFoundError:
+                pass
+    return found
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.fixture(scope="module")
+def course_dirs(tmp_path_factory):
+    """A course-like folder: the source, a gradebook, and two students' autograded folders."""
+    root = tmp_path_factory.mktemp("forkcourse")
+    (root / "source" / EXERCISE).mkdir(parents=True)
+    (root / "source" / EXERCISE / "secret.txt").write_text("the solution")
+    (root / "gradebook.db").write_text("grades")
+    folders = []
+    for student in ("alice", "bob"):
+        folder = root / "autograded" / student / EXERCISE
+        folder.mkdir(parents=True)
+        (folder / f"{EXERCISE}.ipynb").write_text(f"{student}'s notebook")
+        (folder / "data").mkdir()
+        (folder / "data" / "table.csv").write_text("a,b\n1,2\n")
+        (folder / "link-to-gradebook").symlink_to(root / "gradebook.db")
+        folders.append(folder)
+    yield root, folders
+    shutdown_fork_servers()
+
+
+@pytest.fixture(scope="module")
+def two_kernels(course_dirs):
+    _, (alice, bob) = course_dirs
+    first, second = Kernel(alice), Kernel(bob)
+    yield first, second
+    first.shutdown()
+    second.shutdown()
+
+
+def test_a_forked_kernel_runs_code(two_kernels):
+    first, _ = two_kernels
+    assert first.run("print(6 * 7)") == "42"
+
+
+def test_each_kernel_has_its_own_user_and_is_process_1(two_kernels):
+    first, second = two_kernels
+    assert first.uid != second.uid
+    assert first.uid >= 300_000 and second.uid >= 300_000
+    for kernel in two_kernels:
+        assert kernel.run("import os; print(os.getpid(), os.getppid())") == "1 0"
+        status = kernel.run("print(open('/proc/self/status').read())")
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        assert fields["CapEff"].strip() == fields["CapPrm"].strip() == fields["CapAmb"].strip() == "0" * 16
+        assert fields["NoNewPrivs"].strip() == "1"
+        # its PID namespace holds its own processes only
+        assert kernel.run("import os; print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))") == "[1]"
+
+
+def test_the_working_copy_holds_the_folders_regular_files_only(course_dirs, two_kernels):
+    _, (alice, _) = course_dirs
+    first, _ = two_kernels
+    listing = first.run("import os; print(sorted(os.listdir('.')), os.getcwd())")
+    assert listing == f"['data', '{EXERCISE}.ipynb'] {alice}"
+    assert first.run(f"print(open('{EXERCISE}.ipynb').read(), open('data/table.csv').read().split())") == (
+        "alice's notebook ['a,b', '1,2']"
+    )
+    # writes stay in the throw-away copy
+    first.run("open('written.txt', 'w').write('x')")
+    assert not (alice / "written.txt").exists()
+
+
+def test_kernels_see_nothing_of_each_other_nor_of_the_course(course_dirs, two_kernels):
+    root, (alice, bob) = course_dirs
+    first, second = two_kernels
+    first.run("open('/tmp/mine.txt', 'w').write('alice'); open('alice-was-here.txt', 'w').write('x')")
+    seen = second.run(f"""
+        import os
+        paths = [{str(alice)!r}, {str(alice / 'alice-was-here.txt')!r}, '/tmp/mine.txt', {str(root / 'gradebook.db')!r},
+                 {str(root / 'source')!r}, {str(REPO / 'gradebook_tools')!r}, {str(REPO / 'source')!r}]
+        print([os.path.exists(p) for p in paths], 'mine.txt' in os.listdir('/tmp'))
+    """)
+    assert seen == "[False, False, False, False, False, False, False] False"
+    # of the server's runtime folder, only its own kernel folder
+    base = "glob.glob('/tmp/gradebook-forkserver-*')[0]"
+    assert second.run(f"import os, glob; print(len(os.listdir({base})))") == "1"
+    assert second.run("""
+        try:
+            import gradebook_tools
+        except ModuleNotFoundError as error:
+            print('masked')
+    """) == "masked"
+    assert second.run("import socket; print(socket.gethostname())") == "sandbox"
+
+
+def test_module_state_of_one_student_never_reaches_the_next(course_dirs, two_kernels):
+    _, (alice, _) = course_dirs
+    first, second = two_kernels
+    changed = """
+        import numpy, matplotlib, matplotlib.pyplot
+        numpy.random.seed(0)
+        numpy.pi = 3.0
+        numpy.student_mark = 'alice'
+        matplotlib.rcParams['lines.linewidth'] = 42.0
+        print(numpy.random.get_state()[1][0])
+    """
+    seeded_state = first.run(changed)
+    probe = """
+        import math, numpy, matplotlib
+        print(numpy.pi == math.pi, hasattr(numpy, 'student_mark'), matplotlib.rcParams['lines.linewidth'],
+              numpy.random.get_state()[1][0])
+    """
+    for kernel in (second, Kernel(alice)):  # one forked while the other lives, one after the change
+        pristine, mark, width, state = kernel.run(probe).split()
+        assert (pristine, mark, width) == ("True", "False", str(matplotlib_default_linewidth()))
+        assert state != seeded_state
+        if kernel is not second:
+            kernel.shutdown()
+    assert math.pi != 3.0
+
+
+def matplotlib_default_linewidth() -> float:
+    import matplotlib
+
+    return matplotlib.rcParamsDefault["lines.linewidth"]
+
+
+def test_no_network(tmp_path):
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    accepted = []
+
+    def serve():
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                accepted.append(listener.accept())
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    kernel = Kernel(tmp_path)
+    try:
+        reply = kernel.run(f"""
+            import socket
+            try:
+                socket.create_connection(('127.0.0.1', {port}), timeout=3)
+                print('connected')
+            except OSError as error:
+                print(type(error).__name__)
+        """)
+    finally:
+        kernel.shutdown()
+    thread.join()
+    listener.close()
+    assert reply in ("OSError", "ConnectionRefusedError") and accepted == []
+
+
+def test_resource_limits_are_in_force(tmp_path):
+    kernel = Kernel(tmp_path)
+    try:
+        limits = kernel.run("""
+            import resource
+            print([resource.getrlimit(r) for r in (resource.RLIMIT_AS, resource.RLIMIT_CPU, resource.RLIMIT_NPROC,
+                                                    resource.RLIMIT_NOFILE, resource.RLIMIT_FSIZE)])
+        """)
+        manager = kernel.manager
+        expected = [manager.memory_limit, manager.cpu_limit, manager.process_limit, manager.open_files_limit,
+                    manager.file_size_limit]
+        assert limits == str([(value, value) for value in expected])
+        assert kernel.run("""
+            try:
+                block = bytearray(3 * 1024**3)
+                print('allocated')
+            except MemoryError:
+                print('MemoryError')
+        """) == "MemoryError"
+        assert kernel.run("""
+            try:
+                open('big', 'wb').write(b'x' * (65 * 1024**2))
+            except OSError as error:
+                print(error.errno)
+        """) == "27"  # EFBIG: the file-size limit
+    finally:
+        kernel.shutdown()
+
+
+def test_a_fork_bomb_is_contained_and_killed_with_its_kernel(tmp_path):
+    kernel = Kernel(tmp_path)
+    uid = kernel.uid
+    report = kernel.run("""
+        import os, time
+        made = 0
+        try:
+            while True:
+                if os.fork() == 0:
+                    while True:  # every child forks on, as a bomb does
+                        try:
+                            os.fork()
+                        except OSError:
+                            time.sleep(0.05)
+                made += 1
+        except OSError as error:
+            print(error.errno)
+    """)
+    assert report == "11"  # EAGAIN: the process limit
+    assert 0 < len(processes_of(uid)) <= kernel.manager.process_limit
+    kernel.shutdown()
+    assert processes_of(uid) == []
+
+
+def test_a_shut_down_kernel_leaves_no_process_behind(tmp_path):
+    kernel = Kernel(tmp_path)
+    uid = kernel.uid
+    kernel.run("""
+        import subprocess
+        subprocess.Popen(['sleep', '1000'])
+        subprocess.Popen(['sh', '-c', 'setsid sleep 1000 &'], start_new_session=True)
+    """)
+    time.sleep(0.3)
+    assert len(processes_of(uid)) >= 3
+    started = time.monotonic()
+    kernel.shutdown()
+    assert time.monotonic() - started < 1.0  # an immediate kill, not a graceful shutdown
+    assert processes_of(uid) == []
+
+
+def test_a_kernel_that_exits_is_seen_dead(tmp_path):
+    kernel = Kernel(tmp_path)
+    kernel.client.execute("import os; os._exit(3)")
+    deadline = time.monotonic() + 10
+    while kernel.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not kernel.alive()
+    kernel.shutdown()
+    assert processes_of(kernel.uid) == []
+
+
+def test_the_fork_server_keeps_only_its_capabilities_and_takes_its_kernels_along(tmp_path):
+    kernel = Kernel(tmp_path)
+    (server,) = [s for s in forkserver._servers.values() if s.alive]
+    (init,) = children(server.process.pid)  # bubblewrap's process 1 in the server's namespace
+    (python,) = children(init)
+    status = dict(line.split(":\t", 1) for line in Path(f"/proc/{python}/status").read_text().splitlines())
+    capabilities = int(status["CapEff"], 16)
+    assert capabilities == (1 << 21) | (1 << 7) | (1 << 6)  # CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID
+    assert status["NoNewPrivs"].strip() == "1"
+    os.kill(python, 9)  # the server dies: its kernels die with it
+    deadline = time.monotonic() + 5
+    while processes_of(kernel.uid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_of(kernel.uid) == []
+    assert not kernel.alive()
+    kernel.shutdown()
+    # the next kernel gets a new server
+    again = Kernel(tmp_path)
+    assert again.run("print('fresh')") == "fresh"
+    again.shutdown()
+
+
+@pytest.fixture(scope="module")
+def graded(make_course):
+    course = make_course([EXERCISE])
+    solution = fill_answers(course.release(EXERCISE), solution_code(course.source(EXERCISE)))
+    for student in ("forked", "bubblewrapped"):
+        course.submit(student, EXERCISE, solution)
+    course.autograde(EXERCISE, "--student", "forked", f"--TrustedExecute.sandbox_manager_class={FORK_SERVER}")
+    course.autograde(EXERCISE, "--student", "bubblewrapped")
+    return course
+
+
+def test_nbgrader_autograde_through_the_fork_server_gives_full_marks(graded):
+    forked = graded.auto_scores(EXERCISE, "forked")
+    assert forked == graded.max_scores(EXERCISE)
+    assert sum(forked.values()) == 8
+    assert forked == graded.auto_scores(EXERCISE, "bubblewrapped")
