@@ -345,8 +345,11 @@ def graded(make_course):
     solution = fill_answers(course.release(EXERCISE), solution_code(course.source(EXERCISE)))
     for student in ("forked", "bubblewrapped"):
         course.submit(student, EXERCISE, solution)
-    course.autograde(EXERCISE, "--student", "forked", f"--TrustedExecute.sandbox_manager_class={FORK_SERVER}")
-    course.autograde(EXERCISE, "--student", "bubblewrapped")
+    forked = course.autograde(EXERCISE, "--student", "forked", f"--TrustedExecute.sandbox_manager_class={FORK_SERVER}")
+    default = course.autograde(EXERCISE, "--student", "bubblewrapped")
+    # ipykernel names its connection file, in the fork server's runtime folder or in the sandbox's
+    course.kernel_folders = {name: {word for word in (run.stdout + run.stderr).split() if "kernel-" in word}
+                             for name, run in (("forked", forked), ("bubblewrapped", default))}
     return course
 
 
@@ -355,3 +358,6 @@ def test_nbgrader_autograde_through_the_fork_server_gives_full_marks(graded):
     assert forked == graded.max_scores(EXERCISE)
     assert sum(forked.values()) == 8
     assert forked == graded.auto_scores(EXERCISE, "bubblewrapped")
+    folders = graded.kernel_folders
+    assert folders["forked"] and all("/gradebook-forkserver-" in folder for folder in folders["forked"])
+    assert folders["bubblewrapped"] and not any("forkserver" in folder for folder in folders["bubblewrapped"])
