@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from gradebook_tools.cli import EXIT_COURSE_PROBLEM, EXIT_SOME_FAILED
 from gradebook_tools.nbgrader_run import nbgrader_env
 from tests.grading_class import (
     EXERCISE,
@@ -40,7 +41,6 @@ pytestmark = pytest.mark.slow
 DASK = Path(sys.executable).parent / "dask"
 START_TIMEOUT = 180  # seconds for the scheduler and workers to come up on a loaded machine
 STOP_TIMEOUT = 20  # seconds for a process group to stop after SIGTERM, before SIGKILL
-EXIT_SOME_FAILED = 7  # gradebook-tools grade: some submissions could not be graded
 
 #: A worker preload standing in for a submission that kills its worker every time it is graded:
 #: the student's kernel cannot (it runs in the sandbox, under another uid, in its own PID namespace).
@@ -88,10 +88,10 @@ class Cluster:
                          for log in sorted(self.folder.glob("*.log")))
 
 
-def _start(folder: Path, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+def _start(folder: Path, name: str, args: list[str], env: dict[str, str], wrapper=()) -> subprocess.Popen:
     log = open(folder / f"{name}.log", "w")  # noqa: SIM115 - the child holds it; closed right after start
     try:
-        return subprocess.Popen([str(DASK), *args], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+        return subprocess.Popen([*wrapper, str(DASK), *args], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     finally:
         log.close()
@@ -115,31 +115,61 @@ def stop_group(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def dask_cluster(folder: Path, workers: int = 2, preload: Path | None = None, scheduler_env: dict | None = None):
-    """A real ``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1."""
+def dask_cluster(folder: Path, workers: int = 2, preload: Path | None = None, scheduler_env: dict | None = None,
+                 tls: Path | None = None, worker_wrapper=()):
+    """A real ``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1.
+
+    ``tls``: a folder with ``cert.pem`` and ``key.pem`` (:func:`make_certificate`), used by every
+    process and as their CA; ``worker_wrapper``: a command prefix for the workers.
+    """
     folder.mkdir(parents=True)
-    address = f"tcp://127.0.0.1:{free_port()}"
+    protocol, security = ("tls", tls_options(tls)) if tls else ("tcp", [])
+    address = f"{protocol}://127.0.0.1:{free_port()}"
     scheduler = _start(folder, "scheduler", ["scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                                             "--no-dashboard"], cluster_env(**(scheduler_env or {})))
+                                             "--protocol", protocol, "--no-dashboard", *security],
+                       cluster_env(**(scheduler_env or {})))
     cluster = Cluster(address, folder, scheduler)
     try:
         for index in range(workers):
             args = ["worker", address, "--name", f"worker-{index}", "--host", "127.0.0.1", "--nthreads", "1",
                     "--resources", "sandbox=1", "--no-dashboard", "--death-timeout", "60",
-                    "--local-directory", str(folder / f"worker-{index}")]
+                    "--local-directory", str(folder / f"worker-{index}"), *security]
             if preload:
                 args += ["--preload", str(preload)]
-            cluster.workers.append(_start(folder, f"worker-{index}", args, cluster_env()))
+            cluster.workers.append(_start(folder, f"worker-{index}", args, cluster_env(), worker_wrapper))
         waiting = subprocess.run(
             [sys.executable, "-c", "import sys; from distributed import Client\n"
              f"with Client({address!r}, timeout={START_TIMEOUT}) as client:\n"
              f"    client.wait_for_workers({workers}, timeout={START_TIMEOUT})"],
-            env=cluster_env(), capture_output=True, text=True, timeout=2 * START_TIMEOUT + 30)
+            env=cluster_env(**(tls_client_env(tls) if tls else {})), capture_output=True, text=True,
+            timeout=2 * START_TIMEOUT + 30)
         assert waiting.returncode == 0, f"the Dask cluster did not start:\n{waiting.stderr[-2000:]}\n{cluster.logs()}"
         yield cluster
     finally:
         for process in [*cluster.workers, scheduler]:
             stop_group(process)
+
+
+def make_certificate(folder: Path) -> Path:
+    """A self-signed certificate for 127.0.0.1 (``cert.pem``, ``key.pem``): every process's and their CA."""
+    folder.mkdir(parents=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=grading-cluster-test", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+                   check=True, capture_output=True, timeout=60)
+    return folder
+
+
+def tls_options(tls: Path) -> list[str]:
+    return ["--tls-ca-file", str(tls / "cert.pem"), "--tls-cert", str(tls / "cert.pem"),
+            "--tls-key", str(tls / "key.pem")]
+
+
+def tls_client_env(tls: Path) -> dict[str, str]:
+    """Dask's configuration of a TLS client, as docs/grading_cluster.md gives it to the coordinator."""
+    return {"DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(tls / "cert.pem"),
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(tls / "cert.pem"),
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(tls / "key.pem")}
 
 
 def copy_course(base: Path, to: Path) -> Path:
@@ -276,3 +306,63 @@ def test_a_submission_that_kills_every_worker_is_recorded_failed(base_course, lo
     assert all(points == 0 for points, _ in scores.pop(KILLER)["cells"].values())
     assert outcomes == local_outcomes
     assert scores == local_scores
+
+
+def small_class(base_course: Path, course: Path, students: list[str]) -> Path:
+    """A copy of the course with only ``students``' submissions."""
+    shutil.copytree(base_course, course, ignore=shutil.ignore_patterns("submitted"))
+    submit_class(course, students)
+    return course
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_grading_over_tls(base_course, local_grading, tmp_path):
+    """The scheduler and workers speak TLS only; the coordinator gets its certificate from Dask's configuration."""
+    _, local_scores, local_outcomes = local_grading
+    students = ["good-a", "kernel-dies"]
+    course = small_class(base_course, tmp_path / "course", students)
+    tls = make_certificate(tmp_path / "tls")
+    with dask_cluster(tmp_path / "dask", workers=1, tls=tls) as cluster:
+        assert cluster.address.startswith("tls://")
+        refused = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
+        run = subprocess.run([sys.executable, "-m", "gradebook_tools", "grade", "--quiet", "--scheduler",
+                              cluster.address], cwd=course, env=dict(nbgrader_env(), **tls_client_env(tls)),
+                             capture_output=True, text=True, timeout=1500)
+    # without a certificate the coordinator cannot even connect, and says so in one line
+    assert refused.returncode == EXIT_COURSE_PROBLEM, refused.stdout + refused.stderr
+    assert f"cannot reach the Dask scheduler at {cluster.address}" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert run.returncode == 0, run.stdout + run.stderr + cluster.logs()
+    assert recorded_outcomes(sqlite_url(course)) == {s: local_outcomes[s] for s in students}
+    assert gradebook_scores(sqlite_url(course)) == {s: local_scores[s] for s in students}
+
+
+FAILING_BWRAP = """#!/bin/sh
+echo "bwrap: No permissions to create new namespace" >&2
+exit 1
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("bwrap") is None,
+                    reason="needs root and unshare: the worker gets a private mount namespace with a failing bwrap")
+def test_a_worker_that_cannot_sandbox_stops_the_run(base_course, tmp_path):
+    """A worker whose bubblewrap cannot make namespaces (a container without user namespaces) fails no student.
+
+    The worker runs in a mount namespace of its own where ``bwrap`` is a script
+    failing as Debian's does without user namespaces; nothing else on the machine sees it.
+    """
+    course = small_class(base_course, tmp_path / "course", ["good-a"])
+    fake = tmp_path / "bwrap"
+    fake.write_text(FAILING_BWRAP)
+    fake.chmod(0o755)
+    bwrap = os.path.realpath(shutil.which("bwrap"))
+    wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+               f'mount --bind "$0" {bwrap} && exec "$@"', str(fake)]
+    with dask_cluster(tmp_path / "dask", workers=1, worker_wrapper=wrapper) as cluster:
+        result = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
+    assert result.returncode == EXIT_COURSE_PROBLEM, result.stdout + result.stderr + cluster.logs()
+    assert "nothing was recorded against a student" in result.stderr
+    assert "bubblewrap cannot make a sandbox on this machine" in result.stderr
+    assert "No permissions to create new namespace" in result.stderr
+    assert recorded_outcomes(sqlite_url(course)) == {}
+    assert not (course / "autograded").exists() or not any((course / "autograded").iterdir())

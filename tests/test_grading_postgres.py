@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from gradebook_tools.cli import EXIT_SOME_FAILED
 from tests.grading_class import (
     EXERCISE,
     STATES,
@@ -22,8 +23,6 @@ from tests.grading_class import (
 )
 
 pytestmark = pytest.mark.slow
-
-EXIT_SOME_FAILED = 7  # gradebook-tools grade: some submissions could not be graded
 
 
 @pytest.fixture(scope="module")

@@ -61,7 +61,7 @@ class DaskRunner:
             raise CourseProblem("grading on a cluster needs Dask: pip install distributed") from error
         try:
             return Client(self.address, timeout=self.connect_timeout, security=self.security)
-        except OSError as error:
+        except (OSError, TypeError, ValueError) as error:  # unreachable, or no TLS configuration for tls://
             raise CourseProblem(f"cannot reach the Dask scheduler at {self.address}: {error}") from error
 
     def run(self, tasks: Iterable[GradingTask], bundle: CourseBundle, started=None) -> Iterator[TaskResult]:

@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import logging
+import subprocess
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -289,10 +290,34 @@ def _convert(converter_class, course: Path, config: Config, result: TaskResult) 
         result.state = FAILED
         result.reason = "the kernel stopped responding and could not be interrupted: it scores 0"
     except Exception as error:  # noqa: BLE001 - any other failure belongs to this submission alone
+        problem = _sandbox_problem(config)  # ... unless no kernel can start here at all
+        if problem:
+            raise CourseProblem(problem) from error
         result.state = FAILED
         result.reason = f"nbgrader could not grade this submission ({_describe(error)}): it scores 0"
     result.notes += getattr(converter, "notes", [])
     return result.state == GRADED
+
+
+#: A sandbox with the namespaces and mounts of every grading kernel's, running ``true``.
+SANDBOX_PROBE = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+                 "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--", "true"]
+
+
+def _sandbox_problem(config: Config) -> str:
+    """Why bubblewrap cannot make a sandbox on this machine, or "" (a failure is then the submission's own)."""
+    if not config.get("TrustedExecute", {}).get("sandbox", True):
+        return ""
+    try:
+        probe = subprocess.run(SANDBOX_PROBE, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        detail = str(error)
+    else:
+        if probe.returncode == 0:
+            return ""
+        detail = probe.stderr.strip()[:300] or f"exit code {probe.returncode}"
+    return (f"bubblewrap cannot make a sandbox on this machine ({detail}): allow it user namespaces or run "
+            "the grader as root (docs/grading_cluster.md)")
 
 
 def _describe(error: Exception) -> str:
