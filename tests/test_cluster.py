@@ -275,6 +275,32 @@ def test_a_worker_killed_mid_run_changes_no_grade(base_course, local_grading, tm
     assert recorded_outcomes(sqlite_url(course)) == local_outcomes
 
 
+def test_a_coordinator_killed_mid_run_resumes_on_the_cluster(base_course, local_grading, tmp_path):
+    """SIGKILL the grade command after its first result; the next run grades only the rest, as locally."""
+    _, local_scores, local_outcomes = local_grading
+    course = copy_course(base_course, tmp_path / "course")
+    with dask_cluster(tmp_path / "dask") as cluster:
+        run = subprocess.Popen([sys.executable, "-m", "gradebook_tools", "grade", "--quiet",
+                                "--scheduler", cluster.address], cwd=course, env=nbgrader_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline, graded = time.monotonic() + 900, []
+            while not graded and run.poll() is None and time.monotonic() < deadline:
+                graded = [s for s, o in recorded_outcomes(sqlite_url(course)).items() if o[0] == "graded"]
+                time.sleep(0.2)
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)  # the coordinator, mid-run
+            run.wait(timeout=STOP_TIMEOUT)
+        interrupted = recorded_outcomes(sqlite_url(course))
+        assert graded and len(interrupted) < len(STATES), f"killed mid-run: {interrupted}"
+        resumed = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
+    assert resumed.returncode == EXIT_SOME_FAILED, resumed.stdout + resumed.stderr + cluster.logs()
+    assert f"({len(interrupted)} unchanged since the last run" in resumed.stdout  # not graded twice
+    assert gradebook_scores(sqlite_url(course)) == local_scores
+    assert recorded_outcomes(sqlite_url(course)) == local_outcomes
+
+
 def test_a_submission_that_kills_every_worker_is_recorded_failed(base_course, local_grading, tmp_path):
     """Dask gives up on a task after its workers died under it (here: after 2 deaths) with KilledWorker.
 
