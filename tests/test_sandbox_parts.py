@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import os
+import resource
 import shutil
 import socket
 import stat
@@ -148,3 +149,25 @@ def test_the_graders_own_folder_never_becomes_a_working_copy(tmp_path, monkeypat
     for folder in (tmp_path, tmp_path.parent):
         with pytest.raises(WorkingCopyRefused, match="it holds the grader's folder"):
             asyncio.run(SandboxedKernelManager().start_kernel(cwd=str(folder)))
+
+
+def test_a_file_that_cannot_be_opened_refuses_the_copy_rather_than_dropping_it(submission):
+    """Out of descriptors half-way: an error naming the file, not a working copy without it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    before = sorted(os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(map(int, before)) + 16, hard))
+    filler = []
+    try:
+        with pytest.raises(OSError, match="Too many open files"):
+            while True:
+                filler.append(os.open(os.devnull, os.O_RDONLY))
+        for fd in filler[-3:]:  # room for the folder, its scan and a subfolder only
+            os.close(fd)
+        del filler[-3:]
+        with pytest.raises(WorkingCopyRefused, match="into the kernel's working copy: .*Too many open files"):
+            WorkingCopy(str(submission), size_limit=1024)
+    finally:
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert sorted(os.listdir("/proc/self/fd")) == before

@@ -27,6 +27,7 @@ since a kernel without network has no loopback shared with the grader.
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib.metadata
 import os
@@ -51,7 +52,7 @@ COURSE_DISTRIBUTION = "alignment-course-grading"
 _MASKED_MESSAGE = f"No module named {COURSE_PACKAGE.name!r}: the course code is not available to student code"
 MASKED_PACKAGE_INIT = f"raise ModuleNotFoundError({_MASKED_MESSAGE!r}, name={COURSE_PACKAGE.name!r})\n"
 #: Most files a working copy holds (one open file each while the kernel starts).
-MAX_WORKING_COPY_FILES = 1000
+MAX_WORKING_COPY_FILES = 512
 
 
 class SandboxUnavailable(RuntimeError):
@@ -148,8 +149,10 @@ class WorkingCopy:
             raise WorkingCopyRefused(f"cannot open the submission's folder {folder}: {error.strerror}") from error
         try:
             self._walk(root, "")
-        except BaseException:
+        except BaseException as error:
             self.close()
+            if isinstance(error, OSError):  # out of descriptors, unreadable: never a copy without the file
+                raise WorkingCopyRefused(f"cannot copy {folder} into the kernel's working copy: {error}") from error
             raise
         finally:
             os.close(root)
@@ -165,7 +168,9 @@ class WorkingCopy:
                 continue
             try:
                 fd = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
-            except OSError:  # replaced by a link (ELOOP), or gone
+            except OSError as error:
+                if error.errno not in (errno.ELOOP, errno.ENOENT, errno.ENXIO):  # replaced by a link or gone
+                    raise WorkingCopyRefused(f"cannot copy {path} into the kernel's working copy: {error}") from error
                 self.skipped.append(path)
                 continue
             info = os.fstat(fd)
