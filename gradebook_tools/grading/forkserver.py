@@ -67,6 +67,24 @@ SERVER_SOURCE = Path(forkserver_child.__file__).read_text(encoding="utf-8")
 SERVER_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID")
 #: Seconds the server may take to import its modules.
 SERVER_START_TIMEOUT = 120
+#: What the fork server imports: the grading work (numpy, matplotlib) and what ipykernel imports
+#: when a kernel starts (its debugger, IPython's shell parts), so that no kernel imports them again.
+PRELOAD_MODULES = (
+    "numpy",
+    "numpy.random",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "ipykernel.kernelapp",
+    "ipykernel.debugger",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.logger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "tornado.platform.asyncio",
+    "tornado.queues",
+)
 #: Environment variables that differ between kernels of one server (the rest must match the server's).
 PER_KERNEL_ENV = ("JPY_SESSION_NAME",)
 
@@ -283,7 +301,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
 
     preload_modules = List(
         Unicode(),
-        default_value=["ipykernel.kernelapp", "numpy", "matplotlib", "matplotlib.pyplot"],
+        default_value=list(PRELOAD_MODULES),
         help="Modules the fork server imports once, before forking any kernel. They must start no thread.",
     ).tag(config=True)
     uid_range_start = Integer(
