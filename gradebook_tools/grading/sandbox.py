@@ -388,8 +388,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         return dict(
             keep,
             PATH=f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
-            # caches (fontconfig, IPython) go to the private /tmp, not into the
-            # working copy that feedback hands back to the student
+            # caches (fontconfig, IPython, matplotlib) go to the private /tmp
             HOME="/tmp",
             IPYTHONDIR="/tmp/ipython",
             TMPDIR="/tmp",
