@@ -88,7 +88,7 @@ def growth(times: dict[int, float]) -> str:
     sizes = sorted(times)
     return ", ".join(
         f"{a}->{b}: k={math.log(times[b] / times[a]) / math.log(b / a):.2f}"
-        for a, b in zip(sizes, sizes[1:])
+        for a, b in zip(sizes, sizes[1:], strict=False)
     ) or "(one size)"
 
 

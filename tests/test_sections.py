@@ -4,11 +4,17 @@ import math
 import pytest
 from traitlets.config import Config
 
-from tests.conftest_gradebook import SECTIONS
 from gradebook_tools.config import CourseSections, load_course_sections
 from gradebook_tools.scores import open_gradebook, read_class_scores
-from gradebook_tools.sections import (OVERALL, UNSECTIONED, UnknownNameError, group_summaries,
-                                      only_section, section_table)
+from gradebook_tools.sections import (
+    OVERALL,
+    UNSECTIONED,
+    UnknownNameError,
+    group_summaries,
+    only_section,
+    section_table,
+)
+from tests.conftest_gradebook import SECTIONS
 
 
 @pytest.fixture(scope="module")
