@@ -17,6 +17,7 @@ Example::
 
     python benchmarks/bench_grading.py --students 50 --repeats 1
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(Path(__file__).resolve().parent)]
 
 from cgroup_cpu import Measurement, measure  # noqa: E402
+
 from gradebook_tools.cells import grade_id  # noqa: E402
 from gradebook_tools.config import load_course_sections  # noqa: E402
 from gradebook_tools.nbgrader_run import nbgrader_env, run_nbgrader  # noqa: E402
@@ -103,8 +105,10 @@ def main() -> int:
                 if way == "grade" and all_scores(root) != all_scores(Path(scratch) / f"plain-{repeat}"):
                     sys.exit("scores differ between plain nbgrader and gradebook-tools grade")
                 shutil.rmtree(root / "autograded", ignore_errors=True)
-    print(f"{args.students} students x {len(exercises)} exercises = {notebooks} notebooks, grades and feedback; "
-          f"identical scores; {args.repeats} run(s) each")
+    print(
+        f"{args.students} students x {len(exercises)} exercises = {notebooks} notebooks, grades and feedback; "
+        f"identical scores; {args.repeats} run(s) each"
+    )
     print(f"{'way':<48}{'wall min':>10}{'median':>9}{'CPU-s/notebook':>16}")
     labels = {
         "plain": "nbgrader autograde + generate_feedback, no sandbox",

@@ -5,6 +5,7 @@ for by the command), so the benchmarks run each command in a fresh child cgroup
 and read its counter: cgroup v2 ``cpu.stat`` (``usage_usec``) where the unified
 hierarchy can be written, else cgroup v1 ``cpuacct.usage``.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,9 +33,11 @@ def _new_cgroup() -> tuple[Path, callable]:
         try:
             folder.mkdir()
             if (folder / "cpu.stat").exists():
+
                 def read() -> float:
                     stats = dict(line.split() for line in (folder / "cpu.stat").read_text().splitlines())
                     return int(stats["usage_usec"]) / 1e6
+
                 return folder, read
             folder.rmdir()
         except OSError:
@@ -67,6 +70,7 @@ def measure(command: list[str], cwd: Path, env: dict | None = None, check_codes=
     except OSError:
         pass
     if result.returncode not in check_codes:
-        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-2000:]}\n"
-                           f"{result.stderr[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )
     return Measurement(wall, cpu)

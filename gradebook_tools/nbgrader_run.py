@@ -1,4 +1,5 @@
 """Running real nbgrader commands from Python, as an instructor would in a shell."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ One class (complete, partly done, blank, late, deleted and copied cells, a
 manual grade given before a re-grade) is graded in two copies of one course,
 once each way; every field nbgrader's autograde sets is compared, grade by grade.
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,8 +43,11 @@ def build(root: Path) -> None:
     deleted = copy.deepcopy(good)
     deleted.cells = [c for c in deleted.cells if not str(grade_id(c)).startswith("test_")]
     copied = copy.deepcopy(good)
-    copied.cells += [nbformat.v4.new_code_cell(c.source, metadata=copy.deepcopy(c.metadata))
-                     for c in good.cells if grade_id(c) == functions[-1]]
+    copied.cells += [
+        nbformat.v4.new_code_cell(c.source, metadata=copy.deepcopy(c.metadata))
+        for c in good.cells
+        if grade_id(c) == functions[-1]
+    ]
     class_ = {"good": good, "partial": partial, "blank": release, "late": good, "deleted": deleted, "copied": copied}
     for student, notebook in class_.items():
         folder = root / "submitted" / student / EXERCISE
@@ -63,7 +67,11 @@ def grade_fields(root: Path) -> dict:
                 fields[(submission.student.id, "late")] = notebook.late_submission_penalty
                 for grade in notebook.grades:
                     fields[(submission.student.id, grade.name)] = (
-                        grade.auto_score, grade.manual_score, grade.needs_manual_grade, grade.score)
+                        grade.auto_score,
+                        grade.manual_score,
+                        grade.needs_manual_grade,
+                        grade.score,
+                    )
                 for comment in notebook.comments:
                     fields[(submission.student.id, "comment:" + comment.name)] = comment.auto_comment
     return fields
@@ -89,8 +97,7 @@ def both(tmp_path_factory):
     for root in (plain, engine):
         give_manual_grade(root)
     nbgrader("autograde", EXERCISE, "--force", cwd=plain)
-    subprocess.run([*command, "--force"], cwd=engine, env=nbgrader_env(), check=True, capture_output=True,
-                   timeout=1200)
+    subprocess.run([*command, "--force"], cwd=engine, env=nbgrader_env(), check=True, capture_output=True, timeout=1200)
     return first, (grade_fields(plain), grade_fields(engine))
 
 

@@ -4,6 +4,7 @@ Real ``gradebook-tools`` and ``nbgrader`` commands on a course laid out as a
 clone of this repository is: ``source/`` and the committed ``release/``, no
 gradebook yet.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,14 @@ EXERCISE = "ex01_response_only_sft"
 
 
 def gradebook_tools(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gradebook_tools", *args], cwd=cwd, env=nbgrader_env(),
-                          capture_output=True, text=True, timeout=1200)
+    return subprocess.run(
+        [sys.executable, "-m", "gradebook_tools", *args],
+        cwd=cwd,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
 
 
 def fresh_clone(root: Path) -> Path:

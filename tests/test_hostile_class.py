@@ -6,6 +6,7 @@ configuration). Every honest student must score exactly what they score alone,
 and ``submitted/``, ``source/`` and a root-only file outside the course keep
 their bytes. (Attacks from inside the kernel are in tests/test_sandbox.py.)
 """
+
 from __future__ import annotations
 
 import copy
@@ -95,13 +96,20 @@ def build(root: Path, secret_file: Path) -> dict[str, str]:
     os.symlink(secret_file, extras / "notes.txt")
     os.mkfifo(extras / "pipe")
     # printed lines shaped like nbgrader's log about a classmate
-    submit("forger", with_code(good, "answer", f"""
+    submit(
+        "forger",
+        with_code(
+            good,
+            "answer",
+            f"""
         import sys
         for stream in (sys.stdout, sys.stderr, sys.__stderr__):
             print("[AutogradeApp | ERROR] There was an error processing assignment '{EXERCISE}' "
                   "for student '{HONEST[1]}'", file=stream)
             print("[AutogradeApp | INFO] Sanitizing /x/submitted/{HONEST[1]}/{EXERCISE}/{EXERCISE}.ipynb", file=stream)
-        """))
+        """,
+        ),
+    )
     # malformed nbgrader metadata: an unknown schema version, a grade_id that is not text
     submit("future-schema", with_metadata(good, "test_answer", schema_version=99))
     submit("number-grade-id", with_metadata(good, "test_response_mask_from_roles", grade_id=5))
@@ -115,8 +123,10 @@ def build(root: Path, secret_file: Path) -> dict[str, str]:
     for student in REFUSED_IDS:
         submit(student, good)
     submit(HONEST[1], good)
-    states = {s: "graded" for s in (*HONEST, "linked-extras", "forger", "future-schema", "number-grade-id",
-                                     "huge-int", "slowpoke")}
+    states = {
+        s: "graded"
+        for s in (*HONEST, "linked-extras", "forger", "future-schema", "number-grade-id", "huge-int", "slowpoke")
+    }
     return dict(states, **{"linked-notebook": "failed"}, **{s: "failed" for s in REFUSED_IDS})
 
 
@@ -138,8 +148,14 @@ def graded(tmp_path_factory, secret_file):
     root = tmp_path_factory.mktemp("hostile-grade")
     states = build(root, secret_file)
     before = {name: tree_hash(root / name) for name in ("submitted", "source")}
-    result = subprocess.run([sys.executable, "-m", "gradebook_tools", "grade", "--quiet"], cwd=root,
-                            env=nbgrader_env(), capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        [sys.executable, "-m", "gradebook_tools", "grade", "--quiet"],
+        cwd=root,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     recorded = {s.student: s for s in StatusStore(f"sqlite:///{root / 'gradebook.db'}").all(EXERCISE)}
     return root, states, before, result, recorded
 

@@ -8,6 +8,7 @@ so checksums and due dates are the gradebook's own), and the files of
 The bundle is plain bytes with a digest: a worker on another machine unpacks it
 once and reuses it for every task that names the same digest.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,14 @@ from .files import read_output_tree
 
 #: nbgrader's tables that define a course's assignments, parents first.
 DEFINITION_TABLES = (
-    "course", "assignment", "notebook", "base_cell", "grade_cells", "solution_cells", "task_cells", "source_cell",
+    "course",
+    "assignment",
+    "notebook",
+    "base_cell",
+    "grade_cells",
+    "solution_cells",
+    "task_cells",
+    "source_cell",
 )
 CONFIG_NAME = "nbgrader_config.py"
 GRADEBOOK_NAME = "gradebook.db"
@@ -115,4 +123,3 @@ def private_course(bundle_folder: Path, into: Path) -> Path:
         shutil.copytree(bundle_folder / "source", into / "source", symlinks=True)
     os.chmod(into, 0o700)
     return into
-

@@ -15,6 +15,7 @@ Workers advertise sandbox slots as a resource (``dask worker ... --resources
 sandbox=2``); tasks then take one slot each. Grading workers must be allowed to
 start processes: ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` (docs/grading_cluster.md).
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -38,8 +39,10 @@ def grade_on_worker(task: GradingTask, bundle: CourseBundle, task_timeout: float
     from .local import LocalRunner
 
     if multiprocessing.current_process().daemon:
-        raise CourseProblem("this Dask worker may not start processes: start grading workers with "
-                            "DASK_DISTRIBUTED__WORKER__DAEMON=False (see docs/grading_cluster.md)")
+        raise CourseProblem(
+            "this Dask worker may not start processes: start grading workers with "
+            "DASK_DISTRIBUTED__WORKER__DAEMON=False (see docs/grading_cluster.md)"
+        )
     return next(iter(LocalRunner(1, task_timeout=task_timeout).run([task], bundle)))
 
 
@@ -81,8 +84,15 @@ class DaskRunner:
             futures: dict = {}
 
             def submit(task: GradingTask):
-                future = client.submit(grade_on_worker, task, shared_bundle, self.task_timeout,
-                                       key=f"grade-{task.assignment}-{uuid.uuid4().hex}", pure=False, **options)
+                future = client.submit(
+                    grade_on_worker,
+                    task,
+                    shared_bundle,
+                    self.task_timeout,
+                    key=f"grade-{task.assignment}-{uuid.uuid4().hex}",
+                    pure=False,
+                    **options,
+                )
                 futures[future.key] = task
                 return future
 
@@ -116,6 +126,10 @@ class DaskRunner:
                     yield result
             for task in suspects:
                 yield outcome(submit(task)) or TaskResult(
-                    task.assignment, task.student, task.fingerprint, FAILED,
+                    task.assignment,
+                    task.student,
+                    task.fingerprint,
+                    FAILED,
                     "grading this submission killed the grading workers again and again (KilledWorker), "
-                    "also when it was graded alone: it was not graded and scores 0")
+                    "also when it was graded alone: it was not graded and scores 0",
+                )

@@ -7,6 +7,7 @@ ever read. The grader's own output (``autograded/``, ``feedback/``, logs) is
 written only into regular files this module creates, in folders it checked are
 real folders, and swapped into place whole.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,6 +21,7 @@ from pathlib import Path
 #: Limits of one submission: what a notebook course ever needs, with room to spare.
 MAX_FILES = 200
 MAX_SUBMISSION_BYTES = 64 * 1024**2
+
 
 @dataclass
 class SubmittedFiles:
@@ -56,8 +58,10 @@ def read_submission(folder: Path) -> SubmittedFiles:
             continue
         total += len(content)
         if total > MAX_SUBMISSION_BYTES:
-            found.skipped.append(f"the submission is larger than {MAX_SUBMISSION_BYTES // 1024**2} MiB: "
-                                 f"{relative} and the rest were ignored")
+            found.skipped.append(
+                f"the submission is larger than {MAX_SUBMISSION_BYTES // 1024**2} MiB: "
+                f"{relative} and the rest were ignored"
+            )
             break
         found.files[relative] = content
     return found

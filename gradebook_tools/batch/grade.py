@@ -13,6 +13,7 @@
 - A failure of the course's own set-up is never recorded against a student: the
   run stops with one line naming the cause and the fix.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -27,12 +28,12 @@ from traitlets.config import Config
 
 from ..config import load_course_config
 from ..nbgrader_run import put_tools_on_path
-from .bundle import build_bundle
 from ..student_ids import student_id_problem
+from .bundle import build_bundle
 from .files import read_output_tree, read_submission, real_folder, remove_entry, replace_folder
 from .inspect import Inspection, graded_cells, inspect_submission
-from .status import FAILED, GRADED, MISSING, StatusStore
 from .release_feedback import page_is_current
+from .status import FAILED, GRADED, MISSING, StatusStore
 from .task import CourseProblem, GradingTask, TaskResult, read_snapshot, write_result, zero_submission
 
 __all__ = ["BatchGrader", "CourseProblem", "Outcome"]
@@ -54,10 +55,7 @@ def release_cells(course: Path, assignment: str) -> dict[str, dict[str, str]]:
     folder = course / "release" / assignment
     if not folder.is_dir():
         raise CourseProblem(f"no release for {assignment!r}: run `nbgrader generate_assignment {assignment}`")
-    return {
-        path.stem: dict(graded_cells(nbformat.read(path, as_version=4)))
-        for path in sorted(folder.glob("*.ipynb"))
-    }
+    return {path.stem: dict(graded_cells(nbformat.read(path, as_version=4))) for path in sorted(folder.glob("*.ipynb"))}
 
 
 def submitted_students(course: Path, assignment: str) -> list[str]:
@@ -66,7 +64,8 @@ def submitted_students(course: Path, assignment: str) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(
-        p.name for p in root.iterdir()
+        p.name
+        for p in root.iterdir()
         if not p.is_symlink() and p.is_dir() and (p / assignment).is_dir() and not (p / assignment).is_symlink()
     )
 
@@ -85,8 +84,10 @@ def add_assignment_from_release(course: Path, db_url: str, assignment: str) -> N
 
     command = f"nbgrader generate_assignment {assignment}"
     if not (course / "source" / assignment).is_dir():
-        raise CourseProblem(f"the gradebook has no assignment {assignment!r} and there is no source/{assignment}/ "
-                            f"to add it from: run `{command}` where the source is, with this gradebook")
+        raise CourseProblem(
+            f"the gradebook has no assignment {assignment!r} and there is no source/{assignment}/ "
+            f"to add it from: run `{command}` where the source is, with this gradebook"
+        )
     with tempfile.TemporaryDirectory(prefix="release-check-") as scratch:
         config = load_course_config(course)
         config.CourseDirectory.root = str(course)
@@ -96,16 +97,23 @@ def add_assignment_from_release(course: Path, db_url: str, assignment: str) -> N
         try:
             GenerateAssignment(coursedir=CourseDirectory(config=config), config=config).start()
         except Exception as error:  # noqa: BLE001 - nbgrader's many failure kinds, all the course's
-            raise CourseProblem(f"the gradebook has no assignment {assignment!r} and `{command}` failed "
-                                f"({type(error).__name__}: {error}): fix source/{assignment}/ and run it") from error
+            raise CourseProblem(
+                f"the gradebook has no assignment {assignment!r} and `{command}` failed "
+                f"({type(error).__name__}: {error}): fix source/{assignment}/ and run it"
+            ) from error
         generated = read_output_tree(Path(scratch) / assignment)
         released = read_output_tree(course / "release" / assignment)
-        differing = sorted(n for n in generated.keys() | released.keys()
-                           if n.endswith(".ipynb") and generated.get(n) != released.get(n))
+        differing = sorted(
+            n
+            for n in generated.keys() | released.keys()
+            if n.endswith(".ipynb") and generated.get(n) != released.get(n)
+        )
     if differing:
-        raise CourseProblem(f"release/{assignment}/{differing[0]} is not what source/{assignment}/ generates, so the "
-                            f"gradebook cannot be set up from it: run `{command} --force`, then hand out the new "
-                            "release")
+        raise CourseProblem(
+            f"release/{assignment}/{differing[0]} is not what source/{assignment}/ generates, so the "
+            f"gradebook cannot be set up from it: run `{command} --force`, then hand out the new "
+            "release"
+        )
 
 
 class BatchGrader:
@@ -132,9 +140,18 @@ class BatchGrader:
         ``progress(done, total)`` after each task; None for quiet runs.
     """
 
-    def __init__(self, course: Path, db_url: str, *, runner=None, force: bool = False, feedback: bool = True,
-                 regrade: bool = True, overrides: Config | None = None,
-                 progress: Callable[[int, int], None] | None = None):
+    def __init__(
+        self,
+        course: Path,
+        db_url: str,
+        *,
+        runner=None,
+        force: bool = False,
+        feedback: bool = True,
+        regrade: bool = True,
+        overrides: Config | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ):
         if runner is None:
             from .local import LocalRunner
 
@@ -218,11 +235,17 @@ class BatchGrader:
                 if inspection.fatal:
                     outcomes.append(self._fail_unreadable(gradebook, assignment, student, inspection))
                     continue
-                tasks.append(GradingTask(
-                    assignment, student, submitted.files, inspection.fingerprint,
-                    snapshot=read_snapshot(gradebook, assignment, student), feedback=self.feedback,
-                    overrides=self.overrides,
-                ))
+                tasks.append(
+                    GradingTask(
+                        assignment,
+                        student,
+                        submitted.files,
+                        inspection.fingerprint,
+                        snapshot=read_snapshot(gradebook, assignment, student),
+                        feedback=self.feedback,
+                        overrides=self.overrides,
+                    )
+                )
                 notes[(assignment, student)] = inspection.notes
         return tasks, outcomes, notes
 
@@ -236,8 +259,15 @@ class BatchGrader:
         autograded = read_output_tree(self.course / "autograded" / student / assignment)
         if not autograded:
             return None
-        return GradingTask(assignment, student, autograded, recorded.fingerprint, snapshot=snapshot,
-                           feedback_only=True, overrides=self.overrides)
+        return GradingTask(
+            assignment,
+            student,
+            autograded,
+            recorded.fingerprint,
+            snapshot=snapshot,
+            feedback_only=True,
+            overrides=self.overrides,
+        )
 
     def _refuse(self, assignment: str, student: str, problem: str) -> Outcome:
         reason = f"the student id {student!r} {problem}: it cannot be graded safely; rename its folder in submitted/"

@@ -6,6 +6,7 @@ one plain sentence, which the instructor sees in the summary and the student in
 feedback. The submission is inspected as the bytes read once by
 :func:`gradebook_tools.batch.files.read_submission`, never from disk again.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,10 @@ def inspect_submission(submitted: SubmittedFiles, expected: dict[str, dict[str, 
             continue
         damaged = [str(i + 1) for i, cell in enumerate(notebook.cells) if metadata_problem(cell)]
         if damaged:
-            inspection.notes.append(f"{name}.ipynb: cells {', '.join(damaged[:5])} had damaged nbgrader metadata "
-                                    "and were treated as deleted")
+            inspection.notes.append(
+                f"{name}.ipynb: cells {', '.join(damaged[:5])} had damaged nbgrader metadata "
+                "and were treated as deleted"
+            )
         inspection.notes += _cell_problems(name, graded_cells(notebook), release_ids)
     for path in sorted(files):
         stem, _, suffix = path.rpartition(".")
@@ -83,8 +86,10 @@ def _cell_problems(name: str, submitted: list[tuple[str, str]], release: dict[st
     missing = [cell for cell in release if cell not in ids]
     foreign = [cell for cell in ids if cell not in release]
     if foreign and missing and len(foreign) >= len(missing):  # its own cells replaced by strangers
-        return [f"{name}.ipynb looks like another exercise's notebook (cells {', '.join(foreign[:3])}, ...): "
-                "this exercise's cells were restored empty and score 0"]
+        return [
+            f"{name}.ipynb looks like another exercise's notebook (cells {', '.join(foreign[:3])}, ...): "
+            "this exercise's cells were restored empty and score 0"
+        ]
     notes = []
     if missing:
         notes.append(f"{name}.ipynb: graded cells {', '.join(missing)} were deleted and restored from the release")

@@ -9,6 +9,7 @@ submission is left for the next. A worker that dies or overruns its time is
 killed and replaced; its task is tried again, then recorded as failed, and the
 other tasks go on.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -93,8 +94,9 @@ class LocalRunner:
         theirs.close()
         return _Worker(process, ours)
 
-    def run(self, tasks: Iterable[GradingTask], bundle: CourseBundle,
-            started: Callable[[GradingTask], None] | None = None) -> Iterator[TaskResult]:
+    def run(
+        self, tasks: Iterable[GradingTask], bundle: CourseBundle, started: Callable[[GradingTask], None] | None = None
+    ) -> Iterator[TaskResult]:
         """Yield each task's result as it completes."""
         bundle_folder = unpacked(bundle)
         queue = [(task, 1) for task in reversed(list(tasks))]
@@ -126,12 +128,16 @@ class LocalRunner:
                         if attempt < self.attempts:
                             queue.append((task, attempt + 1))
                             continue
-                        result = _failed(task, f"the grading process died on this submission {attempt} times "
-                                               f"(exit code {worker.process.exitcode}): it scores 0")
+                        result = _failed(
+                            task,
+                            f"the grading process died on this submission {attempt} times "
+                            f"(exit code {worker.process.exitcode}): it scores 0",
+                        )
                     elif result is _OVERRAN:
                         workers[index] = self._replace(worker)
-                        result = _failed(task, f"grading took longer than {self.task_timeout:g} s and was "
-                                               "stopped: it scores 0")
+                        result = _failed(
+                            task, f"grading took longer than {self.task_timeout:g} s and was stopped: it scores 0"
+                        )
                     yield result
         finally:
             for worker in workers:

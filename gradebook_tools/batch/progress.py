@@ -1,4 +1,5 @@
 """A progress bar with counts and time left, for long grading runs (tqdm)."""
+
 from __future__ import annotations
 
 import sys

@@ -10,9 +10,9 @@ pages that are not, and :class:`FreshReleaseFeedback` (``c.ExchangeFactory.
 release_feedback``) releases the current pages, holds back each stale one, and
 then fails naming the command that fixes them.
 """
+
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -61,8 +61,10 @@ class FreshReleaseFeedback(ExchangeReleaseFeedback):
             self.coursedir.student_id_exclude = ",".join(sorted(excluded | stale))
         super().copy_files()
         if stale:
-            self.fail(f"feedback not released for {', '.join(sorted(stale))}: their grades changed after the "
-                      "pages were made; run `gradebook-tools feedback`, then release_feedback again")
+            self.fail(
+                f"feedback not released for {', '.join(sorted(stale))}: their grades changed after the "
+                "pages were made; run `gradebook-tools feedback`, then release_feedback again"
+            )
 
     def _stale_students(self) -> set[str]:
         assignment = self.coursedir.assignment_id
@@ -74,7 +76,8 @@ class FreshReleaseFeedback(ExchangeReleaseFeedback):
             with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gradebook:
                 for folder in sorted(root.glob(f"*/{assignment}")):
                     student = folder.parent.name
-                    if (only is None or student == only) and not page_is_current(gradebook, folder, assignment,
-                                                                                 student):
+                    if (only is None or student == only) and not page_is_current(
+                        gradebook, folder, assignment, student
+                    ):
                         stale.add(student)
         return stale

@@ -3,6 +3,7 @@
 The table lives beside nbgrader's (SQLite or PostgreSQL alike), so that grading
 workers on several machines share it, and nbgrader ignores it.
 """
+
 from __future__ import annotations
 
 import datetime

@@ -14,6 +14,7 @@ Nothing the student's kernel prints or writes decides the outcome: it comes
 from exceptions raised in this process, from the private gradebook, and from
 the notes TrustedExecute leaves in nbgrader's ``resources``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -119,8 +120,15 @@ def snapshot_digest(snapshot: dict | None) -> str:
     return hashlib.sha256(json.dumps(snapshot, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def apply_snapshot(gradebook: Gradebook, assignment: str, student: str, snapshot: dict,
-                   grade_fields=GRADE_FIELDS, comment_fields=COMMENT_FIELDS, late: bool = True) -> None:
+def apply_snapshot(
+    gradebook: Gradebook,
+    assignment: str,
+    student: str,
+    snapshot: dict,
+    grade_fields=GRADE_FIELDS,
+    comment_fields=COMMENT_FIELDS,
+    late: bool = True,
+) -> None:
     """Set a submission's fields from a snapshot (the submission is created where missing)."""
     from nbgrader.utils import parse_utc
 
@@ -147,8 +155,14 @@ def apply_snapshot(gradebook: Gradebook, assignment: str, student: str, snapshot
 def write_result(gradebook: Gradebook, result: TaskResult) -> None:
     """Write a graded result's automatic grades into the real gradebook (the coordinator's job)."""
     snapshot = {"timestamp": result.timestamp, "notebooks": result.notebooks}
-    apply_snapshot(gradebook, result.assignment, result.student, snapshot,
-                   grade_fields=("auto_score", "needs_manual_grade"), comment_fields=("auto_comment",))
+    apply_snapshot(
+        gradebook,
+        result.assignment,
+        result.student,
+        snapshot,
+        grade_fields=("auto_score", "needs_manual_grade"),
+        comment_fields=("auto_comment",),
+    )
 
 
 def zero_submission(gradebook: Gradebook, assignment: str, student: str) -> None:
@@ -163,6 +177,7 @@ def zero_submission(gradebook: Gradebook, assignment: str, student: str) -> None
 
 
 # ---------------------------------------------------------------- the worker's side
+
 
 class _OneSubmission:
     """nbgrader's converters, for exactly one submission, letting its exceptions through.
@@ -231,11 +246,14 @@ def _grade_in(course: Path, task: GradingTask, result: TaskResult) -> None:
             if task.snapshot:
                 fields = ("manual_score", "extra_credit") if not task.feedback_only else GRADE_FIELDS
                 comments = ("manual_comment",) if not task.feedback_only else COMMENT_FIELDS
-                apply_snapshot(gradebook, task.assignment, task.student, task.snapshot, fields, comments,
-                               late=task.feedback_only)
+                apply_snapshot(
+                    gradebook, task.assignment, task.student, task.snapshot, fields, comments, late=task.feedback_only
+                )
     except MissingEntry as error:
-        raise CourseProblem(f"the gradebook has no assignment {task.assignment!r}: run "
-                            f"`nbgrader generate_assignment {task.assignment}` in the course folder") from error
+        raise CourseProblem(
+            f"the gradebook has no assignment {task.assignment!r}: run "
+            f"`nbgrader generate_assignment {task.assignment}` in the course folder"
+        ) from error
 
     if task.feedback_only:
         write_files(_folder(course, "autograded", task), task.files)
@@ -300,8 +318,23 @@ def _convert(converter_class, course: Path, config: Config, result: TaskResult) 
 
 
 #: A sandbox with the namespaces and mounts of every grading kernel's, running ``true``.
-SANDBOX_PROBE = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
-                 "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--", "true"]
+SANDBOX_PROBE = [
+    "bwrap",
+    "--unshare-net",
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--die-with-parent",
+    "--ro-bind",
+    "/",
+    "/",
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+    "--",
+    "true",
+]
 
 
 def _sandbox_problem(config: Config) -> str:
@@ -316,11 +349,12 @@ def _sandbox_problem(config: Config) -> str:
         if probe.returncode == 0:
             return ""
         detail = probe.stderr.strip()[:300] or f"exit code {probe.returncode}"
-    return (f"bubblewrap cannot make a sandbox on this machine ({detail}): allow it user namespaces or run "
-            "the grader as root (docs/grading_cluster.md)")
+    return (
+        f"bubblewrap cannot make a sandbox on this machine ({detail}): allow it user namespaces or run "
+        "the grader as root (docs/grading_cluster.md)"
+    )
 
 
 def _describe(error: Exception) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
-

@@ -5,11 +5,13 @@ float asks for a real number, a bool for a bool, an array for a numpy array of
 the same shape and kind. Messages name what went wrong without showing hidden
 inputs or expected values (those of visible cases excepted).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +105,7 @@ def _compare(expected: Any, returned: dict, tolerance: float) -> str | None:
             return f"returned {_describe(returned)}; expected a {type(expected).__name__} of {len(expected)}"
         if len(items) != len(expected):
             return f"returned {len(items)} items; expected {len(expected)}"
-        for position, (want, got) in enumerate(zip(expected, items)):
+        for position, (want, got) in enumerate(zip(expected, items, strict=True)):
             problem = _compare(want, got, tolerance) if isinstance(got, dict) else "unreadable item"
             if problem:
                 return f"item {position}: {problem}"

@@ -8,6 +8,7 @@ function, reads back plain data and compares it with the reference in this
 process. The cell's outputs become the verdict, which nbgrader's
 ``SaveAutoGrades`` then scores as usual (an error output scores 0).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,7 @@ from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Integer, Type, Unicode, default
 
 from ..cells import is_graded_test_cell
 from .checks import UnknownNotebook, checks_for
@@ -45,17 +46,23 @@ def case_seed(salt: str, assignment: str, notebook: str, student: str, grade_id:
 class TrustedExecute(Execute):
     """Execute a submission; decide graded test cells in the grader process."""
 
-    check_timeout = Integer(
-        20, help="Seconds the student's code may take for all the cases of one hidden check."
-    ).tag(config=True)
+    check_timeout = Integer(20, help="Seconds the student's code may take for all the cases of one hidden check.").tag(
+        config=True
+    )
 
-    seed_salt = Unicode(
-        "", help="A course secret mixed into the per-student seeds of the hidden inputs."
-    ).tag(config=True)
+    seed_salt = Unicode("", help="A course secret mixed into the per-student seeds of the hidden inputs.").tag(
+        config=True
+    )
 
     sandbox = Bool(
         True,
         help="Run student code in a bubblewrap sandbox (SandboxedKernelManager). Turn off only for trusted code.",
+    ).tag(config=True)
+
+    sandbox_manager_class = Type(
+        SandboxedKernelManager,
+        klass=AsyncKernelManager,
+        help="Kernel manager of the sandbox, e.g. gradebook_tools.grading.forkserver.ForkServerKernelManager.",
     ).tag(config=True)
 
     # A flood of output can still be arriving after the cell's reply; that must not
@@ -80,7 +87,7 @@ class TrustedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         if self.sandbox:
             require_sandbox_tools()
-        self.kernel_manager_class = SandboxedKernelManager if self.sandbox else AsyncKernelManager
+        self.kernel_manager_class = self.sandbox_manager_class if self.sandbox else AsyncKernelManager
         self._output_chars = {}
         self._notes = resources.setdefault(NOTES_KEY, [])
         self._deadline = time.monotonic() + self.notebook_budget if self.notebook_budget else None
@@ -109,8 +116,10 @@ class TrustedExecute(Execute):
         remaining = self._remaining()
         if remaining is not None and remaining <= margin and not self._budget_spent:
             self._budget_spent = True
-            self._note(f"the notebook ran out of its time budget of {self.notebook_budget} s: "
-                       "the cells after that point were not run and their checks scored 0")
+            self._note(
+                f"the notebook ran out of its time budget of {self.notebook_budget} s: "
+                "the cells after that point were not run and their checks scored 0"
+            )
         return self._budget_spent
 
     def _get_timeout(self, cell):
@@ -176,7 +185,7 @@ class TrustedExecute(Execute):
         if problem:
             return [Verdict(case.about, False, problem) for case in cases]
         trusted = check.reference  # the reference function named like the target: spec.Check
-        return [judge(case, expected_result(trusted, case), reply) for case, reply in zip(cases, replies)]
+        return [judge(case, expected_result(trusted, case), reply) for case, reply in zip(cases, replies, strict=True)]
 
     def _ask_kernel(self, check: Check, cases, index) -> tuple[list[dict], str]:
         """The kernel's replies to the cases, or the reason there are none."""

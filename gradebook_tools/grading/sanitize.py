@@ -1,4 +1,5 @@
 """Sanitizing fixes for submissions that nbgrader's own preprocessors choke on."""
+
 from __future__ import annotations
 
 import functools
@@ -143,20 +144,22 @@ class RefuseLinks(preprocessors.NbGraderPreprocessor):
 
         identity = resources["nbgrader"]
         coursedir = CourseDirectory(parent=self)
-        folder = Path(coursedir.format_path(coursedir.submitted_directory, identity["student"],
-                                            identity["assignment"]))
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, identity["student"], identity["assignment"]))
         notebook = folder / f"{identity['notebook']}.ipynb"
         root = Path(coursedir.root).resolve()
         for path in [notebook, *notebook.parents]:
             if path == root or root not in path.parents:
                 break
             if path.is_symlink():
-                raise ValueError(f"{path.relative_to(root)} is a symbolic link, not the student's own file: "
-                                 "the submission was not graded")
+                raise ValueError(
+                    f"{path.relative_to(root)} is a symbolic link, not the student's own file: "
+                    "the submission was not graded"
+                )
         if not Path(resources["metadata"]["path"]).resolve() == folder.resolve():
             return nb, resources  # the autograding pass: the sanitized copy is the grader's own
-        autograded = Path(coursedir.format_path(coursedir.autograded_directory, identity["student"],
-                                                identity["assignment"]))
+        autograded = Path(
+            coursedir.format_path(coursedir.autograded_directory, identity["student"], identity["assignment"])
+        )
         for entry in folder.rglob("*"):
             if entry.is_symlink() or not (entry.is_file() or entry.is_dir()):
                 copy = autograded / entry.relative_to(folder)

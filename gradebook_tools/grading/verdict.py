@@ -5,6 +5,7 @@ scores full points. The text lists each kind of input once, so the student sees
 what failed and why, never the hidden values. Pages read the verdict back from
 the cell's metadata (:func:`read_verdict`), never by parsing the text.
 """
+
 from __future__ import annotations
 
 from nbformat.v4 import new_output
@@ -54,5 +55,7 @@ def render_verdict(summary: str, verdicts: list[Verdict]) -> list:
     failures = sum(not v.passed for v in verdicts)
     if failures:
         message = f"{failures} of {len(verdicts)} hidden checks failed"
-        outputs.append(new_output("error", ename="HiddenCheckFailed", evalue=message, traceback=[f"HiddenCheckFailed: {message}"]))
+        outputs.append(
+            new_output("error", ename="HiddenCheckFailed", evalue=message, traceback=[f"HiddenCheckFailed: {message}"])
+        )
     return outputs
