@@ -261,3 +261,15 @@ def test_nbgrader_export_per_section_file_neutralizes_every_data_cell(hostile_co
     assert_no_formula(rows)
     assert [row[0] for row in rows[1:]] == ["+7", "'+SUM(A1)", "-5", "'=1+1", "'@cmd"]
     assert rows[0][4] == "class_section" and rows[4][4] == "'=lab"
+
+
+@pytest.mark.parametrize("value, written", [
+    ("=1+1", "'=1+1"), ("+", "'+"), ("-", "'-"), ("-1+2", "'-1+2"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("-2e3x", "'-2e3x"),
+    ("-3", "-3"), ("+1.5", "+1.5"), ("-2.5e-3", "-2.5e-3"), ("10", "10"), ("Ada", "Ada"), ("", ""),
+    ("a=b", "a=b"),
+])
+def test_spreadsheet_safe_prefixes_formulas_and_keeps_numbers(value, written):
+    from gradebook_tools.exports import spreadsheet_safe
+
+    assert spreadsheet_safe(value) == written
