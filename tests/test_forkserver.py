@@ -45,10 +45,13 @@ class Kernel:
 
     def run(self, code: str, timeout: float = 60) -> str:
         """The code's standard output; an error in the kernel fails the test."""
-        return self.loop.run_until_complete(self._run(textwrap.dedent(code), timeout))
+        return self.result(self.client.execute(textwrap.dedent(code)), timeout)
 
-    async def _run(self, code: str, timeout: float) -> str:
-        msg_id = self.client.execute(code)
+    def result(self, msg_id: str, timeout: float = 60) -> str:
+        """The standard output of the execution ``msg_id``; an error in the kernel fails the test."""
+        return self.loop.run_until_complete(self._result(msg_id, timeout))
+
+    async def _result(self, msg_id: str, timeout: float) -> str:
         out = []
         while True:
             message = await self.client.get_iopub_msg(timeout=timeout)
@@ -361,3 +364,16 @@ def test_nbgrader_autograde_through_the_fork_server_gives_full_marks(graded):
     folders = graded.kernel_folders
     assert folders["forked"] and all("/gradebook-forkserver-" in folder for folder in folders["forked"])
     assert folders["bubblewrapped"] and not any("forkserver" in folder for folder in folders["bubblewrapped"])
+
+
+def test_an_endless_cell_is_interrupted(tmp_path):
+    kernel = Kernel(tmp_path)
+    try:
+        endless = kernel.client.execute("while True: pass")
+        time.sleep(0.5)
+        kernel.loop.run_until_complete(kernel.manager.interrupt_kernel())
+        with pytest.raises(AssertionError, match="KeyboardInterrupt"):
+            kernel.result(endless, timeout=20)
+        assert kernel.alive()
+    finally:
+        kernel.shutdown()

@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -102,43 +103,51 @@ def require_fork_server() -> None:
         )
 
 
-def _lock_folder() -> str:
-    folder = "/run/gradebook-tools-kernel-uids" if os.access("/run", os.W_OK) else os.path.join(
-        tempfile.gettempdir(), "gradebook-tools-kernel-uids"
-    )
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    return folder
+def _lock_path() -> str:
+    folder = "/run" if os.access("/run", os.W_OK) else tempfile.gettempdir()
+    return os.path.join(folder, "gradebook-tools-kernel-uids.lock")
 
 
+_leases_lock = threading.Lock()
+_leased: set[int] = set()
+_lock_file = None
 _uid_turn = itertools.count()
 
 
 class UidLease:
-    """A user id no other live kernel on this machine has, held by a lock until :meth:`release`.
+    """A user id no other live kernel on this machine has, held until :meth:`release`.
 
-    Each user id of the range has a lock file; the lease holds an exclusive
-    ``flock`` on it, which the system drops when the grading process ends
-    (its kernels end with it). Successive leases of a process move through the
-    range, so consecutive kernels get different ids.
+    Across processes, by a POSIX record lock on the byte at offset ``uid`` of
+    one lock file, which the system drops when the grading process ends (its
+    kernels end with it); within this process, by a set. Successive leases
+    move through the range, so consecutive kernels get different ids and an
+    id comes back only after the whole range.
     """
 
     def __init__(self, first: int, count: int):
-        folder = _lock_folder()
-        start = (os.getpid() * 7919 + next(_uid_turn)) % count
-        for step in range(count):
-            uid = first + (start + step) % count
-            file = open(os.path.join(folder, str(uid)), "a")  # noqa: SIM115 - held for the kernel's life
-            try:
-                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                file.close()
-                continue
-            self.uid, self._file = uid, file
-            return
+        global _lock_file
+        with _leases_lock:
+            if _lock_file is None:
+                _lock_file = open(_lock_path(), "a")  # noqa: SIM115 - open for the process's life (closing drops locks)
+            start = (os.getpid() * 7919 + next(_uid_turn)) % count
+            for step in range(count):
+                uid = first + (start + step) % count
+                if uid in _leased:
+                    continue
+                try:
+                    fcntl.lockf(_lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, uid)
+                except OSError:  # another grading process's kernel has it
+                    continue
+                _leased.add(uid)
+                self.uid = uid
+                return
         raise ForkServerError(f"all {count} kernel user ids from {first} are in use")
 
     def release(self) -> None:
-        self._file.close()
+        with _leases_lock:
+            if self.uid in _leased:
+                fcntl.lockf(_lock_file, fcntl.LOCK_UN, 1, self.uid)
+                _leased.discard(self.uid)
 
 
 class ForkServer:
@@ -232,6 +241,25 @@ def _ipykernel_argv(kernel_cmd: list[str]) -> list[str]:
     raise ForkServerError(f"the kernel fork server runs Python ipykernel kernels only, not {' '.join(kernel_cmd)}")
 
 
+def _gone(uid: int, timeout: float = 10) -> bool:
+    """Whether no process runs as ``uid`` (the grader sees every PID namespace), waiting up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        running = False
+        for entry in os.listdir("/proc"):
+            try:
+                running = entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid
+            except FileNotFoundError:
+                continue
+            if running:
+                break
+        if not running:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
 class ForkedKernelProvisioner(LocalProvisioner):
     """The provisioner of a forked kernel: its life is asked of, and ended by, the fork server."""
 
@@ -278,15 +306,19 @@ class ForkedKernelProvisioner(LocalProvisioner):
     async def kill(self, restart: bool = False) -> None:
         if self.kernel is None or self.server is None:
             return
+        manager = self.parent
         try:
-            status = self.server.request("kill", kernel=self.kernel)["status"]  # returns once nothing is left
+            self._status = self.server.request("kill", kernel=self.kernel)["status"]  # once nothing of it is left
         except ForkServerError as error:
+            # the server is gone; its namespace, and so the kernel's, dies with it: wait for that
             self.log.warning("killing a forked kernel: %s", error)
-            status = -9
-        self._status = status
-        # the server has forgotten the kernel: answer polls from here on
-        self.kernel = None
-        self.parent._release_uid()
+            self._status = -9
+            if manager._uid_lease is not None and not _gone(manager._uid_lease.uid):
+                self.log.error("processes of kernel user %s outlived their fork server; the id stays leased",
+                               manager._uid_lease.uid)
+                manager._uid_lease = None  # never released by this process: no other kernel gets the id
+        self.kernel = None  # the server has forgotten the kernel: polls are answered from here on
+        manager._release_uid()
 
     async def terminate(self, restart: bool = False) -> None:
         await self.kill(restart=restart)

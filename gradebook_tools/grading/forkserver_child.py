@@ -419,7 +419,10 @@ class Server:
                     reply = {"error": f"unknown request {op!r}"}
             except Exception as error:  # noqa: BLE001 - reported to the grader
                 reply = {"error": f"{type(error).__name__}: {error}"}
-            send(self.replies, reply)
+            try:
+                send(self.replies, reply)
+            except OSError:
+                break  # the grader is gone
         for supervisor in list(self.kernels):
             if supervisor not in self.exited:
                 self.kill(supervisor)
