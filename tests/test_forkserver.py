@@ -10,6 +10,8 @@ import math
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -125,18 +127,21 @@ def test_a_forked_kernel_runs_code(two_kernels):
     assert first.run("print(6 * 7)") == "42"
 
 
-def test_each_kernel_has_its_own_user_and_is_process_1(two_kernels):
+def test_each_kernel_has_its_own_user_and_pid_namespace(two_kernels):
     first, second = two_kernels
     assert first.uid != second.uid
     assert first.uid >= 300_000 and second.uid >= 300_000
     for kernel in two_kernels:
-        assert kernel.run("import os; print(os.getpid(), os.getppid())") == "1 0"
+        # process 2 of its own PID namespace, under a minimal init, as in bubblewrap
+        assert kernel.run("import os; print(os.getpid(), os.getppid(), os.stat('/proc/1').st_uid)") == (
+            f"2 1 {kernel.uid}"
+        )
         status = kernel.run("print(open('/proc/self/status').read())")
         fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
         assert fields["CapEff"].strip() == fields["CapPrm"].strip() == fields["CapAmb"].strip() == "0" * 16
         assert fields["NoNewPrivs"].strip() == "1"
         # its PID namespace holds its own processes only
-        assert kernel.run("import os; print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))") == "[1]"
+        assert kernel.run("import os; print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))") == "[1, 2]"
 
 
 def test_the_working_copy_holds_the_folders_regular_files_only(course_dirs, two_kernels):
@@ -309,9 +314,10 @@ def test_a_shut_down_kernel_leaves_no_process_behind(tmp_path):
     assert processes_of(uid) == []
 
 
-def test_a_kernel_that_exits_is_seen_dead(tmp_path):
+@pytest.mark.parametrize("ending", ["os._exit(3)", "os.kill(os.getpid(), signal.SIGKILL)"])
+def test_a_kernel_that_ends_itself_is_seen_dead(tmp_path, ending):
     kernel = Kernel(tmp_path)
-    kernel.client.execute("import os; os._exit(3)")
+    kernel.client.execute(f"import os, signal; {ending}")
     deadline = time.monotonic() + 10
     while kernel.alive() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -377,3 +383,26 @@ def test_an_endless_cell_is_interrupted(tmp_path):
         assert kernel.alive()
     finally:
         kernel.shutdown()
+
+
+def test_a_leased_user_id_is_refused_to_other_grading_processes():
+    lease = forkserver.UidLease(390_000, 1)
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent("""
+                from gradebook_tools.grading.forkserver import ForkServerError, UidLease
+                try:
+                    UidLease(390_000, 1)
+                    print('leased twice')
+                except ForkServerError as error:
+                    print(error)
+                print(UidLease(390_000, 2).uid)
+            """)],
+            capture_output=True, text=True, check=True,
+        )
+        assert probe.stdout.split("\n")[:2] == ["all 1 kernel user ids from 390000 are in use", "390001"]
+    finally:
+        lease.release()
+    again = forkserver.UidLease(390_000, 1)  # released: free again
+    assert again.uid == 390_000
+    again.release()

@@ -12,17 +12,17 @@ code, and answers requests read from a pipe (a 4-byte length, then JSON):
 
 ``start``
     fork a *supervisor*, which makes new mount, PID, network, IPC, UTS and
-    cgroup namespaces and forks the *kernel*, process 1 of its PID namespace.
-    The kernel mounts a private ``/tmp``, ``/proc``, ``/dev/shm`` and a
+    cgroup namespaces and forks their process 1, a minimal init that forks
+    the *kernel* and exits with it. The kernel mounts a private ``/tmp``, ``/proc``, ``/dev/shm`` and a
     size-capped tmpfs at its working folder, becomes its own unprivileged user
     (which drops every capability), sets its resource limits, copies its
     working copy in and runs ipykernel from the modules the server imported.
 ``poll``
     the exit status of a kernel's supervisor, or ``None`` while it runs.
 ``kill``
-    kill the supervisor; the kernel gets ``SIGKILL`` as its parent-death
-    signal and, being process 1, takes its whole PID namespace with it. The
-    reply comes once the kernel is reaped, when no process of it is left.
+    kill the supervisor; the namespace's process 1 gets ``SIGKILL`` as its
+    parent-death signal and takes its whole PID namespace with it. The reply
+    comes once process 1 is reaped, which is when no process of it is left.
 
 Every kernel is forked from the server, never from another kernel, so no
 module state of one student reaches the next. Nothing of a submission passes
@@ -183,7 +183,7 @@ def _copy_tree(source, target):
                     os.close(writer)
 
 
-def _set_up_kernel(request, life):
+def _set_up_kernel(request):
     """Namespaces are made; build the kernel's view, become its user, set its limits. Returns its spec."""
     uid, runtime, base = request["uid"], request["runtime"], request["base"]
     limits = request["limits"]
@@ -209,14 +209,8 @@ def _set_up_kernel(request, life):
     _checked(_libc.sethostname(b"sandbox", 7), "sethostname")
     os.setsid()
 
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)  # all uids non-zero: every capability is gone
-    # the user switch cleared the parent-death signal; set it again, then make sure the parent lives
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if select.select([life], [], [], 0)[0]:
-        os._exit(1)  # the supervisor is gone already: so must this kernel
-    os.close(life)
+    _drop_to(uid)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the user switch cleared it (the namespace's end kills anyway)
     for name, kind in (
         ("memory", resource.RLIMIT_AS),
         ("cpu", resource.RLIMIT_CPU),
@@ -258,11 +252,11 @@ def _close_other_fds(keep):
     os.closerange(start, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
 
 
-def _kernel(request, status, life):
+def _kernel(request, status):
+    """Process 2 of the namespace: builds the kernel's view, drops to its user and runs ipykernel."""
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    _close_other_fds((0, 1, 2, status, life))
     try:
-        spec = _set_up_kernel(request, life)
+        spec = _set_up_kernel(request)
     except BaseException as error:  # noqa: BLE001 - any failure goes to the grader as a message
         message = f"error {type(error).__name__}: {error}".replace("\n", " ")[:4000]
         os.write(status, (message + "\n").encode())
@@ -285,28 +279,64 @@ def _kernel(request, status, life):
     os._exit(code)
 
 
+def _drop_to(uid):
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)  # all uids non-zero: every capability is gone
+
+
+def _init(request, status, life):
+    """Process 1 of the kernel's PID namespace: forks the kernel, reaps orphans, exits with the kernel.
+
+    Like bubblewrap's init it keeps the kernel an ordinary process (signals a
+    student sends to the kernel itself act as without a sandbox), and its end
+    ends the namespace: every process in it is killed.
+    """
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _close_other_fds((0, 1, 2, status, life))
+    kernel = os.fork()
+    if kernel == 0:
+        os.close(life)
+        _kernel(request, status)
+    os.close(status)
+    _drop_to(request["uid"])
+    # the user switch cleared the parent-death signal; set it again, then make sure the parent lives
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if select.select([life], [], [], 0)[0]:
+        os._exit(1)  # the supervisor is gone already (end of file on `life`)
+    os.close(life)
+    while True:
+        try:
+            pid, wait_status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(1)
+        if pid == kernel:
+            code = os.waitstatus_to_exitcode(wait_status)
+            os._exit(code if code >= 0 else 128 - code)
+
+
 def _supervise(request, status, server_pid):
-    """The kernel's parent: make its namespaces, fork it, wait for it; dies with the server."""
+    """The namespace's parent: make the namespaces, fork their process 1, wait for it; dies with the server."""
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != server_pid:
         os._exit(1)
     unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
-    life, alive = os.pipe()  # the kernel sees end of file on `life` once this process is gone
-    kernel = os.fork()
-    if kernel == 0:
+    life, alive = os.pipe()  # process 1 sees end of file on `life` once this process is gone
+    init = os.fork()
+    if init == 0:
         os.close(alive)
-        _kernel(request, status, life)
+        _init(request, status, life)
     os.close(life)
-    os.write(status, f"pid {kernel}\n".encode())
+    os.write(status, f"pid {init}\n".encode())
     os.close(status)
-    # The kernel's parent-death signal is sent with this process's credentials, and the server keeps no
+    # Process 1's parent-death signal is sent with this process's credentials, and the server keeps no
     # CAP_KILL: take the kernel's user as effective id (real and saved ids stay 0, so the server can still
     # kill this process and the kernel cannot signal it), then set this process's own death signal again.
     os.setresuid(0, request["uid"], 0)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != server_pid:
         os._exit(1)
-    _, wait_status = os.waitpid(kernel, 0)
+    _, wait_status = os.waitpid(init, 0)
     code = os.waitstatus_to_exitcode(wait_status)
     os._exit(code if code >= 0 else 128 - code)
 
