@@ -120,6 +120,13 @@ def main() -> int:
     folder = tempfile.mkdtemp(prefix="bench-kernel-start-")
     Path(folder, "submission.ipynb").write_text("{}")
     rows = []
+    # the kernels print ipykernel's banner on the standard output they inherit: keep it out of the figures
+    sys.stdout.flush()
+    figures = os.fdopen(os.dup(1), "w")
+    silent = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(silent, 1)
+    os.close(silent)
+    sys.stdout = figures
     try:
         # the fork server's one-off cost: its first kernel, server start-up included
         first_cpu, first_wall = measure(cgroup, ForkServerKernelManager, folder, False, 1)

@@ -128,7 +128,9 @@ class UidLease:
         global _lock_file
         with _leases_lock:
             if _lock_file is None:
-                _lock_file = open(_lock_path(), "a")  # noqa: SIM115 - open for the process's life (closing drops locks)
+                # open for the process's life: closing any descriptor of the file would drop its locks
+                flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+                _lock_file = os.fdopen(os.open(_lock_path(), flags, 0o600), "w")
             start = (os.getpid() * 7919 + next(_uid_turn)) % count
             for step in range(count):
                 uid = first + (start + step) % count
@@ -355,7 +357,9 @@ class ForkServerKernelManager(SandboxedKernelManager):
                 base = tempfile.mkdtemp(prefix="gradebook-forkserver-")
                 command, fds = self._server_command(base)
                 try:
-                    server = ForkServer(command, shared_env, list(self.preload_modules), base, fds)
+                    # debugpy (ipykernel's debugger, preloaded) warns on stderr about frozen modules at import
+                    server_env = dict(shared_env, PYDEVD_DISABLE_FILE_VALIDATION="1")
+                    server = ForkServer(command, server_env, list(self.preload_modules), base, fds)
                 finally:
                     self._close_fds()
                 _servers[key] = server
