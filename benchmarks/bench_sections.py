@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gradebook_tools.cli import render_section_table  # noqa: E402
+from gradebook_tools.text_tables import render_section_table  # noqa: E402
 from gradebook_tools.config import CourseSections  # noqa: E402
 from gradebook_tools.scores import open_gradebook, read_class_scores  # noqa: E402
 from gradebook_tools.sections import section_table  # noqa: E402

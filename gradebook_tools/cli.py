@@ -9,10 +9,10 @@ Commands start fast: this module imports only the standard library and
 and the reading commands do not pay for them (``tests/test_startup.py``,
 ``benchmarks/bench_startup.py``).
 """
+
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +28,6 @@ if TYPE_CHECKING:
     from .scores import ClassScores
     from .sections import SectionTable
 
-#: Names of the per-section table's columns (:mod:`gradebook_tools.sections`), here to format without importing it.
-OVERALL = "overall"
-WHOLE_CLASS = "all students"
-UNSECTIONED = "other"
 
 #: Exit codes: what went wrong, for scripts.
 EXIT_OK = 0
@@ -52,6 +48,7 @@ class EmptyClassError(Exception):
 
 # ---------------------------------------------------------------- registry
 
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -70,26 +67,35 @@ def command(*arguments: Callable[[argparse.ArgumentParser], None]):
     arguments
         Functions that add options to the subcommand's parser.
     """
+
     def register(run: Callable[[argparse.Namespace], int]):
         name = run.__name__.rstrip("_").replace("_", "-")
         COMMANDS[name] = Command(name, run, arguments)
         return run
+
     return register
 
 
 # ---------------------------------------------------------------- options
 
+
 def course_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--course", default=".", type=Path,
-                        help="course folder holding nbgrader_config.py (default: .)")
-    parser.add_argument("--db", help="gradebook URL or SQLite path (default: nbgrader's, "
-                                     "CourseDirectory.db_url or <course>/gradebook.db)")
+    parser.add_argument(
+        "--course", default=".", type=Path, help="course folder holding nbgrader_config.py (default: .)"
+    )
+    parser.add_argument(
+        "--db",
+        help="gradebook URL or SQLite path (default: nbgrader's, CourseDirectory.db_url or <course>/gradebook.db)",
+    )
 
 
 def roster_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--roster", type=Path,
-                        help="roster CSV (student_id,section[,first_name,last_name,email]) read instead of "
-                             "the one imported with `roster import`")
+    parser.add_argument(
+        "--roster",
+        type=Path,
+        help="roster CSV (student_id,section[,first_name,last_name,email]) read instead of "
+        "the one imported with `roster import`",
+    )
 
 
 def filter_options(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +104,7 @@ def filter_options(parser: argparse.ArgumentParser) -> None:
 
 
 # ---------------------------------------------------------------- loading
+
 
 @dataclass
 class ClassData:
@@ -124,14 +131,17 @@ def load_class(args: argparse.Namespace) -> ClassData:
     from .config import CourseSections, configured_db_url, load_course_config
     from .roster_store import read_class_sections
     from .scores import open_gradebook, read_class_scores
+    from .sections import UNSECTIONED
 
     config = load_course_config(args.course)
     course = CourseSections(config=config)
     for problem in course.problems():
         warn(f"nbgrader_config.py: {problem}")
     if not course.sections:
-        warn("no curriculum sections configured (c.CourseSections.sections in nbgrader_config.py); "
-             f"all assignments are shown as {UNSECTIONED!r}")
+        warn(
+            "no curriculum sections configured (c.CourseSections.sections in nbgrader_config.py); "
+            f"all assignments are shown as {UNSECTIONED!r}"
+        )
     engine = open_gradebook(args.db or configured_db_url(config, args.course))
     scores = read_class_scores(engine)
     data = ClassData(course, engine, scores)
@@ -144,8 +154,9 @@ def load_class(args: argparse.Namespace) -> ClassData:
 
             data.class_section_of = {s.id: stored.get(s.id, NOT_ON_ROSTER) for s in scores.students}
     if not scores.students:
-        raise EmptyClassError("the gradebook has no students yet "
-                              "(gradebook-tools roster import roster.csv, or nbgrader db student add)")
+        raise EmptyClassError(
+            "the gradebook has no students yet (gradebook-tools roster import roster.csv, or nbgrader db student add)"
+        )
     if not scores.assignments:
         raise EmptyClassError("the gradebook has no assignments yet (nbgrader generate_assignment)")
     return data
@@ -166,18 +177,19 @@ def _apply_roster_file(data: ClassData, path: Path) -> None:
     for student in data.scores.students:
         entry = roster.entries.get(student.id)
         if entry is not None and not (student.first_name or student.last_name):
-            student = replace(student, first_name=entry.first_name, last_name=entry.last_name,
-                              email=student.email or entry.email)
+            student = replace(
+                student, first_name=entry.first_name, last_name=entry.last_name, email=student.email or entry.email
+            )
         students.append(student)
     absent = [entry for entry in roster.entries.values() if entry.student_id not in known]
     if absent:
-        warn(f"{len(absent)} roster student(s) not in the gradebook, shown with 0 and missing: "
-             f"{', '.join(entry.student_id for entry in absent)} (gradebook-tools roster import adds them)")
-        students += [StudentInfo(entry.student_id, entry.first_name, entry.last_name, entry.email)
-                     for entry in absent]
+        warn(
+            f"{len(absent)} roster student(s) not in the gradebook, shown with 0 and missing: "
+            f"{', '.join(entry.student_id for entry in absent)} (gradebook-tools roster import adds them)"
+        )
+        students += [StudentInfo(entry.student_id, entry.first_name, entry.last_name, entry.email) for entry in absent]
     data.scores.students = sorted(students, key=lambda student: student.id)
-    data.class_section_of, messages = assign_class_sections(
-        roster, [student.id for student in data.scores.students])
+    data.class_section_of, messages = assign_class_sections(roster, [student.id for student in data.scores.students])
     for message in messages:
         warn(message)
 
@@ -202,88 +214,8 @@ def item_analysis(data: ClassData, table: SectionTable, assignments: list[str]):
     return analyse_items(read_cell_grades(data.engine), totals, assignments)
 
 
-# ---------------------------------------------------------------- formatting
-
-def format_table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
-    """Columns padded to their widest cell: the first ``text_columns`` left-aligned, numbers right."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: list[str]) -> str:
-        parts = [str(cell).ljust(width) if index < text_columns else str(cell).rjust(width)
-                 for index, (cell, width) in enumerate(zip(cells, widths, strict=True))]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(headers), rule] + [line(row) for row in rows])
-
-
-def _flags(score) -> str:
-    return ("M" if score.missing else " ") + ("P" if score.pending else " ")
-
-
-def _score_cell(score, percentage: float) -> str:
-    shown = "-" if math.isnan(percentage) else f"{percentage:.1f}%"  # nothing released yet
-    return f"{score.points:g} {shown:>6} {_flags(score)}"
-
-
-def render_section_table(table: SectionTable, class_section_of: dict[str, str] | None = None) -> str:
-    """The per-section table for the terminal, with a legend for its flags."""
-    headers = ["student"] + (["class section"] if class_section_of is not None else [])
-    headers += [f"{name} /{table.max_points(name):g}" for name in table.section_names]
-    headers.append(f"{OVERALL} /{sum(table.max_points(n) for n in table.section_names):g}"
-                   + (" (weighted)" if table.weights else ""))
-    rows = []
-    for row in table.rows:
-        cells = [row.student.id]
-        if class_section_of is not None:
-            cells.append(class_section_of.get(row.student.id, ""))
-        cells += [_score_cell(row.sections[n], row.sections[n].percentage) for n in table.section_names]
-        cells.append(_score_cell(row.overall, row.overall_percentage))
-        rows.append(cells)
-    legend = ("M: a missing submission, counted 0.  P: a manual grade is pending "
-              "(counted as graded so far; the score may still rise).")
-    text_columns = 2 if class_section_of is not None else 1
-    return format_table(headers, rows, text_columns) + "\n" + legend + "\n" + _pending_and_missing(table)
-
-
-def _pending_and_missing(table: SectionTable) -> str:
-    missing = sum(len(row.overall.missing) for row in table.rows)
-    pending = sum(len(row.overall.pending) for row in table.rows)
-    open_points = sum(row.overall.pending_points for row in table.rows)
-    return (f"{len(table.rows)} students; {missing} missing submissions; "
-            f"{pending} awaiting a manual grade ({open_points:g} points open).")
-
-
-def _stat(value: float, spec: str = "5.1f") -> str:
-    return "-" if math.isnan(value) else format(value, spec)
-
-
-def render_group_summaries(summaries, columns: list[str]) -> str:
-    """Count, mean, median, sd and range per class section and column, in percent."""
-    headers = ["class section", "column", "n", "mean", "median", "sd", "min", "max"]
-    rows = []
-    for group, by_column in summaries.items():
-        for column in columns:
-            s = by_column[column]
-            rows.append([group if column == columns[0] else "", column, str(s.count), _stat(s.mean),
-                         _stat(s.median), _stat(s.sd), _stat(s.minimum), _stat(s.maximum)])
-    return format_table(headers, rows, 2) + "\n(percentages; sd is the sample standard deviation)"
-
-
-def render_items(items) -> str:
-    """Item analysis table, weak discriminators flagged."""
-    headers = ["item", "max", "n", "mean", "full marks", "D", "pending", ""]
-    rows = [[("" if item.cell is None else "  ") + item.label, f"{item.max_score:g}", str(item.count),
-             _stat(item.mean, ".2f"), _stat(100 * item.full_marks, "5.1f") + "%",
-             _stat(item.discrimination, "+.2f"), str(item.pending or ""),
-             "weak" if item.weak else ""]
-            for item in items]
-    return (format_table(headers, rows)
-            + "\nD: upper-lower discrimination index (top 27% minus bottom 27% by course total); "
-              "'weak' below 0.2.")
-
-
 # ---------------------------------------------------------------- commands
+
 
 @command(course_options, filter_options, roster_option)
 def table(args: argparse.Namespace) -> int:
@@ -291,6 +223,8 @@ def table(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools table --section mechanics --roster roster.csv
     """
+    from .text_tables import render_section_table
+
     data = load_class(args)
     print(render_section_table(build_table(args, data), data.class_section_of))
     return EXIT_OK
@@ -302,7 +236,8 @@ def groups(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools groups --roster roster.csv
     """
-    from .sections import group_summaries
+    from .sections import OVERALL, WHOLE_CLASS, group_summaries
+    from .text_tables import render_group_summaries
 
     data = load_class(args)
     if data.class_section_of is None:
@@ -325,21 +260,28 @@ def items(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools items --assignment ex02_bradley_terry
     """
+    from .text_tables import render_items
+
     data = load_class(args)
     names = data.scores.assignment_names
     if args.assignment:
         unknown = [name for name in args.assignment if name not in names]
         if unknown:
-            raise UnknownNameError(f"unknown assignment(s): {', '.join(unknown)}; "
-                                   f"the gradebook has: {', '.join(names)}")
+            raise UnknownNameError(
+                f"unknown assignment(s): {', '.join(unknown)}; the gradebook has: {', '.join(names)}"
+            )
         names = [name for name in names if name in args.assignment]
     print(render_items(item_analysis(data, build_table(args, data), names)))
     return EXIT_OK
 
 
 def _export_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=["csv", "canvas", "json"], default="csv",
-                        help="csv: per-section table; canvas: Canvas gradebook import; json: for scripts")
+    parser.add_argument(
+        "--format",
+        choices=["csv", "canvas", "json"],
+        default="csv",
+        help="csv: per-section table; canvas: Canvas gradebook import; json: for scripts",
+    )
     parser.add_argument("--to", default="-", help="output file (default: standard output)")
 
 
@@ -373,16 +315,27 @@ def _json_data(table_: SectionTable, data: ClassData) -> dict:
     from .exports import table_json
     from .sections import group_summaries
 
-    return table_json(table_, data.class_section_of, group_summaries(table_, data.class_section_of or {}),
-                      item_analysis(data, table_, data.scores.assignment_names))
+    return table_json(
+        table_,
+        data.class_section_of,
+        group_summaries(table_, data.class_section_of or {}),
+        item_analysis(data, table_, data.scores.assignment_names),
+    )
 
 
 def _roster_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["import", "show"],
-                        help="import: add or update the file's students in the gradebook; "
-                             "show: list the students as the gradebook has them")
-    parser.add_argument("file", nargs="?", type=Path,
-                        help="roster CSV for import: student_id,section[,first_name,last_name,email,lms_user_id]")
+    parser.add_argument(
+        "action",
+        choices=["import", "show"],
+        help="import: add or update the file's students in the gradebook; "
+        "show: list the students as the gradebook has them",
+    )
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="roster CSV for import: student_id,section[,first_name,last_name,email,lms_user_id]",
+    )
 
 
 @command(course_options, _roster_options)
@@ -395,6 +348,7 @@ def roster(args: argparse.Namespace) -> int:
     from .roster import read_roster
     from .roster_store import import_roster, read_class_sections
     from .scores import open_gradebook, read_students
+    from .text_tables import format_table
 
     config = load_course_config(args.course)
     db_url = args.db or configured_db_url(config, args.course)
@@ -410,25 +364,34 @@ def roster(args: argparse.Namespace) -> int:
     if args.file is None:
         raise RosterError("roster import needs the roster file: gradebook-tools roster import roster.csv")
     if not args.db and not (args.course / "nbgrader_config.py").is_file():
-        raise GradebookError(f"{args.course.resolve()} is not a course folder (no nbgrader_config.py): "
-                             "run in the course root, or pass --course or --db")
+        raise GradebookError(
+            f"{args.course.resolve()} is not a course folder (no nbgrader_config.py): "
+            "run in the course root, or pass --course or --db"
+        )
     parsed = read_roster(args.file)
     for message in parsed.messages:
         print(message)
     report = import_roster(parsed, db_url, str(config.get("CourseDirectory", {}).get("course_id", "")))
     bad = len(parsed.messages)
-    print(f"imported {args.file}: {len(report.added)} added, {len(report.updated)} updated, "
-          f"{len(report.unchanged)} unchanged" + (f"; {bad} bad row(s) not imported (listed above)" if bad else ""))
+    print(
+        f"imported {args.file}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged" + (f"; {bad} bad row(s) not imported (listed above)" if bad else "")
+    )
     if report.not_on_roster:
-        print(f"{len(report.not_on_roster)} gradebook student(s) not on the roster (kept): "
-              f"{', '.join(report.not_on_roster)}")
+        print(
+            f"{len(report.not_on_roster)} gradebook student(s) not on the roster (kept): "
+            f"{', '.join(report.not_on_roster)}"
+        )
     return EXIT_BAD_INPUT if bad else EXIT_OK
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=None,
-                        help=f"HTML file to write (default: <course>/{DEFAULT_REPORT}); "
-                             "PNG plots go next to it")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"HTML file to write (default: <course>/{DEFAULT_REPORT}); PNG plots go next to it",
+    )
 
 
 @command(course_options, roster_option, _report_options)
@@ -438,6 +401,7 @@ def report(args: argparse.Namespace) -> int:
     Example: gradebook-tools report --roster roster.csv --out reports/sections.html
     """
     from .report_html import write_report
+    from .text_tables import render_section_table
 
     data = load_class(args)
     table_ = build_table(args, data)
@@ -451,27 +415,39 @@ def report(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- batch grading
 
+
 def _runner_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", type=int, default=0,
-                        help="submissions graded at once on this machine (default: its cores)")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="grade on a Dask cluster, e.g. tcp://host:8786 (docs/grading_cluster.md)")
-    parser.add_argument("--task-timeout", type=float, default=3600, metavar="SECONDS",
-                        help="stop grading one submission after this long (default: 3600)")
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="submissions graded at once on this machine (default: its cores)"
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="grade on a Dask cluster, e.g. tcp://host:8786 (docs/grading_cluster.md)"
+    )
+    parser.add_argument(
+        "--task-timeout",
+        type=float,
+        default=3600,
+        metavar="SECONDS",
+        help="stop grading one submission after this long (default: 3600)",
+    )
 
 
 def _is_course(course: Path) -> bool:
     """Whether ``course`` is a course root; if not, say so in one line."""
     if (course / "nbgrader_config.py").is_file() and (course / "release").is_dir():
         return True
-    print(f"error: {course} is not a course folder (it needs nbgrader_config.py and release/): "
-          "run this in the course root, or pass --course", file=sys.stderr)
+    print(
+        f"error: {course} is not a course folder (it needs nbgrader_config.py and release/): "
+        "run this in the course root, or pass --course",
+        file=sys.stderr,
+    )
     return False
 
 
 def _grade_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
-                        help="assignments to grade (default: every one in release/)")
+    parser.add_argument(
+        "assignments", nargs="*", metavar="ASSIGNMENT", help="assignments to grade (default: every one in release/)"
+    )
     _runner_options(parser)
     parser.add_argument("--force", action="store_true", help="grade again what is unchanged since last time")
     parser.add_argument("--no-feedback", dest="feedback", action="store_false", help="write no feedback pages")
@@ -503,6 +479,7 @@ def grade(args: argparse.Namespace) -> int:
     from .batch.grade import BatchGrader, CourseProblem
     from .batch.progress import ProgressBar
     from .feedback_summary import write_student_summaries
+    from .text_tables import render_outcomes
 
     course = args.course.resolve()
     if not _is_course(course):
@@ -512,13 +489,21 @@ def grade(args: argparse.Namespace) -> int:
     if unknown:
         raise UnknownNameError(f"no release for: {', '.join(unknown)} (run nbgrader generate_assignment first)")
     bar = None if args.quiet else ProgressBar("grading")
-    grader = BatchGrader(course, _course_db(args), runner=_grading_runner(args), force=args.force,
-                         feedback=args.feedback, progress=bar.update if bar else None)
+    grader = BatchGrader(
+        course,
+        _course_db(args),
+        runner=_grading_runner(args),
+        force=args.force,
+        feedback=args.feedback,
+        progress=bar.update if bar else None,
+    )
     try:
         outcomes = grader.run(assignments)
     except CourseProblem as problem:
-        print(f"error: the course's set-up stopped grading, nothing was recorded against a student: {problem}",
-              file=sys.stderr)
+        print(
+            f"error: the course's set-up stopped grading, nothing was recorded against a student: {problem}",
+            file=sys.stderr,
+        )
         return EXIT_COURSE_PROBLEM
     finally:
         if bar:
@@ -529,18 +514,6 @@ def grade(args: argparse.Namespace) -> int:
         print(f"{assignment}: added to the gradebook from source/ (its release matches)")
     print(render_outcomes(outcomes, quiet=args.quiet))
     return EXIT_SOME_FAILED if any(o.state == "failed" for o in outcomes) else EXIT_OK
-
-
-def render_outcomes(outcomes, quiet: bool = False) -> str:
-    """One line of counts, then each submission with a problem and its reason."""
-    counts = {state: sum(o.state == state for o in outcomes) for state in ("graded", "failed", "missing")}
-    skipped = sum(o.skipped for o in outcomes)
-    lines = [f"{counts['graded']} graded, {counts['failed']} failed, {counts['missing']} missing"
-             + (f" ({skipped} unchanged since the last run, not graded again)" if skipped else "")]
-    rows = [[o.assignment, o.student, o.state, o.reason] for o in outcomes if o.reason]
-    if rows:
-        lines.append(format_table(["assignment", "student", "state", "reason"], rows, 4))
-    return "\n".join(lines)
 
 
 def _status_options(parser: argparse.ArgumentParser) -> None:
@@ -556,6 +529,7 @@ def status(args: argparse.Namespace) -> int:
     """
     from .batch.status import StatusStore
     from .scores import open_gradebook
+    from .text_tables import format_table
 
     records = StatusStore(open_gradebook(_course_db(args))).all(args.assignment)
     if args.problems:
@@ -570,7 +544,7 @@ def status(args: argparse.Namespace) -> int:
 
 @command(course_options, _runner_options)
 def feedback(args: argparse.Namespace) -> int:
-    """Bring every feedback page up to date with the gradebook (after manual grading).
+    """Remake the feedback pages whose grades changed since.
 
     Example: gradebook-tools feedback   (then: nbgrader release_feedback <id>)
     """
@@ -588,28 +562,35 @@ def feedback(args: argparse.Namespace) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_COURSE_PROBLEM
     written = write_student_summaries(course, args.db)
-    print(f"{grader.feedback_refreshed} exercise feedback page(s) regenerated where grades changed "
-          f"({checked} submissions checked); {len(written)} student summaries written")
+    print(
+        f"{grader.feedback_refreshed} exercise feedback page(s) regenerated where grades changed "
+        f"({checked} submissions checked); {len(written)} student summaries written"
+    )
     return EXIT_OK
 
 
 # ---------------------------------------------------------------- main
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradebook-tools",
         description="The instructor's view of the nbgrader gradebook, per curriculum and class section.",
         epilog=f"exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_GRADEBOOK} gradebook missing or "
-               f"not nbgrader's, {EXIT_UNKNOWN_NAME} unknown assignment/section/student, "
-               f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster or refused roster rows, "
-               f"{EXIT_SOME_FAILED} some submissions could not be graded, "
-               f"{EXIT_COURSE_PROBLEM} the course's set-up stopped grading",
+        f"not nbgrader's, {EXIT_UNKNOWN_NAME} unknown assignment/section/student, "
+        f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster or refused roster rows, "
+        f"{EXIT_SOME_FAILED} some submissions could not be graded, "
+        f"{EXIT_COURSE_PROBLEM} the course's set-up stopped grading",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, cmd in COMMANDS.items():
         summary, _, example = (cmd.run.__doc__ or "").strip().partition("\n")
-        sub = subparsers.add_parser(name, help=summary, description=f"{summary}\n\n{example.strip()}",
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = subparsers.add_parser(
+            name,
+            help=summary,
+            description=f"{summary}\n\n{example.strip()}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         for add_arguments in cmd.arguments:
             add_arguments(sub)
         sub.set_defaults(run=cmd.run)

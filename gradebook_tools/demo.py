@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from .batch.grade import BatchGrader
 from .batch.progress import ProgressBar
 from .cells import grade_id
-from .cli import render_outcomes
+from .text_tables import render_outcomes
 from .config import load_course_sections
 from .nbgrader_run import run_nbgrader
 from .submissions import fill_answers, solution_code
