@@ -18,6 +18,7 @@ Needs root (the kernels run as users of their own). Example::
 
     sudo .venv/bin/python benchmarks/bench_kernel_start.py --repeats 10
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,11 @@ class CpuCgroup:
         else:
             self.problem = "no cgroup v2 hierarchy is mounted (looked in /sys/fs/cgroup and /sys/fs/cgroup/unified)"
             return
-        own = next(line.split("::", 1)[1] for line in Path("/proc/self/cgroup").read_text().splitlines()
-                   if line.startswith("0::"))
+        own = next(
+            line.split("::", 1)[1]
+            for line in Path("/proc/self/cgroup").read_text().splitlines()
+            if line.startswith("0::")
+        )
         self.home = os.path.join(root, own.strip().lstrip("/"))
         path = os.path.join(self.home, f"bench-kernel-start-{os.getpid()}")
         try:

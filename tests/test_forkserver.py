@@ -3,6 +3,7 @@
 Real kernels started through :class:`ForkServerKernelManager`, real code run in
 them; a real ``nbgrader autograde`` of the course's solution through it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -163,20 +164,23 @@ def test_kernels_see_nothing_of_each_other_nor_of_the_course(course_dirs, two_ke
     first.run("open('/tmp/mine.txt', 'w').write('alice'); open('alice-was-here.txt', 'w').write('x')")
     seen = second.run(f"""
         import os
-        paths = [{str(alice)!r}, {str(alice / 'alice-was-here.txt')!r}, '/tmp/mine.txt', {str(root / 'gradebook.db')!r},
-                 {str(root / 'source')!r}, {str(REPO / 'gradebook_tools')!r}, {str(REPO / 'source')!r}]
+        paths = [{str(alice)!r}, {str(alice / "alice-was-here.txt")!r}, '/tmp/mine.txt', {str(root / "gradebook.db")!r},
+                 {str(root / "source")!r}, {str(REPO / "gradebook_tools")!r}, {str(REPO / "source")!r}]
         print([os.path.exists(p) for p in paths], 'mine.txt' in os.listdir('/tmp'))
     """)
     assert seen == "[False, False, False, False, False, False, False] False"
     # of the server's runtime folder, only its own kernel folder
     base = "glob.glob('/tmp/gradebook-forkserver-*')[0]"
     assert second.run(f"import os, glob; print(len(os.listdir({base})))") == "1"
-    assert second.run("""
+    assert (
+        second.run("""
         try:
             import gradebook_tools
         except ModuleNotFoundError as error:
             print('masked')
-    """) == "masked"
+    """)
+        == "masked"
+    )
     assert second.run("import socket; print(socket.gethostname())") == "sandbox"
 
 
@@ -254,22 +258,33 @@ def test_resource_limits_are_in_force(tmp_path):
                                                     resource.RLIMIT_NOFILE, resource.RLIMIT_FSIZE)])
         """)
         manager = kernel.manager
-        expected = [manager.memory_limit, manager.cpu_limit, manager.process_limit, manager.open_files_limit,
-                    manager.file_size_limit]
+        expected = [
+            manager.memory_limit,
+            manager.cpu_limit,
+            manager.process_limit,
+            manager.open_files_limit,
+            manager.file_size_limit,
+        ]
         assert limits == str([(value, value) for value in expected])
-        assert kernel.run("""
+        assert (
+            kernel.run("""
             try:
                 block = bytearray(3 * 1024**3)
                 print('allocated')
             except MemoryError:
                 print('MemoryError')
-        """) == "MemoryError"
-        assert kernel.run("""
+        """)
+            == "MemoryError"
+        )
+        assert (
+            kernel.run("""
             try:
                 open('big', 'wb').write(b'x' * (65 * 1024**2))
             except OSError as error:
                 print(error.errno)
-        """) == "27"  # EFBIG: the file-size limit
+        """)
+            == "27"
+        )  # EFBIG: the file-size limit
     finally:
         kernel.shutdown()
 
@@ -357,8 +372,10 @@ def graded(make_course):
     forked = course.autograde(EXERCISE, "--student", "forked", f"--TrustedExecute.sandbox_manager_class={FORK_SERVER}")
     default = course.autograde(EXERCISE, "--student", "bubblewrapped")
     # ipykernel names its connection file, in the fork server's runtime folder or in the sandbox's
-    course.kernel_folders = {name: {word for word in (run.stdout + run.stderr).split() if "kernel-" in word}
-                             for name, run in (("forked", forked), ("bubblewrapped", default))}
+    course.kernel_folders = {
+        name: {word for word in (run.stdout + run.stderr).split() if "kernel-" in word}
+        for name, run in (("forked", forked), ("bubblewrapped", default))
+    }
     return course
 
 
@@ -389,7 +406,10 @@ def test_a_leased_user_id_is_refused_to_other_grading_processes():
     lease = forkserver.UidLease(390_000, 1)
     try:
         probe = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent("""
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent("""
                 from gradebook_tools.grading.forkserver import ForkServerError, UidLease
                 try:
                     UidLease(390_000, 1)
@@ -397,8 +417,11 @@ def test_a_leased_user_id_is_refused_to_other_grading_processes():
                 except ForkServerError as error:
                     print(error)
                 print(UidLease(390_000, 2).uid)
-            """)],
-            capture_output=True, text=True, check=True,
+            """),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         assert probe.stdout.split("\n")[:2] == ["all 1 kernel user ids from 390000 are in use", "390001"]
     finally:

@@ -29,6 +29,7 @@ carries what the kernel needs to know (its folder, environment and files), so
 that nothing of a submission passes through the server's memory, which the next
 kernel inherits.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -316,8 +317,10 @@ class ForkedKernelProvisioner(LocalProvisioner):
             self.log.warning("killing a forked kernel: %s", error)
             self._status = -9
             if manager._uid_lease is not None and not _gone(manager._uid_lease.uid):
-                self.log.error("processes of kernel user %s outlived their fork server; the id stays leased",
-                               manager._uid_lease.uid)
+                self.log.error(
+                    "processes of kernel user %s outlived their fork server; the id stays leased",
+                    manager._uid_lease.uid,
+                )
                 manager._uid_lease = None  # never released by this process: no other kernel gets the id
         self.kernel = None  # the server has forgotten the kernel: polls are answered from here on
         manager._release_uid()

@@ -31,6 +31,7 @@ read it): a request names only the kernel's private runtime folder, its user
 id and its limits; the kernel reads its folder, environment and files from
 that runtime folder itself.
 """
+
 import ctypes
 import gc
 import json
@@ -477,6 +478,7 @@ def main():
         return
     send(replies, {"ready": os.getpid(), "modules": preload})
     Server(requests, replies).serve()
+
 
 if __name__ == "__main__":
     main()
