@@ -36,7 +36,8 @@ from tests.grading_class import (
     write_course,
 )
 
-pytestmark = pytest.mark.slow
+# one xdist worker for the whole module: its fixtures grade the class once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster")]
 
 DASK = Path(sys.executable).parent / "dask"
 START_TIMEOUT = 180  # seconds for the scheduler and workers to come up on a loaded machine

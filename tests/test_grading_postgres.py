@@ -22,7 +22,8 @@ from tests.grading_class import (
     write_course,
 )
 
-pytestmark = pytest.mark.slow
+# one xdist worker for the whole module: its fixtures grade the class once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-postgres")]
 
 
 @pytest.fixture(scope="module")
