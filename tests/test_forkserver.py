@@ -429,3 +429,49 @@ def test_a_leased_user_id_is_refused_to_other_grading_processes():
     again = forkserver.UidLease(390_000, 1)  # released: free again
     assert again.uid == 390_000
     again.release()
+
+
+def test_the_fork_server_and_its_kernels_end_with_the_grading_process(tmp_path):
+    grader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+                import sys, time
+                sys.path.insert(0, {str(REPO)!r})
+                from tests.test_forkserver import Kernel
+                from gradebook_tools.grading import forkserver
+                kernel = Kernel({str(tmp_path)!r})
+                (server,) = forkserver._servers.values()
+                print("ids", kernel.uid, server.process.pid, flush=True)
+                time.sleep(600)
+            """),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = next(line for line in grader.stdout if line.startswith("ids "))  # the kernels' banner comes first
+        uid, server = map(int, line.split()[1:])
+        assert processes_of(uid)
+    finally:
+        grader.kill()  # no clean-up of its own: the server sees its request pipe close
+        grader.wait()
+        grader.stdout.close()
+    deadline = time.monotonic() + 10
+    while (processes_of(uid) or os.path.exists(f"/proc/{server}")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_of(uid) == []
+    assert not os.path.exists(f"/proc/{server}")
+
+
+def test_kernels_start_concurrently_in_one_event_loop(tmp_path):
+    async def start_two():
+        managers = [ForkServerKernelManager(kernel_name="python3") for _ in range(2)]
+        await asyncio.gather(*(manager.start_kernel(cwd=str(tmp_path)) for manager in managers))
+        alive = [await manager.is_alive() for manager in managers]
+        await asyncio.gather(*(manager.shutdown_kernel() for manager in managers))
+        return alive, [await manager.is_alive() for manager in managers]
+
+    assert asyncio.run(start_two()) == ([True, True], [False, False])
