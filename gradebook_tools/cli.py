@@ -128,13 +128,13 @@ def load_class(args: argparse.Namespace) -> ClassData:
     gradebook lacks, and its students not in the gradebook are shown with 0
     and ``missing``.
     """
-    from .config import CourseSections, configured_db_url, load_course_config
+    from .config import open_course
     from .roster_store import read_class_sections
     from .scores import open_gradebook, read_class_scores
     from .sections import UNSECTIONED
 
-    config = load_course_config(args.course)
-    course = CourseSections(config=config)
+    opened = open_course(args.course, args.db)
+    course = opened.sections
     for problem in course.problems():
         warn(f"nbgrader_config.py: {problem}")
     if not course.sections:
@@ -142,7 +142,7 @@ def load_class(args: argparse.Namespace) -> ClassData:
             "no curriculum sections configured (c.CourseSections.sections in nbgrader_config.py); "
             f"all assignments are shown as {UNSECTIONED!r}"
         )
-    engine = open_gradebook(args.db or configured_db_url(config, args.course))
+    engine = open_gradebook(opened.db_url)
     scores = read_class_scores(engine)
     data = ClassData(course, engine, scores)
     if getattr(args, "roster", None):
@@ -344,14 +344,14 @@ def roster(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools roster import roster.csv   (again after any change: it is idempotent)
     """
-    from .config import configured_db_url, load_course_config
+    from .config import open_course
     from .roster import read_roster
     from .roster_store import import_roster, read_class_sections
     from .scores import open_gradebook, read_students
     from .text_tables import format_table
 
-    config = load_course_config(args.course)
-    db_url = args.db or configured_db_url(config, args.course)
+    course = open_course(args.course, args.db)
+    db_url = course.db_url
     if args.action == "show":
         engine = open_gradebook(db_url)
         with engine.connect() as connection:
@@ -371,7 +371,7 @@ def roster(args: argparse.Namespace) -> int:
     parsed = read_roster(args.file)
     for message in parsed.messages:
         print(message)
-    report = import_roster(parsed, db_url, str(config.get("CourseDirectory", {}).get("course_id", "")))
+    report = import_roster(parsed, db_url, course.course_id)
     bad = len(parsed.messages)
     print(
         f"imported {args.file}: {len(report.added)} added, {len(report.updated)} updated, "
@@ -455,9 +455,9 @@ def _grade_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _course_db(args: argparse.Namespace) -> str:
-    from .config import configured_db_url, load_course_config
+    from .config import open_course
 
-    return args.db or configured_db_url(load_course_config(args.course), args.course)
+    return open_course(args.course, args.db).db_url
 
 
 def _grading_runner(args: argparse.Namespace):

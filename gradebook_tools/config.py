@@ -6,8 +6,10 @@ The mapping lives in the course's ``nbgrader_config.py`` as traits of
     c.CourseSections.sections = {"mechanics": ["ex01_response_only_sft", ...], ...}
     c.CourseSections.weights = {"mechanics": 0.3, ...}   # optional
 """
+
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets import Dict, Float, List, Unicode
@@ -38,11 +40,7 @@ class CourseSections(Configurable):
 
     def section_of(self) -> dict[str, str]:
         """Map each configured assignment id to its curriculum section."""
-        return {
-            assignment: section
-            for section, assignments in self.sections.items()
-            for assignment in assignments
-        }
+        return {assignment: section for section, assignments in self.sections.items() for assignment in assignments}
 
     def problems(self) -> list[str]:
         """Describe inconsistencies of the configuration, one sentence each."""
@@ -52,8 +50,7 @@ class CourseSections(Configurable):
             for assignment in assignments:
                 if assignment in seen:
                     problems.append(
-                        f"assignment {assignment!r} is in both sections "
-                        f"{seen[assignment]!r} and {section!r}"
+                        f"assignment {assignment!r} is in both sections {seen[assignment]!r} and {section!r}"
                     )
                 seen.setdefault(assignment, section)
         for section, weight in self.weights.items():
@@ -105,3 +102,33 @@ def configured_db_url(config: Config, course_root: Path | str = ".") -> str:
     if url:
         return str(url)
     return f"sqlite:///{(Path(course_root) / 'gradebook.db').resolve()}"
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course folder as nbgrader sees it: its root, its configuration and its gradebook's URL."""
+
+    root: Path
+    config: Config
+    db_url: str
+
+    @property
+    def course_id(self) -> str:
+        return str(self.config.get("CourseDirectory", {}).get("course_id", ""))  # nbgrader's default
+
+    @property
+    def sections(self) -> CourseSections:
+        return CourseSections(config=self.config)
+
+
+def open_course(root: Path | str = ".", db: str | None = None) -> Course:
+    """The one way every tool opens a course: ``nbgrader_config.py`` read as nbgrader reads it.
+
+    ``db`` (a URL) overrides the gradebook nbgrader would use. The URL is
+    nbgrader's own rule (``CourseDirectory.db_url``, default ``<root>/gradebook.db``),
+    computed without importing nbgrader so that commands start fast;
+    ``tests/test_course_config.py`` pins it to nbgrader's ``CourseDirectory``.
+    """
+    root = Path(root).resolve()
+    config = load_course_config(root)
+    return Course(root, config, db or configured_db_url(config, root))

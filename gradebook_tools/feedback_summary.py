@@ -9,6 +9,7 @@ What it tells about a failed check comes from the grader's verdict in the
 autograded notebook (the kinds of input that failed), never from the hidden
 checks themselves: no hidden input, expected value or test code is read here.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -21,7 +22,7 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy import inspect
 
 from .cells import is_graded_test_cell
-from .config import CourseSections, configured_db_url, load_course_config
+from .config import CourseSections, open_course
 from .report_html import _environment
 from .scores import CellGrade, ClassScores, open_gradebook, read_cell_grades, read_class_scores
 from .sections import SectionTable, section_table
@@ -92,8 +93,13 @@ class StudentSummary:
         share of points, then the course's order. Pending cells cost nothing yet.
         """
         order = {exercise.assignment: index for index, exercise in enumerate(self.exercises)}
-        lost = [(exercise, check) for exercise in self.exercises if exercise.state == GRADED
-                for check in exercise.checks if check.lost]
+        lost = [
+            (exercise, check)
+            for exercise in self.exercises
+            if exercise.state == GRADED
+            for check in exercise.checks
+            if check.lost
+        ]
         lost.sort(key=lambda pair: (-pair[1].lost, pair[0].share, order[pair[0].assignment]))
         return lost[:REVIEW_CELLS]
 
@@ -104,6 +110,7 @@ class StudentSummary:
 
 
 # ---------------------------------------------------------------- reading
+
 
 def failed_inputs(cell) -> tuple[str, ...]:
     """The kinds of input that a graded test cell's verdict lists as failed, each once.
@@ -125,8 +132,9 @@ def read_verdicts(notebook_path: Path) -> dict[str, tuple[str, ...]]:
     if not notebook_path.is_file():
         return {}
     notebook = nbformat.read(notebook_path, as_version=4)
-    return {cell.metadata.nbgrader["grade_id"]: failed_inputs(cell)
-            for cell in notebook.cells if is_graded_test_cell(cell)}
+    return {
+        cell.metadata.nbgrader["grade_id"]: failed_inputs(cell) for cell in notebook.cells if is_graded_test_cell(cell)
+    }
 
 
 def read_statuses(engine) -> dict:
@@ -141,8 +149,16 @@ def read_statuses(engine) -> dict:
     return {(status.student, status.assignment): status for status in StatusStore(engine).all()}
 
 
-def _exercise(coursedir: CourseDirectory, summary_dir: Path, scores: ClassScores, student: str,
-              assignment: str, section: str, cells: list[CellGrade], status) -> ExerciseResult:
+def _exercise(
+    coursedir: CourseDirectory,
+    summary_dir: Path,
+    scores: ClassScores,
+    student: str,
+    assignment: str,
+    section: str,
+    cells: list[CellGrade],
+    status,
+) -> ExerciseResult:
     from .batch.status import FAILED, MISSING
 
     submission = scores.submission(student, assignment)
@@ -163,19 +179,32 @@ def _exercise(coursedir: CourseDirectory, summary_dir: Path, scores: ClassScores
             if html.is_file():
                 feedback.append((notebook, Path(os.path.relpath(html, summary_dir)).as_posix()))
             verdicts = read_verdicts(autograded / f"{notebook}.ipynb")
-            checks += [CheckResult(notebook, cell.cell, cell.score, cell.max_score, cell.needs_manual_grade,
-                                   verdicts.get(cell.cell, ()))
-                       for cell in cells if cell.notebook == notebook]
+            checks += [
+                CheckResult(
+                    notebook,
+                    cell.cell,
+                    cell.score,
+                    cell.max_score,
+                    cell.needs_manual_grade,
+                    verdicts.get(cell.cell, ()),
+                )
+                for cell in cells
+                if cell.notebook == notebook
+            ]
     return ExerciseResult(
-        assignment=assignment, section=section, state=state,
-        score=submission.score if submission else 0.0, max_score=max_score, reason=reason,
+        assignment=assignment,
+        section=section,
+        state=state,
+        score=submission.score if submission else 0.0,
+        max_score=max_score,
+        reason=reason,
         pending_points=submission.pending_points if submission else 0.0,
-        feedback=tuple(feedback), checks=tuple(checks),
+        feedback=tuple(feedback),
+        checks=tuple(checks),
     )
 
 
-def summarize_students(engine, course: CourseSections,
-                       coursedir: CourseDirectory) -> list[StudentSummary]:
+def summarize_students(engine, course: CourseSections, coursedir: CourseDirectory) -> list[StudentSummary]:
     """The summary of every student in the gradebook."""
     scores = read_class_scores(engine)
     table = section_table(scores, course)
@@ -189,17 +218,27 @@ def summarize_students(engine, course: CourseSections,
         student = row.student.id
         summary_dir = summary_path(coursedir, student).parent
         exercises = [
-            _exercise(coursedir, summary_dir, scores, student, name, section_of[name],
-                      cells.get((student, name), []), statuses.get((student, name)))
+            _exercise(
+                coursedir,
+                summary_dir,
+                scores,
+                student,
+                name,
+                section_of[name],
+                cells.get((student, name), []),
+                statuses.get((student, name)),
+            )
             for name in scores.assignment_names
         ]
-        own = SectionTable(table.section_names, table.assignments_by_section, [row], table.weights,
-                           table.not_in_gradebook)
+        own = SectionTable(
+            table.section_names, table.assignments_by_section, [row], table.weights, table.not_in_gradebook
+        )
         summaries.append(StudentSummary(student, row.student.display_name, exercises, own))
     return summaries
 
 
 # ---------------------------------------------------------------- writing
+
 
 def summary_path(coursedir: CourseDirectory, student: str) -> Path:
     """``<course>/feedback/<student>/index.html``."""
@@ -211,13 +250,19 @@ def render_summary(summary: StudentSummary, generated: datetime.datetime | None 
     from .batch.status import FAILED, MISSING
 
     table = summary.table
-    return _environment().get_template(TEMPLATE).render(
-        summary=summary,
-        table=table,
-        row=table.rows[0],
-        total_max=sum(table.max_points(name) for name in table.section_names),
-        graded=GRADED, failed=FAILED, missing=MISSING,
-        generated=(generated or datetime.datetime.now()).strftime("%Y-%m-%d %H:%M"),
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            summary=summary,
+            table=table,
+            row=table.rows[0],
+            total_max=sum(table.max_points(name) for name in table.section_names),
+            graded=GRADED,
+            failed=FAILED,
+            missing=MISSING,
+            generated=(generated or datetime.datetime.now()).strftime("%Y-%m-%d %H:%M"),
+        )
     )
 
 
@@ -240,12 +285,11 @@ def write_student_summaries(course_root: Path | str, db_url: str | None = None) 
     list of Path
         The pages written, one per student.
     """
-    course_root = Path(course_root).resolve()
-    config = load_course_config(course_root)
-    engine = open_gradebook(db_url or configured_db_url(config, course_root))
+    course = open_course(course_root, db_url)
+    engine = open_gradebook(course.db_url)
     try:
-        coursedir = CourseDirectory(config=config, root=str(course_root))
-        summaries = summarize_students(engine, CourseSections(config=config), coursedir)
+        coursedir = CourseDirectory(config=course.config, root=str(course.root))
+        summaries = summarize_students(engine, course.sections, coursedir)
     finally:
         engine.dispose()
     written = []

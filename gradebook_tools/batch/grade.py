@@ -26,7 +26,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from ..config import load_course_config
+from ..config import load_course_config, open_course
 from ..nbgrader_run import put_tools_on_path
 from ..student_ids import student_id_problem
 from .bundle import build_bundle
@@ -160,7 +160,7 @@ class BatchGrader:
         self.force, self.feedback, self.regrade = force, feedback, regrade
         self.overrides = overrides or Config()
         self.progress = progress
-        self.course_id = load_course_config(self.course).get("CourseDirectory", {}).get("course_id", "default_course")
+        self.course_id = open_course(self.course).course_id
         put_tools_on_path()
         with self._gradebook():  # nbgrader's tables and alembic stamp first, then the outcome table
             pass

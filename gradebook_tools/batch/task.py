@@ -240,8 +240,9 @@ def run_task(task: GradingTask, bundle_folder: Path) -> TaskResult:
 def _grade_in(course: Path, task: GradingTask, result: TaskResult) -> None:
     db_url = f"sqlite:///{course / GRADEBOOK_NAME}"
     config = _config(course, db_url, task)
+    course_id = CourseDirectory(config=config).course_id
     try:
-        with Gradebook(db_url, config.CourseDirectory.course_id) as gradebook:
+        with Gradebook(db_url, course_id) as gradebook:
             gradebook.find_assignment(task.assignment)
             if task.snapshot:
                 fields = ("manual_score", "extra_credit") if not task.feedback_only else GRADE_FIELDS
@@ -262,7 +263,7 @@ def _grade_in(course: Path, task: GradingTask, result: TaskResult) -> None:
         if not _convert(_Autograde, course, config, result):
             return
         result.autograded = read_output_tree(course / "autograded" / task.student / task.assignment)
-        with Gradebook(db_url, config.CourseDirectory.course_id) as gradebook:
+        with Gradebook(db_url, course_id) as gradebook:
             snapshot = read_snapshot(gradebook, task.assignment, task.student)
         result.timestamp, result.notebooks = snapshot["timestamp"], snapshot["notebooks"]
         late = max((n["late_submission_penalty"] or 0 for n in result.notebooks.values()), default=0)
