@@ -141,6 +141,10 @@ def test_each_kernel_has_its_own_user_and_pid_namespace(two_kernels):
         fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
         assert fields["CapEff"].strip() == fields["CapPrm"].strip() == fields["CapAmb"].strip() == "0" * 16
         assert fields["NoNewPrivs"].strip() == "1"
+        # its own /proc entries, as an ordinary process has; terminals of its own
+        assert kernel.run("import os; print(len(os.listdir('/proc/self/fd')) > 0, os.listdir('/dev/pts'))") == (
+            "True ['ptmx']"
+        )
         # its PID namespace holds its own processes only
         assert kernel.run("import os; print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))") == "[1, 2]"
 

@@ -50,7 +50,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 #: Seconds a kernel may take to set itself up before the server gives up on it.
 SETUP_TIMEOUT = 60
 #: Largest request or reply, in bytes.
@@ -205,6 +205,8 @@ def _set_up_kernel(request):
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     if os.path.isdir("/dev/shm"):
         _tmpfs("/dev/shm", limits["tmp"], 0o1777)
+    if os.path.isdir("/dev/pts"):  # terminals of its own, none of another kernel's
+        mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
     _make_mount_point(cwd)
     _tmpfs(cwd, limits["working_copy"], 0o700, uid)
     _checked(_libc.sethostname(b"sandbox", 7), "sethostname")
@@ -212,6 +214,8 @@ def _set_up_kernel(request):
 
     _drop_to(uid)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the user switch cleared it (the namespace's end kills anyway)
+    # the switch also made it undumpable (its /proc entries root's): what an exec'd kernel is, as in bubblewrap
+    prctl(PR_SET_DUMPABLE, 1)
     for name, kind in (
         ("memory", resource.RLIMIT_AS),
         ("cpu", resource.RLIMIT_CPU),
