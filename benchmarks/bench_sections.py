@@ -28,6 +28,7 @@ instead runs four grouped queries whatever the class size.
 
 Run: ``.venv/bin/python benchmarks/bench_sections.py [--sizes 100 300 1000] [--export-up-to 300]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,10 +42,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gradebook_tools.text_tables import render_section_table  # noqa: E402
 from gradebook_tools.config import CourseSections  # noqa: E402
 from gradebook_tools.scores import open_gradebook, read_class_scores  # noqa: E402
 from gradebook_tools.sections import section_table  # noqa: E402
+from gradebook_tools.text_tables import render_section_table  # noqa: E402
 from tests.gradebook_factory import COURSE_SECTIONS, build_synthetic_class, gradebook_url  # noqa: E402
 
 #: Targets of the project's issue.
@@ -86,17 +87,21 @@ def time_nbgrader_export(db_url: str, folder: Path) -> tuple[float, dict[str, fl
 def growth(times: dict[int, float]) -> str:
     """Exponent k of time ~ n^k between consecutive sizes."""
     sizes = sorted(times)
-    return ", ".join(
-        f"{a}->{b}: k={math.log(times[b] / times[a]) / math.log(b / a):.2f}"
-        for a, b in zip(sizes, sizes[1:], strict=False)
-    ) or "(one size)"
+    return (
+        ", ".join(
+            f"{a}->{b}: k={math.log(times[b] / times[a]) / math.log(b / a):.2f}"
+            for a, b in zip(sizes, sizes[1:], strict=False)
+        )
+        or "(one size)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
-    parser.add_argument("--export-up-to", type=int, default=300,
-                        help="time nbgrader export only up to this many students")
+    parser.add_argument(
+        "--export-up-to", type=int, default=300, help="time nbgrader export only up to this many students"
+    )
     args = parser.parse_args(argv)
 
     ours: dict[int, float] = {}
@@ -116,10 +121,13 @@ def main(argv: list[str] | None = None) -> int:
             if size <= args.export_up_to:
                 theirs[size], nbgrader_totals = time_nbgrader_export(db_url, folder)
                 same = our_totals.keys() == nbgrader_totals.keys() and all(
-                    math.isclose(our_totals[s], nbgrader_totals[s], abs_tol=1e-9) for s in our_totals)
+                    math.isclose(our_totals[s], nbgrader_totals[s], abs_tol=1e-9) for s in our_totals
+                )
                 totals_equal &= same
-                line += (f"  {theirs[size]:>18.2f}  {theirs[size] / ours[size]:>6.0f}x"
-                         f"  {'identical' if same else 'DIFFERENT'}")
+                line += (
+                    f"  {theirs[size]:>18.2f}  {theirs[size] / ours[size]:>6.0f}x"
+                    f"  {'identical' if same else 'DIFFERENT'}"
+                )
             else:
                 line += f"  {'(skipped)':>18}  {'':>7}"
             print(line, flush=True)
@@ -128,11 +136,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"growth of nbgrader export:        {growth(theirs)}")
     verdicts = [("totals identical to nbgrader export", totals_equal)]
     if 300 in ours and 300 in theirs:
-        verdicts.append((f"at least {TARGET_RATIO_AT_300:g}x faster than nbgrader export at 300 students "
-                         f"({theirs[300] / ours[300]:.0f}x)", theirs[300] / ours[300] >= TARGET_RATIO_AT_300))
+        verdicts.append(
+            (
+                f"at least {TARGET_RATIO_AT_300:g}x faster than nbgrader export at 300 students "
+                f"({theirs[300] / ours[300]:.0f}x)",
+                theirs[300] / ours[300] >= TARGET_RATIO_AT_300,
+            )
+        )
     if 1000 in ours:
-        verdicts.append((f"under {TARGET_SECONDS_AT_1000:g} s at 1,000 students ({ours[1000]:.3f} s)",
-                         ours[1000] < TARGET_SECONDS_AT_1000))
+        verdicts.append(
+            (
+                f"under {TARGET_SECONDS_AT_1000:g} s at 1,000 students ({ours[1000]:.3f} s)",
+                ours[1000] < TARGET_SECONDS_AT_1000,
+            )
+        )
     for text, met in verdicts:
         print(f"{'met' if met else 'MISSED'}: {text}")
     return 0 if all(met for _, met in verdicts) else 1

@@ -17,6 +17,7 @@ takes a minute or two to build; ``--keep DIR`` builds them once and reuses them)
 
 Run: ``.venv/bin/python benchmarks/bench_startup.py [--runs 5] [--keep build/bench-startup]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,10 @@ def class_folder(root: Path, students: int) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         build_synthetic_class(folder, students)
-        print(f"  built a synthetic gradebook of {students:,} students in {time.perf_counter() - started:.0f} s",
-              flush=True)
+        print(
+            f"  built a synthetic gradebook of {students:,} students in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
     shutil.copy(REPO / "nbgrader_config.py", folder)
     return folder
 
@@ -94,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         ("table (10,000)", tools + ["table"], large),
     ]
     print(f"\nwhole-process wall time over {args.runs} runs ({' '.join(tools)}):\n")
-    print(f"load average before: {' '.join(f'{load:.1f}' for load in os.getloadavg())} "
-          f"({os.cpu_count()} cores)\n")
+    print(f"load average before: {' '.join(f'{load:.1f}' for load in os.getloadavg())} ({os.cpu_count()} cores)\n")
     print(f"{'command':<18}{'min':>9}{'median':>9}{'cpu':>9}   goal (on the median wall time)")
     for name, command, cwd in cases:
         walls, cpus = time_runs(command, args.runs, cwd)

@@ -1,4 +1,5 @@
 """What nbgrader's metadata says about a notebook cell."""
+
 from __future__ import annotations
 
 from nbgrader import utils

@@ -25,10 +25,10 @@ from nbgrader.api import Gradebook, MissingEntry
 from .batch.grade import BatchGrader
 from .batch.progress import ProgressBar
 from .cells import grade_id
-from .text_tables import render_outcomes
 from .config import load_course_sections
 from .nbgrader_run import run_nbgrader
 from .submissions import fill_answers, solution_code
+from .text_tables import render_outcomes
 
 REPO = Path(__file__).resolve().parent.parent
 #: The course's exercises per section, from ``c.CourseSections.sections`` of nbgrader_config.py.

@@ -5,6 +5,7 @@
 ``CsvExportPlugin``, which imports nbgrader, so it lives apart from the
 writers, which the ``gradebook-tools export`` command uses without nbgrader.
 """
+
 from __future__ import annotations
 
 from nbgrader.api import Gradebook
@@ -31,13 +32,11 @@ class SectionCsvExportPlugin(CsvExportPlugin):
     nbgrader's own CSV is written by nbgrader, unchanged.
     """
 
-    sections_to = Unicode(
-        "", help="Where to write the per-section CSV (default: <to>_sections.csv)."
-    ).tag(config=True)
+    sections_to = Unicode("", help="Where to write the per-section CSV (default: <to>_sections.csv).").tag(config=True)
 
-    write_nbgrader_csv = Bool(
-        True, help="Also write nbgrader's own per-assignment CSV (slow for large classes)."
-    ).tag(config=True)
+    write_nbgrader_csv = Bool(True, help="Also write nbgrader's own per-assignment CSV (slow for large classes).").tag(
+        config=True
+    )
 
     def export(self, gradebook: Gradebook) -> None:
         if self.write_nbgrader_csv:
@@ -50,8 +49,11 @@ class SectionCsvExportPlugin(CsvExportPlugin):
             scores.assignments = [a for a in scores.assignments if a.name in wanted]
         table = section_table(scores, course, self._known_students(scores))
         stored = read_class_sections(gradebook.engine)
-        class_section_of = None if stored is None else {
-            row.student.id: stored.get(row.student.id, NOT_ON_ROSTER) for row in table.rows}
+        class_section_of = (
+            None
+            if stored is None
+            else {row.student.id: stored.get(row.student.id, NOT_ON_ROSTER) for row in table.rows}
+        )
         self.log.info("Exporting per-section grades to %s", destination)
         with open(destination, "w", encoding="utf-8", newline="") as out:
             write_section_csv(table, out, class_section_of)

@@ -11,6 +11,7 @@ Every CSV cell that comes from data (ids, names, emails, class sections, the
 status text) goes through :func:`spreadsheet_safe`: a spreadsheet never reads it
 as a formula (OWASP's CSV injection rule). Numbers the tools compute stay numbers.
 """
+
 from __future__ import annotations
 
 import csv
@@ -55,6 +56,7 @@ def __getattr__(name: str):
         return SectionCsvExportPlugin
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 #: First columns of a Canvas gradebook import; Canvas matches students on
 #: ``SIS User ID`` when ``ID`` (Canvas' own number) is empty.
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -85,8 +87,12 @@ def section_rows(table: SectionTable, class_section_of: dict[str, str] | None = 
     for row in table.rows:
         student = row.student
         safe = spreadsheet_safe
-        flat = {"student_id": safe(student.id), "last_name": safe(student.last_name),
-                "first_name": safe(student.first_name), "email": safe(student.email)}
+        flat = {
+            "student_id": safe(student.id),
+            "last_name": safe(student.last_name),
+            "first_name": safe(student.first_name),
+            "email": safe(student.email),
+        }
         if class_section_of is not None:
             flat["class_section"] = safe(class_section_of.get(student.id, ""))
         for name in table.section_names:
@@ -105,8 +111,7 @@ def _score_columns(prefix: str, score: SectionScore, percentage: float) -> dict[
     }
 
 
-def write_section_csv(table: SectionTable, out: IO[str],
-                      class_section_of: dict[str, str] | None = None) -> None:
+def write_section_csv(table: SectionTable, out: IO[str], class_section_of: dict[str, str] | None = None) -> None:
     """Write :func:`section_rows` as CSV (RFC 4180) with a header row.
 
     The header's section names come from the configuration and are neutralized too.
@@ -119,8 +124,7 @@ def write_section_csv(table: SectionTable, out: IO[str],
     writer.writerows(row.values() for row in rows)
 
 
-def write_canvas_csv(table: SectionTable, out: IO[str],
-                     class_section_of: dict[str, str] | None = None) -> None:
+def write_canvas_csv(table: SectionTable, out: IO[str], class_section_of: dict[str, str] | None = None) -> None:
     """Write a gradebook CSV that Canvas imports: one column of points per curriculum section.
 
     The second row, ``Points Possible``, gives each column's maximum, as in a
@@ -129,13 +133,22 @@ def write_canvas_csv(table: SectionTable, out: IO[str],
     """
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CANVAS_COLUMNS + [spreadsheet_safe(name) for name in table.section_names])
-    writer.writerow(["Points Possible", "", "", "", ""]
-                    + [_number(table.max_points(name)) for name in table.section_names])
+    writer.writerow(
+        ["Points Possible", "", "", "", ""] + [_number(table.max_points(name)) for name in table.section_names]
+    )
     for row in table.rows:
         student = row.student
         writer.writerow(
-            [spreadsheet_safe(text) for text in (student.display_name, "", student.id, student.email or student.id,
-                                                 (class_section_of or {}).get(student.id, ""))]
+            [
+                spreadsheet_safe(text)
+                for text in (
+                    student.display_name,
+                    "",
+                    student.id,
+                    student.email or student.id,
+                    (class_section_of or {}).get(student.id, ""),
+                )
+            ]
             + [_number(row.sections[name].points) for name in table.section_names]
         )
 
@@ -146,14 +159,22 @@ def _finite(value: float) -> float | None:
 
 
 def _score_json(score: SectionScore, percentage: float) -> dict[str, Any]:
-    return {"points": score.points, "max": score.max_points, "percent": _finite(percentage),
-            "missing": list(score.missing), "pending": list(score.pending),
-            "pending_points": score.pending_points}
+    return {
+        "points": score.points,
+        "max": score.max_points,
+        "percent": _finite(percentage),
+        "missing": list(score.missing),
+        "pending": list(score.pending),
+        "pending_points": score.pending_points,
+    }
 
 
-def table_json(table: SectionTable, class_section_of: dict[str, str] | None = None,
-               summaries: dict[str, dict[str, Summary]] | None = None,
-               items: list[ItemStats] | None = None) -> dict[str, Any]:
+def table_json(
+    table: SectionTable,
+    class_section_of: dict[str, str] | None = None,
+    summaries: dict[str, dict[str, Summary]] | None = None,
+    items: list[ItemStats] | None = None,
+) -> dict[str, Any]:
     """The per-section table (and, if given, summaries and item analysis) as JSON-ready data."""
     data: dict[str, Any] = {
         "sections": table.assignments_by_section,
@@ -174,17 +195,27 @@ def table_json(table: SectionTable, class_section_of: dict[str, str] | None = No
     }
     if summaries is not None:
         data["summaries"] = {
-            group: {column: {key: _finite(value) if isinstance(value, float) else value
-                             for key, value in vars(summary).items()}
-                    for column, summary in columns.items()}
+            group: {
+                column: {
+                    key: _finite(value) if isinstance(value, float) else value for key, value in vars(summary).items()
+                }
+                for column, summary in columns.items()
+            }
             for group, columns in summaries.items()
         }
     if items is not None:
         data["items"] = [
-            {"assignment": item.assignment, "cell": item.cell, "cell_type": item.cell_type,
-             "max_score": item.max_score, "count": item.count, "mean": _finite(item.mean),
-             "full_marks": _finite(item.full_marks), "discrimination": _finite(item.discrimination),
-             "pending": item.pending}
+            {
+                "assignment": item.assignment,
+                "cell": item.cell,
+                "cell_type": item.cell_type,
+                "max_score": item.max_score,
+                "count": item.count,
+                "mean": _finite(item.mean),
+                "full_marks": _finite(item.full_marks),
+                "discrimination": _finite(item.discrimination),
+                "pending": item.pending,
+            }
             for item in items
         ]
     return data

@@ -15,6 +15,7 @@ grader's verdict (the cell's output).
 plots. What a student wrote is made safe by :mod:`gradebook_tools.html_safety`,
 configured for every ``HTMLExporter``.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,8 +53,10 @@ class ClearHiddenTestsInFeedback(ClearHiddenTests):
 #: Said where a figure would be: grading kernels draw no plots.
 UNDRAWN_PLOTS = "Plots are not drawn during grading: run the notebook to see them."
 #: A call that draws a figure (matplotlib's pyplot or an Axes/Figure object).
-_DRAWS = re.compile(r"\b(?:plt|ax\w*|fig\w*)\.(?:show|subplots?|figure|plot|scatter|hist|barh?|imshow|"
-                    r"fill_between|step|errorbar|pie|contourf?|semilogy|loglog|savefig)\(")
+_DRAWS = re.compile(
+    r"\b(?:plt|ax\w*|fig\w*)\.(?:show|subplots?|figure|plot|scatter|hist|barh?|imshow|"
+    r"fill_between|step|errorbar|pie|contourf?|semilogy|loglog|savefig)\("
+)
 #: Text that a figure leaves behind when it is not drawn.
 _FIGURE_LEFTOVER = re.compile(r"^\s*(?:\[?<(?:Figure size|matplotlib\.)|Text\(|\(.*<Axes)")
 _NOT_SHOWN_WARNING = re.compile(r"non-interactive|cannot be shown|Matplotlib is currently using")
@@ -85,5 +88,6 @@ class NoteUndrawnPlots(Preprocessor):
         if any(key.startswith("image/") for output in outputs for key in output.get("data", {})):
             return cell, resources
         cell.outputs = [output for output in outputs if not _leftover(output)] + [
-            new_output("display_data", data={"text/plain": UNDRAWN_PLOTS})]
+            new_output("display_data", data={"text/plain": UNDRAWN_PLOTS})
+        ]
         return cell, resources

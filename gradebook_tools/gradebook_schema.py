@@ -11,6 +11,7 @@ models, and :func:`grade_score` against nbgrader's ``Grade.score``.
 
 Writing (students, submissions) still goes through :class:`nbgrader.api.Gradebook`.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Float, MetaData, String, Table, case, func, literal_column
@@ -18,38 +19,44 @@ from sqlalchemy import Boolean, Column, DateTime, Float, MetaData, String, Table
 METADATA = MetaData()
 
 ASSIGNMENT = Table(
-    "assignment", METADATA,
+    "assignment",
+    METADATA,
     Column("id", String(32), primary_key=True),
     Column("name", String(128)),
     Column("duedate", DateTime()),
 )
 NOTEBOOK = Table(
-    "notebook", METADATA,
+    "notebook",
+    METADATA,
     Column("id", String(32), primary_key=True),
     Column("name", String(128)),
     Column("assignment_id", String(32)),
 )
 BASE_CELL = Table(
-    "base_cell", METADATA,
+    "base_cell",
+    METADATA,
     Column("id", String(32), primary_key=True),
     Column("name", String(128)),
     Column("notebook_id", String(32)),
 )
 #: Graded cells are grade cells (tests, graded answers) or task cells; both hold a maximum.
 GRADE_CELLS = Table(
-    "grade_cells", METADATA,
+    "grade_cells",
+    METADATA,
     Column("id", String(32), primary_key=True),
     Column("max_score", Float()),
     Column("cell_type", String(8)),
 )
 TASK_CELLS = Table(
-    "task_cells", METADATA,
+    "task_cells",
+    METADATA,
     Column("id", String(32), primary_key=True),
     Column("max_score", Float()),
     Column("cell_type", String(8)),
 )
 STUDENT = Table(
-    "student", METADATA,
+    "student",
+    METADATA,
     Column("id", String(128), primary_key=True),
     Column("first_name", String(128)),
     Column("last_name", String(128)),
@@ -57,21 +64,24 @@ STUDENT = Table(
     Column("lms_user_id", String(128)),
 )
 SUBMITTED_ASSIGNMENT = Table(
-    "submitted_assignment", METADATA,
+    "submitted_assignment",
+    METADATA,
     Column("id", String(32), primary_key=True),
     Column("assignment_id", String(32)),
     Column("student_id", String(128)),
     Column("timestamp", DateTime()),
 )
 SUBMITTED_NOTEBOOK = Table(
-    "submitted_notebook", METADATA,
+    "submitted_notebook",
+    METADATA,
     Column("id", String(32), primary_key=True),
     Column("assignment_id", String(32)),  # the submitted assignment
     Column("notebook_id", String(32)),
     Column("late_submission_penalty", Float()),
 )
 GRADE = Table(
-    "grade", METADATA,
+    "grade",
+    METADATA,
     Column("id", String(32), primary_key=True),
     Column("notebook_id", String(32)),  # the submitted notebook
     Column("cell_id", String(32)),  # the base cell

@@ -30,6 +30,7 @@ one the formgrader renders a submission with):
 ``ammonia`` sanitizer) with an allow-list: formatting, tables, images from
 ``data:`` URIs, MathML, links to ``http``, ``https``, ``mailto`` and anchors.
 """
+
 from __future__ import annotations
 
 import base64
@@ -56,17 +57,78 @@ _DATA_IMAGE = re.compile(rf"data:({'|'.join(re.escape(t) for t in IMAGE_TYPES)})
 _LINK = re.compile(r"(https?:|mailto:|#)", re.IGNORECASE)
 
 _MATHML_TAGS = {
-    "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup",
-    "msubsup", "mfrac", "msqrt", "mroot", "mstyle", "merror", "mpadded", "mphantom", "mfenced", "menclose",
-    "munder", "mover", "munderover", "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mtd",
+    "math",
+    "semantics",
+    "annotation",
+    "mrow",
+    "mi",
+    "mn",
+    "mo",
+    "ms",
+    "mtext",
+    "mspace",
+    "msub",
+    "msup",
+    "msubsup",
+    "mfrac",
+    "msqrt",
+    "mroot",
+    "mstyle",
+    "merror",
+    "mpadded",
+    "mphantom",
+    "mfenced",
+    "menclose",
+    "munder",
+    "mover",
+    "munderover",
+    "mmultiscripts",
+    "mprescripts",
+    "none",
+    "mtable",
+    "mtr",
+    "mtd",
     "mlabeledtr",
 }
 _MATHML_ATTRIBUTES = {
-    "display", "xmlns", "mathvariant", "mathsize", "stretchy", "fence", "separator", "lspace", "rspace",
-    "accent", "accentunder", "columnalign", "rowalign", "columnspacing", "rowspacing", "columnlines",
-    "rowlines", "frame", "displaystyle", "scriptlevel", "linethickness", "minsize", "maxsize",
-    "movablelimits", "symmetric", "largeop", "form", "width", "height", "depth", "notation", "encoding",
-    "open", "close", "separators", "columnspan", "rowspan", "align",
+    "display",
+    "xmlns",
+    "mathvariant",
+    "mathsize",
+    "stretchy",
+    "fence",
+    "separator",
+    "lspace",
+    "rspace",
+    "accent",
+    "accentunder",
+    "columnalign",
+    "rowalign",
+    "columnspacing",
+    "rowspacing",
+    "columnlines",
+    "rowlines",
+    "frame",
+    "displaystyle",
+    "scriptlevel",
+    "linethickness",
+    "minsize",
+    "maxsize",
+    "movablelimits",
+    "symmetric",
+    "largeop",
+    "form",
+    "width",
+    "height",
+    "depth",
+    "notation",
+    "encoding",
+    "open",
+    "close",
+    "separators",
+    "columnspan",
+    "rowspan",
+    "align",
 }
 
 
@@ -99,8 +161,13 @@ def _cleaner_options() -> dict:
         url_schemes={"http", "https", "mailto", "data"},
         attribute_filter=_attribute_filter,
         filter_style_properties={"text-align"},
-        allowed_classes={"span": highlight, "div": {"highlight"}, "a": {"anchor-link"},
-                         "table": {"dataframe"}, "li": {"task-list-item"}},
+        allowed_classes={
+            "span": highlight,
+            "div": {"highlight"},
+            "a": {"anchor-link"},
+            "table": {"dataframe"},
+            "li": {"task-list-item"},
+        },
         strip_comments=True,
         link_rel="noopener noreferrer nofollow",
     )
@@ -189,13 +256,23 @@ class MathMLRenderer(IPythonRenderer):
         return tex_to_mathml(text.strip("$"), display=True)
 
 
-def render_markdown(source: str, attachments: dict | None = None, path: str = "",
-                    anchor_link_text: str = "\u00b6", exclude_anchor_links: bool = False,
-                    embed_images: bool = False) -> str:
+def render_markdown(
+    source: str,
+    attachments: dict | None = None,
+    path: str = "",
+    anchor_link_text: str = "\u00b6",
+    exclude_anchor_links: bool = False,
+    embed_images: bool = False,
+) -> str:
     """Markdown (a cell or an output) as sanitized HTML with MathML, as the pages show it."""
-    renderer = MathMLRenderer(escape=False, attachments=attachments or {}, embed_images=embed_images,
-                                 path=path, anchor_link_text=anchor_link_text,
-                                 exclude_anchor_links=exclude_anchor_links)
+    renderer = MathMLRenderer(
+        escape=False,
+        attachments=attachments or {},
+        embed_images=embed_images,
+        path=path,
+        anchor_link_text=anchor_link_text,
+        exclude_anchor_links=exclude_anchor_links,
+    )
     markdown = MarkdownWithMath(renderer=renderer)
     # mistune parses tables at the top level only unless told otherwise
     table_in_quote(markdown)
@@ -234,6 +311,7 @@ class SafeMarkdown2HTML(LoggingConfigurable):
 
 # ---------------------------------------------------------------- outputs
 
+
 def _image_html(mime: str, data) -> str:
     if isinstance(data, list):
         data = "".join(data)
@@ -249,6 +327,7 @@ def safe_output_data(data: dict) -> dict:
     they are; HTML is sanitized; Markdown, LaTeX and SVG become sanitized HTML;
     everything else (JavaScript, widgets, unknown types) is dropped.
     """
+
     def text(value) -> str:
         return "".join(value) if isinstance(value, list) else str(value)
 
@@ -301,6 +380,7 @@ class SanitizeOutputs(Preprocessor):
 
 # ---------------------------------------------------------------- feedback exporter
 
+
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
     """Compiled templates kept in this process, keyed by template name and source checksum."""
 
@@ -346,4 +426,4 @@ class FeedbackHTMLExporter(HTMLExporter):
         head = re.search(r"<head[^>]*>", output)
         if head is None:
             return policy + output, resources
-        return output[:head.end()] + "\n" + policy + output[head.end():], resources
+        return output[: head.end()] + "\n" + policy + output[head.end() :], resources

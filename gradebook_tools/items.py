@@ -12,6 +12,7 @@ out and counted apart):
   their course total (Kelley's groups). D runs from -1 to 1; below
   :data:`WEAK_DISCRIMINATION` an item barely tells strong from weak students.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,8 +83,15 @@ def discrimination_index(fractions: dict[str, float], totals: dict[str, float]) 
     return (sum(fractions[s] for s in upper) - sum(fractions[s] for s in lower)) / size
 
 
-def _item_stats(assignment: str, cell: str | None, cell_type: str, max_score: float,
-                scores: dict[str, float], pending: int, totals: dict[str, float]) -> ItemStats:
+def _item_stats(
+    assignment: str,
+    cell: str | None,
+    cell_type: str,
+    max_score: float,
+    scores: dict[str, float],
+    pending: int,
+    totals: dict[str, float],
+) -> ItemStats:
     count = len(scores)
     fractions = {student: score / max_score if max_score else 0.0 for student, score in scores.items()}
     return ItemStats(
@@ -93,15 +101,17 @@ def _item_stats(assignment: str, cell: str | None, cell_type: str, max_score: fl
         max_score=max_score,
         count=count,
         mean=sum(scores.values()) / count if count else float("nan"),
-        full_marks=(sum(score >= max_score - FULL_MARKS_TOLERANCE for score in scores.values()) / count
-                    if count else float("nan")),
+        full_marks=(
+            sum(score >= max_score - FULL_MARKS_TOLERANCE for score in scores.values()) / count
+            if count
+            else float("nan")
+        ),
         discrimination=discrimination_index(fractions, totals),
         pending=pending,
     )
 
 
-def analyse_items(grades: list[CellGrade], totals: dict[str, float],
-                  assignments: list[str]) -> list[ItemStats]:
+def analyse_items(grades: list[CellGrade], totals: dict[str, float], assignments: list[str]) -> list[ItemStats]:
     """Item statistics per exercise and per graded cell.
 
     Parameters
@@ -140,8 +150,7 @@ def _exercise_stats(assignment: str, grades: list[CellGrade], totals: dict[str, 
         if grade.needs_manual_grade:
             pending_students.add(grade.student_id)
     decided = {student: total for student, total in sums.items() if student not in pending_students}
-    return _item_stats(assignment, None, "exercise", sum(cells_max.values()), decided,
-                       len(pending_students), totals)
+    return _item_stats(assignment, None, "exercise", sum(cells_max.values()), decided, len(pending_students), totals)
 
 
 def _cell_stats(assignment: str, grades: list[CellGrade], totals: dict[str, float]) -> list[ItemStats]:
@@ -152,8 +161,11 @@ def _cell_stats(assignment: str, grades: list[CellGrade], totals: dict[str, floa
     for (_, cell), cell_grades in sorted(cells.items()):
         decided = {grade.student_id: grade.score for grade in cell_grades if not grade.needs_manual_grade}
         first = cell_grades[0]
-        items.append(_item_stats(assignment, cell, first.cell_type, first.max_score, decided,
-                                 len(cell_grades) - len(decided), totals))
+        items.append(
+            _item_stats(
+                assignment, cell, first.cell_type, first.max_score, decided, len(cell_grades) - len(decided), totals
+            )
+        )
     return items
 
 

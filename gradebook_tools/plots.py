@@ -3,6 +3,7 @@
 matplotlib is imported inside the functions, and only its object API is used
 (``matplotlib.figure.Figure`` draws with Agg, no display and no pyplot state).
 """
+
 from __future__ import annotations
 
 import math
@@ -39,11 +40,11 @@ def plot_section_distributions(table: SectionTable, path: Path) -> Path:
     figure = _figure(3.0 * len(columns), 3.0)
     axes = figure.subplots(1, len(columns), sharey=True, squeeze=False)[0]
     for ax, column in zip(axes, columns, strict=True):
-        values = [row.overall_percentage if column == OVERALL else row.sections[column].percentage
-                  for row in table.rows]
+        values = [
+            row.overall_percentage if column == OVERALL else row.sections[column].percentage for row in table.rows
+        ]
         values = [value for value in values if not math.isnan(value)]  # nothing released yet
-        ax.hist(values, bins=PERCENT_BINS, color="#4878a8" if column != OVERALL else "#2f4f6f",
-                edgecolor="white")
+        ax.hist(values, bins=PERCENT_BINS, color="#4878a8" if column != OVERALL else "#2f4f6f", edgecolor="white")
         ax.set_title(f"{column} (n={len(values)})")
         ax.set_xlim(0, 100)
         ax.set_xlabel("score (%)")
@@ -53,8 +54,9 @@ def plot_section_distributions(table: SectionTable, path: Path) -> Path:
     title = "Score distribution per curriculum section"
     if waiting:
         points = sum(row.overall.pending_points for row in waiting)
-        title += (f"\n{_count(len(waiting), 'student')} with {points:g} points awaiting a manual grade, "
-                  "counted as 0 so far")
+        title += (
+            f"\n{_count(len(waiting), 'student')} with {points:g} points awaiting a manual grade, counted as 0 so far"
+        )
     figure.suptitle(title)
     return _save(figure, path)
 
@@ -71,8 +73,14 @@ def plot_class_sections(table: SectionTable, class_section_of: dict[str, str], p
     for position, group in enumerate(values, start=1):
         # spread the dots sideways, deterministically, so ties stay visible; fainter in large groups
         offsets = [((i * 0.37) % 1 - 0.5) * 0.3 for i in range(len(group))]
-        ax.scatter([position + o for o in offsets], group, s=10, color="#c05030", zorder=1,
-                   alpha=0.6 if len(group) <= 50 else 0.25)
+        ax.scatter(
+            [position + o for o in offsets],
+            group,
+            s=10,
+            color="#c05030",
+            zorder=1,
+            alpha=0.6 if len(group) <= 50 else 0.25,
+        )
     ax.boxplot(values, showfliers=False, zorder=2, medianprops={"color": "black", "linewidth": 2})
     ax.set_xticks(range(1, len(names) + 1), [f"{name}\n(n={len(groups[name])})" for name in names])
     ax.set_ylim(-2, 102)
@@ -109,24 +117,34 @@ def plot_items(items: list[ItemStats], path: Path) -> Path:
     colors = {item.label: "#c05030" if item.weak else "#4878a8" for item in cells}
 
     hardest = sorted(cells, key=lambda item: (item.full_marks, item.label))[:LABELLED_ITEMS][::-1]
-    drawn = bars.barh([short_label(item) for item in hardest], [100 * item.full_marks for item in hardest],
-                      color=[colors[item.label] for item in hardest])
+    drawn = bars.barh(
+        [short_label(item) for item in hardest],
+        [100 * item.full_marks for item in hardest],
+        color=[colors[item.label] for item in hardest],
+    )
     bars.bar_label(drawn, fmt="%.0f%%", padding=3, fontsize=8)
     bars.set_xlim(0, 100)
     bars.set_xlabel("students with full marks (%)")
     bars.set_title(f"The {len(hardest)} most failed graded cells")
     if pending:
         grades = sum(item.pending for item in pending)
-        figure.suptitle(f"Left out: {_count(len(pending), 'graded cell')} with {_count(grades, 'grade')} "
-                        "awaiting a manual grade", fontsize=9, color="grey")
+        figure.suptitle(
+            f"Left out: {_count(len(pending), 'graded cell')} with {_count(grades, 'grade')} awaiting a manual grade",
+            fontsize=9,
+            color="grey",
+        )
     bars.tick_params(axis="y", labelsize=8)
 
     discrimination = [_zero_if_undefined(item.discrimination) for item in cells]
-    scatter.scatter([100 * item.full_marks for item in cells], discrimination,
-                    c=[colors[item.label] for item in cells], s=28, alpha=0.8)
+    scatter.scatter(
+        [100 * item.full_marks for item in cells],
+        discrimination,
+        c=[colors[item.label] for item in cells],
+        s=28,
+        alpha=0.8,
+    )
     scatter.axhline(WEAK_DISCRIMINATION, color="grey", linestyle="--", linewidth=1)
-    scatter.text(1, WEAK_DISCRIMINATION - 0.07, f"weak below D = {WEAK_DISCRIMINATION} (red)",
-                 fontsize=8, color="grey")
+    scatter.text(1, WEAK_DISCRIMINATION - 0.07, f"weak below D = {WEAK_DISCRIMINATION} (red)", fontsize=8, color="grey")
     scatter.set_xlim(-3, 103)
     scatter.set_ylim(min([-0.1] + [d - 0.05 for d in discrimination]), 1.05)
     scatter.set_xlabel("students with full marks (%)")

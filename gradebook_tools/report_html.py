@@ -3,6 +3,7 @@
 The page embeds its plots (as ``data:`` URIs) and its style, so it can be mailed
 or archived as one file; the PNGs are written next to it for slides and notes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -63,9 +64,13 @@ def _data_uri(png: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
 
 
-def render_report(table: SectionTable, items: list[ItemStats], plots: dict[str, Path],
-                  class_section_of: dict[str, str] | None = None,
-                  generated: datetime.datetime | None = None) -> str:
+def render_report(
+    table: SectionTable,
+    items: list[ItemStats],
+    plots: dict[str, Path],
+    class_section_of: dict[str, str] | None = None,
+    generated: datetime.datetime | None = None,
+) -> str:
     """The report page as HTML text.
 
     Parameters
@@ -86,44 +91,52 @@ def render_report(table: SectionTable, items: list[ItemStats], plots: dict[str, 
         summaries = {WHOLE_CLASS: summaries[WHOLE_CLASS]}
     cells = decided_cells(items)
     pending = pending_cells(items)
-    return _environment().get_template(TEMPLATE).render(
-        table=table,
-        columns=table.section_names + [OVERALL],
-        total_max=sum(table.max_points(name) for name in table.section_names),
-        summaries=summaries,
-        class_section_of=class_section_of,
-        not_on_roster=NOT_ON_ROSTER,
-        items=items,
-        most_failed=sorted(cells, key=lambda item: (item.full_marks, item.label))[:MOST_FAILED],
-        pending_cells=pending,
-        pending_grades=sum(item.pending for item in pending),
-        weak_threshold=WEAK_DISCRIMINATION,
-        plots={title: _data_uri(path) for title, path in plots.items()},
-        missing_count=sum(len(row.overall.missing) for row in table.rows),
-        pending_count=sum(len(row.overall.pending) for row in table.rows),
-        pending_points=sum(row.overall.pending_points for row in table.rows),
-        generated=(generated or datetime.datetime.now()).strftime("%Y-%m-%d %H:%M"),
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            table=table,
+            columns=table.section_names + [OVERALL],
+            total_max=sum(table.max_points(name) for name in table.section_names),
+            summaries=summaries,
+            class_section_of=class_section_of,
+            not_on_roster=NOT_ON_ROSTER,
+            items=items,
+            most_failed=sorted(cells, key=lambda item: (item.full_marks, item.label))[:MOST_FAILED],
+            pending_cells=pending,
+            pending_grades=sum(item.pending for item in pending),
+            weak_threshold=WEAK_DISCRIMINATION,
+            plots={title: _data_uri(path) for title, path in plots.items()},
+            missing_count=sum(len(row.overall.missing) for row in table.rows),
+            pending_count=sum(len(row.overall.pending) for row in table.rows),
+            pending_points=sum(row.overall.pending_points for row in table.rows),
+            generated=(generated or datetime.datetime.now()).strftime("%Y-%m-%d %H:%M"),
+        )
     )
 
 
-def write_plots(folder: Path, stem: str, table: SectionTable, items: list[ItemStats],
-                class_section_of: dict[str, str] | None) -> dict[str, Path]:
+def write_plots(
+    folder: Path, stem: str, table: SectionTable, items: list[ItemStats], class_section_of: dict[str, str] | None
+) -> dict[str, Path]:
     """Draw the report's plots into ``folder`` as ``<stem>_*.png``."""
     from . import plots
 
     written = {
-        "Score distribution per curriculum section":
-            plots.plot_section_distributions(table, folder / f"{stem}_sections.png"),
+        "Score distribution per curriculum section": plots.plot_section_distributions(
+            table, folder / f"{stem}_sections.png"
+        ),
     }
     if class_section_of is not None:
         written["Overall score per class section"] = plots.plot_class_sections(
-            table, class_section_of, folder / f"{stem}_class_sections.png")
+            table, class_section_of, folder / f"{stem}_class_sections.png"
+        )
     written["Item analysis of the graded cells"] = plots.plot_items(items, folder / f"{stem}_items.png")
     return written
 
 
-def write_report(path: Path | str, table: SectionTable, items: list[ItemStats],
-                 class_section_of: dict[str, str] | None = None) -> WrittenReport:
+def write_report(
+    path: Path | str, table: SectionTable, items: list[ItemStats], class_section_of: dict[str, str] | None = None
+) -> WrittenReport:
     """Write the HTML report to ``path`` and its plots next to it.
 
     Returns

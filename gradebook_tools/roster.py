@@ -10,6 +10,7 @@ dropped; only a file that cannot be a roster at all raises :class:`RosterError`.
 ``gradebook-tools roster import`` copies it into the gradebook
 (:mod:`gradebook_tools.roster_store`), where every command finds it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -82,8 +83,7 @@ def parse_roster(lines: list[str], source: str = "roster") -> Roster:
     """Parse the lines of a roster CSV (see :func:`read_roster`)."""
     reader = csv.reader(lines)
     header = [name.strip().lower() for name in next(reader, [])]
-    header = [COLUMN_ALIASES.get(name, name) if COLUMN_ALIASES.get(name) not in header else name
-              for name in header]
+    header = [COLUMN_ALIASES.get(name, name) if COLUMN_ALIASES.get(name) not in header else name for name in header]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         raise RosterError(
@@ -148,9 +148,7 @@ def assign_class_sections(roster: Roster, student_ids: list[str]) -> tuple[dict[
     messages = []
     unknown = [student_id for student_id in roster.entries if student_id not in in_gradebook]
     if unknown:
-        messages.append(
-            f"{len(unknown)} roster student(s) not in the gradebook: {', '.join(unknown)}"
-        )
+        messages.append(f"{len(unknown)} roster student(s) not in the gradebook: {', '.join(unknown)}")
     unlisted = [student_id for student_id in student_ids if student_id not in roster.entries]
     if unlisted:
         messages.append(

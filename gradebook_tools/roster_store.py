@@ -13,6 +13,7 @@ The import is idempotent: a second run of the same file changes nothing and
 says so. It never deletes a student (students own submissions and grades):
 gradebook students the roster lacks are named in the report.
 """
+
 from __future__ import annotations
 
 import os
@@ -97,8 +98,11 @@ def write_class_sections(engine: Engine, sections: dict[str, str]) -> None:
             if student_id not in stored:
                 connection.execute(CLASS_SECTIONS.insert().values(student_id=student_id, class_section=section))
             elif stored[student_id] != section:
-                connection.execute(CLASS_SECTIONS.update().where(CLASS_SECTIONS.c.student_id == student_id)
-                                   .values(class_section=section))
+                connection.execute(
+                    CLASS_SECTIONS.update()
+                    .where(CLASS_SECTIONS.c.student_id == student_id)
+                    .values(class_section=section)
+                )
 
 
 def read_class_sections(engine: Engine) -> dict[str, str] | None:

@@ -10,6 +10,7 @@ of a grade's score (``Grade.score``: manual score over auto score, plus extra
 credit). Nothing here imports nbgrader: a command that only reads scores starts
 in a fraction of a second.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -37,9 +38,21 @@ from .gradebook_schema import (
     with_graded_cells,
 )
 
-__all__ = ["GRADEBOOK_TABLES", "AssignmentInfo", "CellGrade", "ClassScores", "GradebookError", "StudentInfo",
-           "SubmissionScore", "open_gradebook", "read_assignments", "read_cell_grades", "read_class_scores",
-           "read_students", "read_submissions"]
+__all__ = [
+    "GRADEBOOK_TABLES",
+    "AssignmentInfo",
+    "CellGrade",
+    "ClassScores",
+    "GradebookError",
+    "StudentInfo",
+    "SubmissionScore",
+    "open_gradebook",
+    "read_assignments",
+    "read_cell_grades",
+    "read_class_scores",
+    "read_students",
+    "read_submissions",
+]
 
 
 @dataclass(frozen=True)
@@ -170,9 +183,7 @@ def open_gradebook(db_url: str) -> Engine:
     missing = GRADEBOOK_TABLES - tables
     if missing:
         engine.dispose()
-        raise GradebookError(
-            f"{url!r} is not an nbgrader gradebook (no table {', '.join(sorted(missing))})"
-        )
+        raise GradebookError(f"{url!r} is not an nbgrader gradebook (no table {', '.join(sorted(missing))})")
     return engine
 
 
@@ -182,8 +193,7 @@ def read_students(connection: Connection) -> list[StudentInfo]:
         select(STUDENT.c.id, STUDENT.c.first_name, STUDENT.c.last_name, STUDENT.c.email).order_by(STUDENT.c.id)
     )
     return [
-        StudentInfo(id=row.id, first_name=row.first_name or "", last_name=row.last_name or "",
-                    email=row.email or "")
+        StudentInfo(id=row.id, first_name=row.first_name or "", last_name=row.last_name or "", email=row.email or "")
         for row in rows
     ]
 
@@ -209,8 +219,7 @@ def read_assignments(connection: Connection) -> list[AssignmentInfo]:
         )
     )
     return [
-        AssignmentInfo(name=row.name, duedate=row.duedate, max_score=float(max_scores.get(row.id, 0.0)))
-        for row in rows
+        AssignmentInfo(name=row.name, duedate=row.duedate, max_score=float(max_scores.get(row.id, 0.0))) for row in rows
     ]
 
 
@@ -224,8 +233,9 @@ def read_submissions(connection: Connection) -> dict[tuple[str, str], Submission
     """
     pending = GRADE.c.needs_manual_grade.is_(True)
     per_notebook = connection.execute(
-        select(GRADE.c.notebook_id, func.sum(grade_score()), func.sum(case((pending, 1), else_=0)))
-        .group_by(GRADE.c.notebook_id)
+        select(GRADE.c.notebook_id, func.sum(grade_score()), func.sum(case((pending, 1), else_=0))).group_by(
+            GRADE.c.notebook_id
+        )
     ).all()
     submission_of_notebook: dict[str, str] = {}
     raw: dict[str, float] = {}
@@ -233,8 +243,10 @@ def read_submissions(connection: Connection) -> dict[tuple[str, str], Submission
     pending_cells: dict[str, int] = {}
     pending_points: dict[str, float] = {}
     for notebook_id, submission_id, late in connection.execute(
-            select(SUBMITTED_NOTEBOOK.c.id, SUBMITTED_NOTEBOOK.c.assignment_id,
-                   SUBMITTED_NOTEBOOK.c.late_submission_penalty)):
+        select(
+            SUBMITTED_NOTEBOOK.c.id, SUBMITTED_NOTEBOOK.c.assignment_id, SUBMITTED_NOTEBOOK.c.late_submission_penalty
+        )
+    ):
         submission_of_notebook[notebook_id] = submission_id
         penalty[submission_id] = penalty.get(submission_id, 0.0) + float(late or 0.0)
     for notebook_id, total, waiting in per_notebook:
@@ -246,9 +258,12 @@ def read_submissions(connection: Connection) -> dict[tuple[str, str], Submission
         submission_id = submission_of_notebook.get(notebook_id)
         pending_points[submission_id] = pending_points.get(submission_id, 0.0) + cell_max.get(cell_id, ("", 0.0))[1]
     rows = connection.execute(
-        select(SUBMITTED_ASSIGNMENT.c.id, SUBMITTED_ASSIGNMENT.c.student_id, SUBMITTED_ASSIGNMENT.c.timestamp,
-               ASSIGNMENT.c.name)
-        .join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMITTED_ASSIGNMENT.c.assignment_id)
+        select(
+            SUBMITTED_ASSIGNMENT.c.id,
+            SUBMITTED_ASSIGNMENT.c.student_id,
+            SUBMITTED_ASSIGNMENT.c.timestamp,
+            ASSIGNMENT.c.name,
+        ).join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMITTED_ASSIGNMENT.c.assignment_id)
     )
     return {
         (student_id, name): SubmissionScore(
@@ -281,16 +296,35 @@ def read_cell_grades(engine: Engine) -> list[CellGrade]:
     row per student and graded cell) with the one join that names their student.
     """
     with engine.connect() as connection:
-        notebooks = {row.id: (row.name, row.assignment) for row in connection.execute(
-            select(NOTEBOOK.c.id, NOTEBOOK.c.name, ASSIGNMENT.c.name.label("assignment"))
-            .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTEBOOK.c.assignment_id))}
-        cells = {row.id: (row.name, row.cell_type or "code", float(row.max_score)) for row in connection.execute(
-            with_graded_cells(select(BASE_CELL.c.id, BASE_CELL.c.name,
-                                     func.coalesce(GRADE_CELLS.c.cell_type, TASK_CELLS.c.cell_type).label("cell_type"),
-                                     cell_max_score().label("max_score")).select_from(BASE_CELL)))}
+        notebooks = {
+            row.id: (row.name, row.assignment)
+            for row in connection.execute(
+                select(NOTEBOOK.c.id, NOTEBOOK.c.name, ASSIGNMENT.c.name.label("assignment")).join(
+                    ASSIGNMENT, ASSIGNMENT.c.id == NOTEBOOK.c.assignment_id
+                )
+            )
+        }
+        cells = {
+            row.id: (row.name, row.cell_type or "code", float(row.max_score))
+            for row in connection.execute(
+                with_graded_cells(
+                    select(
+                        BASE_CELL.c.id,
+                        BASE_CELL.c.name,
+                        func.coalesce(GRADE_CELLS.c.cell_type, TASK_CELLS.c.cell_type).label("cell_type"),
+                        cell_max_score().label("max_score"),
+                    ).select_from(BASE_CELL)
+                )
+            )
+        }
         grades = connection.execute(
-            select(SUBMITTED_ASSIGNMENT.c.student_id, SUBMITTED_NOTEBOOK.c.notebook_id, GRADE.c.cell_id,
-                   grade_score(), GRADE.c.needs_manual_grade)
+            select(
+                SUBMITTED_ASSIGNMENT.c.student_id,
+                SUBMITTED_NOTEBOOK.c.notebook_id,
+                GRADE.c.cell_id,
+                grade_score(),
+                GRADE.c.needs_manual_grade,
+            )
             .select_from(GRADE)
             .join(SUBMITTED_NOTEBOOK, SUBMITTED_NOTEBOOK.c.id == GRADE.c.notebook_id)
             .join(SUBMITTED_ASSIGNMENT, SUBMITTED_ASSIGNMENT.c.id == SUBMITTED_NOTEBOOK.c.assignment_id)
@@ -301,7 +335,16 @@ def read_cell_grades(engine: Engine) -> list[CellGrade]:
             continue  # a grade of a notebook or cell the gradebook no longer has
         notebook, assignment = notebooks[notebook_id]
         cell, cell_type, max_score = cells[cell_id]
-        result.append(CellGrade(student_id=student_id, assignment=assignment, notebook=notebook, cell=cell,
-                                cell_type=cell_type, score=float(score), max_score=max_score,
-                                needs_manual_grade=bool(needs_manual_grade)))
+        result.append(
+            CellGrade(
+                student_id=student_id,
+                assignment=assignment,
+                notebook=notebook,
+                cell=cell,
+                cell_type=cell_type,
+                score=float(score),
+                max_score=max_score,
+                needs_manual_grade=bool(needs_manual_grade),
+            )
+        )
     return result

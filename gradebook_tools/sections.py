@@ -4,6 +4,7 @@ A missing submission counts 0 and is listed as missing; a submission with a
 manual grade still to give is counted as nbgrader counts it (the ungraded cell
 scores 0 so far) and is listed as pending, with the points still open.
 """
+
 from __future__ import annotations
 
 import math
@@ -93,8 +94,9 @@ def group_assignments(scores: ClassScores, course: CourseSections) -> tuple[dict
     return by_section, absent
 
 
-def score_assignments(scores: ClassScores, student_id: str, assignments: list[str],
-                      max_scores: dict[str, float] | None = None) -> SectionScore:
+def score_assignments(
+    scores: ClassScores, student_id: str, assignments: list[str], max_scores: dict[str, float] | None = None
+) -> SectionScore:
     """Sum a student's scores over some assignments (``max_scores``: each one's maximum, if known)."""
     if max_scores is None:
         max_scores = {assignment.name: assignment.max_score for assignment in scores.assignments}
@@ -119,23 +121,24 @@ def score_assignments(scores: ClassScores, student_id: str, assignments: list[st
     )
 
 
-def weighted_percentage(sections: dict[str, SectionScore], weights: dict[str, float],
-                        overall: SectionScore) -> float:
+def weighted_percentage(sections: dict[str, SectionScore], weights: dict[str, float], overall: SectionScore) -> float:
     """Weighted mean of section percentages, or points over maximum without weights.
 
     A section worth nothing yet (no assignment of it in the gradebook) is left
     out and the other weights renormalized, rather than counted as 0 %.
     """
-    weighted = {name: weight for name, weight in weights.items()
-                if name in sections and weight > 0 and sections[name].max_points > 0}
+    weighted = {
+        name: weight
+        for name, weight in weights.items()
+        if name in sections and weight > 0 and sections[name].max_points > 0
+    }
     total_weight = sum(weighted.values())
     if not total_weight:
         return overall.percentage
     return sum(sections[name].percentage * weight for name, weight in weighted.items()) / total_weight
 
 
-def section_table(scores: ClassScores, course: CourseSections,
-                  student_ids: list[str] | None = None) -> SectionTable:
+def section_table(scores: ClassScores, course: CourseSections, student_ids: list[str] | None = None) -> SectionTable:
     """Build the per-section table of the class.
 
     Parameters
@@ -158,8 +161,9 @@ def section_table(scores: ClassScores, course: CourseSections,
     all_names = scores.assignment_names
     rows = []
     for student in students:
-        sections = {name: score_assignments(scores, student.id, names, max_scores)
-                    for name, names in by_section.items()}
+        sections = {
+            name: score_assignments(scores, student.id, names, max_scores) for name, names in by_section.items()
+        }
         overall = score_assignments(scores, student.id, all_names, max_scores)
         rows.append(
             StudentSections(
@@ -197,9 +201,7 @@ def only_section(table: SectionTable, section: str) -> SectionTable:
         Naming the sections that exist.
     """
     if section not in table.section_names:
-        raise UnknownNameError(
-            f"unknown section {section!r}; sections: {', '.join(table.section_names) or '(none)'}"
-        )
+        raise UnknownNameError(f"unknown section {section!r}; sections: {', '.join(table.section_names) or '(none)'}")
     return SectionTable(
         section_names=[section],
         assignments_by_section={section: table.assignments_by_section[section]},
@@ -285,7 +287,8 @@ def group_summaries(table: SectionTable, class_section_of: dict[str, str]) -> di
     groups = dict(sorted(groups.items()))
     groups[WHOLE_CLASS] = list(table.rows)
     return {
-        group: {column: summarize(values)
-                for column, values in percentages_by_column(rows, table.section_names).items()}
+        group: {
+            column: summarize(values) for column, values in percentages_by_column(rows, table.section_names).items()
+        }
         for group, rows in groups.items()
     }

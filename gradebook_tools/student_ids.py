@@ -7,6 +7,7 @@ ids that are safe in all of these are accepted: ASCII letters and digits, and
 ``.``, ``_``, ``-``, ``@``, ``+`` after the first character, at most 128
 characters (nbgrader's column). Anything else is refused with the reason.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,11 +18,27 @@ SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
 MAX_LENGTH = 128
 
 _NAMED = [
-    (",", "a comma"), ("/", "a slash"), ("\\", "a backslash"), (" ", "a space"),
-    ("<", "markup ('<')"), (">", "markup ('>')"), ("&", "markup ('&')"), ('"', "a quote"), ("'", "a quote"),
-    ("`", "a backquote"), (";", "a semicolon"), ("*", "a glob character ('*')"), ("?", "a glob character ('?')"),
-    ("[", "a glob character ('[')"), ("]", "a glob character (']')"), ("$", "a dollar sign"),
-    ("|", "a pipe"), ("%", "a percent sign"), (":", "a colon"), ("=", "an equals sign"), ("#", "a hash"),
+    (",", "a comma"),
+    ("/", "a slash"),
+    ("\\", "a backslash"),
+    (" ", "a space"),
+    ("<", "markup ('<')"),
+    (">", "markup ('>')"),
+    ("&", "markup ('&')"),
+    ('"', "a quote"),
+    ("'", "a quote"),
+    ("`", "a backquote"),
+    (";", "a semicolon"),
+    ("*", "a glob character ('*')"),
+    ("?", "a glob character ('?')"),
+    ("[", "a glob character ('[')"),
+    ("]", "a glob character (']')"),
+    ("$", "a dollar sign"),
+    ("|", "a pipe"),
+    ("%", "a percent sign"),
+    (":", "a colon"),
+    ("=", "an equals sign"),
+    ("#", "a hash"),
 ]
 
 

@@ -1,4 +1,5 @@
 """Building submissions from a release, as a student would fill it in."""
+
 from __future__ import annotations
 
 import copy

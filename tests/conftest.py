@@ -1,4 +1,5 @@
 """Shared fixtures: a temporary course per test module."""
+
 from __future__ import annotations
 
 import pytest

@@ -18,6 +18,7 @@ Sections: mechanics = ex01_a, ex02_b; theory = ex04_c and ex05_absent (not in
 the gradebook). Roster: ada and bob in lab-A, cyd in lab-B, zed (unknown) in
 lab-B; dan is not on it.
 """
+
 from __future__ import annotations
 
 import glob
@@ -49,25 +50,29 @@ zed,lab-B,Zed,Unknown,
 def build_hand_class(folder: Path, db_url: str | None = None) -> Path:
     """Write the gradebook (``db_url``, else ``gradebook.db``), ``nbgrader_config.py`` and ``roster.csv``."""
     with new_gradebook(folder, db_url) as gradebook:
-        for student, first, last in [("ada", "Ada", "Lovelace"), ("bob", "Bob", "Babbage"),
-                                     ("cyd", "Cyd", "Charisse"), ("dan", "Dan", "Dennett")]:
+        for student, first, last in [
+            ("ada", "Ada", "Lovelace"),
+            ("bob", "Bob", "Babbage"),
+            ("cyd", "Cyd", "Charisse"),
+            ("dan", "Dan", "Dennett"),
+        ]:
             gradebook.add_student(student, first_name=first, last_name=last)
-        add_assignment(gradebook, "ex01_a", [("test_f", 4, "code"), ("test_answer", 4, "code"),
-                                             ("explanation", 2, "markdown")])
+        add_assignment(
+            gradebook, "ex01_a", [("test_f", 4, "code"), ("test_answer", 4, "code"), ("explanation", 2, "markdown")]
+        )
         add_assignment(gradebook, "ex02_b", [("test_g", 8, "code"), ("explanation", 2, "markdown")])
-        add_assignment(gradebook, "ex04_c", [("test_h", 6, "code"), ("test_answer", 2, "code"),
-                                             ("explanation", 2, "markdown")])
+        add_assignment(
+            gradebook, "ex04_c", [("test_h", 6, "code"), ("test_answer", 2, "code"), ("explanation", 2, "markdown")]
+        )
         grade = add_graded_submission
         grade(gradebook, "ex01_a", "ada", {"test_f": 4, "test_answer": 4, "explanation": 2})
         grade(gradebook, "ex02_b", "ada", {"test_g": 8, "explanation": 2})
         grade(gradebook, "ex04_c", "ada", {"test_h": 6, "test_answer": 2, "explanation": 2})
-        grade(gradebook, "ex01_a", "bob", {"test_f": 4, "test_answer": 0, "explanation": PENDING},
-              late_penalty=1.0)
+        grade(gradebook, "ex01_a", "bob", {"test_f": 4, "test_answer": 0, "explanation": PENDING}, late_penalty=1.0)
         grade(gradebook, "ex04_c", "bob", {"test_h": 6, "test_answer": 0, "explanation": 1})
         grade(gradebook, "ex01_a", "cyd", {"test_f": 0, "test_answer": 4, "explanation": 1})
         grade(gradebook, "ex02_b", "cyd", {"test_g": 8, "explanation": 1})
-        grade(gradebook, "ex01_a", "dan", {"test_f": 0, "test_answer": 0, "explanation": 1},
-              late_penalty=2.0)
+        grade(gradebook, "ex01_a", "dan", {"test_f": 0, "test_answer": 0, "explanation": 1}, late_penalty=2.0)
         grade(gradebook, "ex02_b", "dan", {"test_g": 0, "explanation": 0})
         grade(gradebook, "ex04_c", "dan", {"test_h": 0, "test_answer": 2, "explanation": 2})
     (folder / "nbgrader_config.py").write_text(CONFIG, encoding="utf-8")
@@ -104,13 +109,11 @@ def postgres_url():
     data, log = folder / "data", folder / "server.log"
 
     def server(*args: str) -> None:
-        subprocess.run(as_user + [str(bin_folder / args[0]), *args[1:]], check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(as_user + [str(bin_folder / args[0]), *args[1:]], check=True, capture_output=True, timeout=120)
 
     try:
         server("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
-        server("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-o",
-               f"-k {folder} -c listen_addresses='' -F", "start")
+        server("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-o", f"-k {folder} -c listen_addresses='' -F", "start")
     except subprocess.CalledProcessError as error:
         shutil.rmtree(folder, ignore_errors=True)
         pytest.skip(f"cannot start PostgreSQL: {error.stderr.decode(errors='replace')[-300:]}")

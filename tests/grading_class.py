@@ -5,6 +5,7 @@ machine and on Dask, in SQLite and in PostgreSQL) and compare what the
 gradebooks hold: every test cell's automatic score, the late penalty and the
 recorded outcome of each submission.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -86,8 +87,15 @@ def submit_class(root: Path, students: list[str] | None = None) -> None:
 
 def gradebook_tools(*args: str, cwd: Path, timeout: float = 1500, **kwargs) -> subprocess.CompletedProcess:
     """Run the real ``gradebook-tools`` command in the course folder ``cwd``."""
-    return subprocess.run([sys.executable, "-m", "gradebook_tools", *args], cwd=cwd, env=nbgrader_env(),
-                          capture_output=True, text=True, timeout=timeout, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "gradebook_tools", *args],
+        cwd=cwd,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
 
 
 def sqlite_url(root: Path) -> str:

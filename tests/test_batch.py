@@ -1,4 +1,5 @@
 """`gradebook-tools grade` on a class full of bad submissions, through the real CLI and nbgrader."""
+
 from __future__ import annotations
 
 import copy
@@ -33,8 +34,15 @@ c.LateSubmissionPlugin.penalty_method = "zero"
 
 
 def gradebook_tools(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gradebook_tools", *args], cwd=cwd, env=nbgrader_env(),
-                          capture_output=True, text=True, timeout=1800, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "gradebook_tools", *args],
+        cwd=cwd,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        **kwargs,
+    )
 
 
 def make_class(root: Path) -> dict[str, str]:
@@ -75,14 +83,35 @@ def make_class(root: Path) -> dict[str, str]:
     submit("other-exercise", read_notebook(REPO / "release" / OTHER / f"{OTHER}.ipynb"))
     submit("extra-file", good, extra={"scratch.py": "print('hi')"})
     submit("deleted-cells", edited(lambda cells: [c for c in cells if not str(grade_id(c)).startswith("test_log")]))
-    submit("duplicated-cells", edited(lambda cells: cells + [
-        nbformat.v4.new_code_cell(c.source, metadata=c.metadata) for c in cells if grade_id(c) == "test_answer"]))
+    submit(
+        "duplicated-cells",
+        edited(
+            lambda cells: (
+                cells
+                + [
+                    nbformat.v4.new_code_cell(c.source, metadata=c.metadata)
+                    for c in cells
+                    if grade_id(c) == "test_answer"
+                ]
+            )
+        ),
+    )
     submit("retyped-cell", edited(retype))
     submit("kernel-dies", fill_answers(good, {"answer": "import os\nos._exit(3)\n"}))
     submit("times-out", fill_answers(good, {"response_only_loss": "while True:\n    pass\n"}))
-    return {"good": "graded", "late": "graded", "invalid-json": "failed", "no-notebook": "failed",
-            "other-exercise": "graded", "extra-file": "graded", "deleted-cells": "graded",
-            "duplicated-cells": "graded", "retyped-cell": "graded", "kernel-dies": "graded", "times-out": "graded"}
+    return {
+        "good": "graded",
+        "late": "graded",
+        "invalid-json": "failed",
+        "no-notebook": "failed",
+        "other-exercise": "graded",
+        "extra-file": "graded",
+        "deleted-cells": "graded",
+        "duplicated-cells": "graded",
+        "retyped-cell": "graded",
+        "kernel-dies": "graded",
+        "times-out": "graded",
+    }
 
 
 #: Automatic points per student, and a word the recorded reason must contain.
@@ -112,7 +141,10 @@ def tree_hash(folder: Path) -> str:
 
 def scores(root: Path) -> dict[str, tuple[float, float]]:
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-        return {s.student.id: (s.code_score, s.late_submission_penalty) for s in gradebook.find_assignment(EXERCISE).submissions}
+        return {
+            s.student.id: (s.code_score, s.late_submission_penalty)
+            for s in gradebook.find_assignment(EXERCISE).submissions
+        }
 
 
 @pytest.fixture(scope="module")
@@ -170,9 +202,14 @@ def test_an_interrupted_run_resumes_to_the_same_gradebook(graded_class, tmp_path
     shutil.copytree(root, course, ignore=shutil.ignore_patterns("autograded", "feedback", "gradebook.db"))
     nbgrader("generate_assignment", EXERCISE, "--force", cwd=course)
     nbgrader("db", "assignment", "add", EXERCISE, f"--duedate={DUE}", cwd=course)
-    run = subprocess.Popen([sys.executable, "-m", "gradebook_tools", "grade", "--quiet"], cwd=course,
-                           env=nbgrader_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "gradebook_tools", "grade", "--quiet"],
+        cwd=course,
+        env=nbgrader_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while not (course / "autograded" / "extra-file").exists() and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -1,4 +1,5 @@
 """The command line: output, messages and exit codes."""
+
 import json
 import sqlite3
 import subprocess
@@ -54,8 +55,10 @@ def test_roster_problems_are_warnings_and_the_class_section_a_column(capsys, han
     assert out.splitlines()[5].split()[:4] == ["dan", "(not", "on", "roster)"]
     # zed is on the roster but submitted nothing: shown with 0 and every assignment missing
     assert out.splitlines()[6].split() == ["zed", "lab-B", "0", "0.0%", "M", "0", "0.0%", "M", "0", "0.0%", "M"]
-    assert ("1 roster student(s) not in the gradebook, shown with 0 and missing: zed "
-            "(gradebook-tools roster import adds them)") in err
+    assert (
+        "1 roster student(s) not in the gradebook, shown with 0 and missing: zed "
+        "(gradebook-tools roster import adds them)"
+    ) in err
     assert "missing from the roster, shown as '(not on roster)': dan" in err
 
 
@@ -63,7 +66,8 @@ def test_groups_prints_statistics_per_class_section(capsys, hand_course):
     code, out, _ = run(capsys, "groups", "--course", hand_course, "--roster", hand_course / "roster.csv")
     assert code == EXIT_OK
     assert ["lab-A", "mechanics", "2", "57.5", "57.5", "60.1", "15.0", "100.0"] in [
-        line.split() for line in out.splitlines()]
+        line.split() for line in out.splitlines()
+    ]
 
 
 def test_items_for_one_assignment(capsys, hand_course):
@@ -71,12 +75,12 @@ def test_items_for_one_assignment(capsys, hand_course):
     assert code == EXIT_OK
     assert "ex01_a" not in out
     assert ["ex04_c/test_answer", "2", "3", "1.33", "66.7%", "+0.00", "weak"] in [
-        line.split() for line in out.splitlines()]
+        line.split() for line in out.splitlines()
+    ]
 
 
 def test_export_json_to_a_file(capsys, hand_course, tmp_path):
-    code, _, err = run(capsys, "export", "--course", hand_course, "--format", "json",
-                       "--to", tmp_path / "grades.json")
+    code, _, err = run(capsys, "export", "--course", hand_course, "--format", "json", "--to", tmp_path / "grades.json")
     assert code == EXIT_OK
     assert f"wrote {tmp_path / 'grades.json'}" in err
     data = json.loads((tmp_path / "grades.json").read_text())
@@ -92,13 +96,22 @@ def test_report_prints_the_table_and_where_the_html_is(capsys, hand_course, tmp_
     assert (tmp_path / "r" / "class.html").is_file()
 
 
-@pytest.mark.parametrize("argv, code, message", [
-    (["table", "--section", "ethics"], EXIT_UNKNOWN_NAME,
-     "error: unknown section 'ethics'; sections: mechanics, theory"),
-    (["table", "--student", "eve"], EXIT_UNKNOWN_NAME, "error: unknown student(s): eve"),
-    (["items", "--assignment", "ex99"], EXIT_UNKNOWN_NAME,
-     "error: unknown assignment(s): ex99; the gradebook has: ex01_a, ex02_b, ex04_c"),
-])
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (
+            ["table", "--section", "ethics"],
+            EXIT_UNKNOWN_NAME,
+            "error: unknown section 'ethics'; sections: mechanics, theory",
+        ),
+        (["table", "--student", "eve"], EXIT_UNKNOWN_NAME, "error: unknown student(s): eve"),
+        (
+            ["items", "--assignment", "ex99"],
+            EXIT_UNKNOWN_NAME,
+            "error: unknown assignment(s): ex99; the gradebook has: ex01_a, ex02_b, ex04_c",
+        ),
+    ],
+)
 def test_unknown_names_exit_4_with_what_exists(capsys, hand_course, argv, code, message):
     exit_code, out, err = run(capsys, *argv, "--course", hand_course)
     assert (exit_code, out) == (code, "")
@@ -149,16 +162,23 @@ def test_bad_usage_exits_2(capsys):
 
 @pytest.mark.slow
 def test_python_dash_m_runs_the_same_command_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "gradebook_tools", "table", "--course", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "gradebook_tools", "table", "--course", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == EXIT_NO_GRADEBOOK
     assert "error: no gradebook at" in result.stderr
 
 
-@pytest.mark.parametrize("url, message", [
-    ("oracle+nodriver://grader@db/course", "error: no database driver for oracle+nodriver://grader@db/course"),
-    ("postgresql+psycopg://grader:secret@/course?host=/nonexistent", "error: cannot read the gradebook"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("oracle+nodriver://grader@db/course", "error: no database driver for oracle+nodriver://grader@db/course"),
+        ("postgresql+psycopg://grader:secret@/course?host=/nonexistent", "error: cannot read the gradebook"),
+    ],
+)
 def test_unreachable_database_server_exits_3_without_showing_the_password(capsys, url, message):
     pytest.importorskip("psycopg")
     code, _, err = run(capsys, "table", "--db", url)

@@ -1,4 +1,5 @@
 """The exchange is part of the course: its root is configured, and the documented commands move a notebook."""
+
 from __future__ import annotations
 
 import os

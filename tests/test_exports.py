@@ -1,4 +1,5 @@
 """Exports: totals equal nbgrader's own export; Canvas CSV and JSON formats."""
+
 import csv
 import io
 import json
@@ -61,10 +62,19 @@ def assert_scores_match_nbgrader(db_url: str, nbgrader_rows: list[dict[str, str]
 @pytest.mark.slow
 def test_nbgrader_export_writes_its_csv_and_the_per_section_csv_with_equal_totals(hand_course, tmp_path):
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
-    result = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "export",
-                             f"--CourseDirectory.db_url={gradebook_url(hand_course)}",
-                             f"--to={tmp_path / 'grades.csv'}"],
-                            cwd=hand_course, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "nbgrader"),
+            "export",
+            f"--CourseDirectory.db_url={gradebook_url(hand_course)}",
+            f"--to={tmp_path / 'grades.csv'}",
+        ],
+        cwd=hand_course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "Exporting per-section grades to" in result.stderr
     nbgrader_rows = read_csv(tmp_path / "grades.csv")
@@ -78,7 +88,8 @@ def test_nbgrader_export_writes_its_csv_and_the_per_section_csv_with_equal_total
             nbgrader_points = sum(expected.get((student, name), 0.0) for name in names)
             assert float(row[f"{section}_points"]) == pytest.approx(nbgrader_points)
         assert float(row["overall_points"]) == pytest.approx(
-            sum(score for (who, _), score in expected.items() if who == student))
+            sum(score for (who, _), score in expected.items() if who == student)
+        )
     assert sections["bob"]["mechanics_status"] == "missing: ex02_b; pending: ex01_a"
     assert sections["bob"]["overall_percent"] == "33.3333"
 
@@ -121,8 +132,17 @@ def test_section_csv_has_points_max_percent_and_status_per_section(table):
     out = io.StringIO()
     write_section_csv(table, out, {"ada": "lab-A"})
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert list(rows[0])[:9] == ["student_id", "last_name", "first_name", "email", "class_section",
-                                 "mechanics_points", "mechanics_max", "mechanics_percent", "mechanics_status"]
+    assert list(rows[0])[:9] == [
+        "student_id",
+        "last_name",
+        "first_name",
+        "email",
+        "class_section",
+        "mechanics_points",
+        "mechanics_max",
+        "mechanics_percent",
+        "mechanics_status",
+    ]
     cyd = rows[2]
     assert (cyd["student_id"], cyd["class_section"]) == ("cyd", "")
     assert (cyd["mechanics_points"], cyd["mechanics_max"], cyd["mechanics_percent"]) == ("14", "20", "70")
@@ -149,9 +169,14 @@ def test_json_export_round_trips_and_has_no_nan(table):
     data = json.loads(out.getvalue())
     bob = next(student for student in data["students"] if student["student_id"] == "bob")
     assert bob["class_section"] == "lab-A"
-    assert bob["sections"]["mechanics"] == {"points": 3.0, "max": 20.0, "percent": 15.0,
-                                            "missing": ["ex02_b"], "pending": ["ex01_a"],
-                                            "pending_points": 2.0}
+    assert bob["sections"]["mechanics"] == {
+        "points": 3.0,
+        "max": 20.0,
+        "percent": 15.0,
+        "missing": ["ex02_b"],
+        "pending": ["ex01_a"],
+        "pending_points": 2.0,
+    }
     assert data["not_in_gradebook"] == ["ex05_absent"]
     assert "NaN" not in out.getvalue()
 
@@ -167,8 +192,9 @@ def test_export_plugin_leaves_out_unknown_students_with_a_warning(hand_course, t
     from gradebook_tools.exports import SectionCsvExportPlugin
 
     config = Config({"CourseSections": {"sections": SECTIONS}})
-    plugin = SectionCsvExportPlugin(config=config, to=str(tmp_path / "grades.csv"), student=["bob", "eve"],
-                                    write_nbgrader_csv=False)
+    plugin = SectionCsvExportPlugin(
+        config=config, to=str(tmp_path / "grades.csv"), student=["bob", "eve"], write_nbgrader_csv=False
+    )
     with Gradebook(gradebook_url(hand_course)) as gradebook:
         plugin.export(gradebook)
     rows = read_csv(tmp_path / "grades_sections.csv")
@@ -181,7 +207,7 @@ def test_export_plugin_leaves_out_unknown_students_with_a_warning(hand_course, t
 
 #: Students whose id, names or email a spreadsheet would run as a formula; "-5" and "+7" are plain numbers.
 HOSTILE = [
-    ("=1+1", "=HYPERLINK(\"http://evil.example\",\"x\")", "Plain", "ok@example.edu"),
+    ("=1+1", '=HYPERLINK("http://evil.example","x")', "Plain", "ok@example.edu"),
     ("+SUM(A1)", "+cmd", "-2+3", "@evil.example"),
     ("-5", "\ttabbed", "\rreturned", "-1@example.edu"),
     ("@cmd", "Ada", "=cmd|' /C calc'!A0", ""),
@@ -200,7 +226,8 @@ def hostile_course(tmp_path_factory):
         add_graded_submission(gradebook, "ex01_a", "=1+1", {"test_f": 4, "explanation": 1})
         add_graded_submission(gradebook, "ex01_a", "-5", {"test_f": 0, "explanation": 2})
     (folder / "nbgrader_config.py").write_text(
-        'c = get_config()\nc.CourseSections.sections = {"=mech": ["ex01_a"]}\n', encoding="utf-8")
+        'c = get_config()\nc.CourseSections.sections = {"=mech": ["ex01_a"]}\n', encoding="utf-8"
+    )
     write_class_sections(open_gradebook(gradebook_url(folder)), {"=1+1": "=lab", "-5": "@lab", "+7": "lab-B"})
     return folder
 
@@ -221,7 +248,7 @@ def test_csv_export_neutralizes_every_data_cell_and_keeps_numbers(capsys, hostil
     assert sorted(by_id) == ["'+SUM(A1)", "'=1+1", "'@cmd", "+7", "-5"]
     header = rows[0]
     first = by_id["'=1+1"]
-    assert first[header.index("first_name")] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert first[header.index("first_name")] == '\'=HYPERLINK("http://evil.example","x")'
     assert first[header.index("class_section")] == "'=lab"
     assert first[header.index("overall_points")] == "5"
     assert by_id["'+SUM(A1)"][header.index("last_name")] == "'-2+3"
@@ -263,12 +290,26 @@ def test_nbgrader_export_per_section_file_neutralizes_every_data_cell(hostile_co
     assert rows[0][4] == "class_section" and rows[4][4] == "'=lab"
 
 
-@pytest.mark.parametrize("value, written", [
-    ("=1+1", "'=1+1"), ("+", "'+"), ("-", "'-"), ("-1+2", "'-1+2"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("-2e3x", "'-2e3x"),
-    ("-3", "-3"), ("+1.5", "+1.5"), ("-2.5e-3", "-2.5e-3"), ("10", "10"), ("Ada", "Ada"), ("", ""),
-    ("a=b", "a=b"),
-])
+@pytest.mark.parametrize(
+    "value, written",
+    [
+        ("=1+1", "'=1+1"),
+        ("+", "'+"),
+        ("-", "'-"),
+        ("-1+2", "'-1+2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-2e3x", "'-2e3x"),
+        ("-3", "-3"),
+        ("+1.5", "+1.5"),
+        ("-2.5e-3", "-2.5e-3"),
+        ("10", "10"),
+        ("Ada", "Ada"),
+        ("", ""),
+        ("a=b", "a=b"),
+    ],
+)
 def test_spreadsheet_safe_prefixes_formulas_and_keeps_numbers(value, written):
     from gradebook_tools.exports import spreadsheet_safe
 

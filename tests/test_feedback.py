@@ -8,6 +8,7 @@ code, the score of every check, the grader's verdict and the failure reason, and
 must not show the hidden tests, the hidden inputs or expected values, nor
 anything of the grader's code.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,15 @@ from gradebook_tools.grading.verdict import VERDICT_KEY, render_verdict, verdict
 from tests.course import fill_answers, nbgrader, solution_code
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 NO_CHROMIUM = "no /usr/bin/chromium (Debian package chromium; scripts/setup.sh installs it)"
 
@@ -50,8 +58,16 @@ WRONG_LOSS = "def response_only_loss(logits, targets, response_mask):\n    retur
 LOSS_CELLS = ("test_response_only_loss_values", "test_response_only_loss_edge_cases")
 FAILURE_REASON = "the notebook is not valid JSON (it was saved by another program)"
 #: Never on a student's page: the grader's internals.
-FORBIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "course_probe", "course-probe", "gradebook_tools",
-             "reference.py", "grading.reference", "ANSWERS")
+FORBIDDEN = (
+    "BEGIN HIDDEN TESTS",
+    "END HIDDEN TESTS",
+    "course_probe",
+    "course-probe",
+    "gradebook_tools",
+    "reference.py",
+    "grading.reference",
+    "ANSWERS",
+)
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +120,11 @@ def verdict_text(cell) -> str:
 
 def hidden_comments(course) -> list[str]:
     """The text inside the source's hidden test regions."""
-    regions = re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS",
-                         "\n".join(cell.source for cell in course.source(EXERCISE).cells), re.S)
+    regions = re.findall(
+        r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS",
+        "\n".join(cell.source for cell in course.source(EXERCISE).cells),
+        re.S,
+    )
     lines = [line.strip("# ").strip() for region in regions for line in region.splitlines()]
     return [line for line in lines if len(line) > 10]
 
@@ -155,8 +174,14 @@ def assert_nothing_hidden(course, text: str, html: str, student: str) -> None:
     assert not leaked, f"hidden inputs or expected values on {student}'s page: {leaked[:5]}"
     # "reference" only where the student's own notebook or the grader's verdict says it
     # ("differs from the reference by ..."), never the reference computations.
-    allowed = _normal(" ".join(cell.source for cell in course.release(EXERCISE).cells) + " ".join(
-        verdict_text(cell) for student_ in ("alice", "bob") for cell in autograded_test_cells(course, student_).values()))
+    allowed = _normal(
+        " ".join(cell.source for cell in course.release(EXERCISE).cells)
+        + " ".join(
+            verdict_text(cell)
+            for student_ in ("alice", "bob")
+            for cell in autograded_test_cells(course, student_).values()
+        )
+    )
     for line in text.splitlines():
         for sentence in re.split(r"(?<=[.!?])\s+", line):
             if "reference" in sentence.lower():
@@ -169,7 +194,9 @@ def test_exercise_feedback_shows_code_scores_and_verdicts(graded, browser):
     assert "wrong_loss_marker" in text, "the student's own code is shown"
     scores, maxima = graded.auto_scores(EXERCISE, "bob"), graded.max_scores(EXERCISE)
     for grade_id, cell in autograded_test_cells(graded, "bob").items():
-        heading = browser.locator(f"xpath=//a[@name='{grade_id}']/following-sibling::div[contains(@class, 'panel-heading')][1]")
+        heading = browser.locator(
+            f"xpath=//a[@name='{grade_id}']/following-sibling::div[contains(@class, 'panel-heading')][1]"
+        )
         assert f"Score: {round(scores[grade_id], 2)} / {round(maxima[grade_id], 2)}" in heading.inner_text()
         for line in verdict_text(cell).splitlines():
             assert line.strip() in text, f"verdict line of {grade_id} is shown"
@@ -216,8 +243,10 @@ def test_summary_of_failed_missing_and_complete_students(graded, browser, capsys
     assert "Results of Lee, Carol" in text
     assert f"Your submission could not be graded: {FAILURE_REASON}" in text
     assert browser.locator(f"#exercise-{EXERCISE} a").count() == 0, "no feedback link for a failed submission"
-    assert re.search(r"mechanics\s+" + EXERCISE + r"\s+0 / 10\s+0.0%\s+not graded: " + EXERCISE,
-                     browser.locator("#sections + table").inner_text())
+    assert re.search(
+        r"mechanics\s+" + EXERCISE + r"\s+0 / 10\s+0.0%\s+not graded: " + EXERCISE,
+        browser.locator("#sections + table").inner_text(),
+    )
     text, _ = show(browser, graded.root / "feedback" / "dave" / "index.html")
     assert "Not graded: nothing was submitted" in text
     text, html = show(browser, graded.root / "feedback" / "alice" / "index.html")
@@ -227,21 +256,31 @@ def test_summary_of_failed_missing_and_complete_students(graded, browser, capsys
 
 
 def test_hidden_regions_are_cleared_from_test_cells_only():
-    test_cell = new_code_cell("assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(7) == 8\n### END HIDDEN TESTS\n",
-                              metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "test_f", "points": 1}})
-    own_cell = new_code_cell("# ### BEGIN HIDDEN TESTS, said the student\ndef f(x):\n    return x + 1\n",
-                             metadata={"nbgrader": {"grade": True, "solution": True, "grade_id": "f", "points": 0}})
+    test_cell = new_code_cell(
+        "assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(7) == 8\n### END HIDDEN TESTS\n",
+        metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "test_f", "points": 1}},
+    )
+    own_cell = new_code_cell(
+        "# ### BEGIN HIDDEN TESTS, said the student\ndef f(x):\n    return x + 1\n",
+        metadata={"nbgrader": {"grade": True, "solution": True, "grade_id": "f", "points": 0}},
+    )
     notebook, _ = ClearHiddenTestsInFeedback().preprocess(new_notebook(cells=[test_cell, own_cell]), {})
     assert notebook.cells[0].source == "assert f(1) == 2\n" + ClearHiddenTestsInFeedback.note.default_value
     assert notebook.cells[1].source == own_cell.source
 
 
 def test_failed_inputs_are_read_from_the_verdict():
-    verdicts = [Verdict("a small case", True), Verdict("float32 logits", False, "differs: by 2"),
-                Verdict("random batches", False, "raised TypeError on a valid input: x: y"),
-                Verdict("random batches", True)]
-    cell = new_code_cell("", outputs=render_verdict("f is right", verdicts),
-                         metadata={VERDICT_KEY: verdict_metadata("f is right", verdicts)})
+    verdicts = [
+        Verdict("a small case", True),
+        Verdict("float32 logits", False, "differs: by 2"),
+        Verdict("random batches", False, "raised TypeError on a valid input: x: y"),
+        Verdict("random batches", True),
+    ]
+    cell = new_code_cell(
+        "",
+        outputs=render_verdict("f is right", verdicts),
+        metadata={VERDICT_KEY: verdict_metadata("f is right", verdicts)},
+    )
     assert failed_inputs(cell) == ("float32 logits", "random batches")
     assert failed_inputs(new_code_cell("", outputs=[])) == ()
     # the verdict is read as data: text that merely looks like a verdict says nothing
@@ -251,6 +290,7 @@ def test_failed_inputs_are_read_from_the_verdict():
 
 def test_review_names_the_few_cells_that_cost_the_most_points():
     """A weak student: ten exercises, three lossy cells each; the review names five cells, not thirty."""
+
     def exercise(number: int, losses: tuple[float, ...], state: str = GRADED) -> ExerciseResult:
         name = f"ex{number:02d}"
         checks = tuple(CheckResult(name, f"test_{name}_{i}", 2.0 - lost, 2.0, False) for i, lost in enumerate(losses))
@@ -263,5 +303,9 @@ def test_review_names_the_few_cells_that_cost_the_most_points():
     assert REVIEW_CELLS == 5
     # ex10 lost 2 on one cell; then the 1.5s, lowest share first (all 6.0/10: course order)
     assert [(e.assignment, c.grade_id) for e, c in summary.review] == [
-        ("ex10", "test_ex10_0"), ("ex01", "test_ex01_2"), ("ex02", "test_ex02_2"), ("ex03", "test_ex03_2"),
-        ("ex04", "test_ex04_2")]
+        ("ex10", "test_ex10_0"),
+        ("ex01", "test_ex01_2"),
+        ("ex02", "test_ex02_2"),
+        ("ex03", "test_ex03_2"),
+        ("ex04", "test_ex04_2"),
+    ]

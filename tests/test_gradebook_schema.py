@@ -1,4 +1,5 @@
 """The tools' description of nbgrader's tables matches nbgrader's own models, column by column."""
+
 import pytest
 from nbgrader import api
 from sqlalchemy import select
@@ -7,8 +8,17 @@ from gradebook_tools import gradebook_schema as schema
 from gradebook_tools.scores import open_gradebook
 from tests.conftest_gradebook import build_hand_class
 
-MIRRORS = [schema.ASSIGNMENT, schema.NOTEBOOK, schema.BASE_CELL, schema.GRADE_CELLS, schema.TASK_CELLS,
-           schema.STUDENT, schema.SUBMITTED_ASSIGNMENT, schema.SUBMITTED_NOTEBOOK, schema.GRADE]
+MIRRORS = [
+    schema.ASSIGNMENT,
+    schema.NOTEBOOK,
+    schema.BASE_CELL,
+    schema.GRADE_CELLS,
+    schema.TASK_CELLS,
+    schema.STUDENT,
+    schema.SUBMITTED_ASSIGNMENT,
+    schema.SUBMITTED_NOTEBOOK,
+    schema.GRADE,
+]
 
 
 @pytest.mark.parametrize("table", MIRRORS, ids=lambda table: table.name)

@@ -1,4 +1,5 @@
 """The sanitizer and renderer of what students wrote, without a browser (the browser test is test_pages_hostile)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,48 +10,58 @@ from gradebook_tools.html_safety import SanitizeOutputs, render_markdown, safe_o
 PNG_URI = "data:image/png;base64,iVBORw0KGgo="
 
 
-@pytest.mark.parametrize("hostile, kept", [
-    ("<script>steal()</script>after", "after"),
-    ('<img src="x" onerror="steal()">', "<img>"),
-    ('<a href="javascript:steal()">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
-    ('<a href="JaVaScRiPt:steal()">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
-    ('<a href="data:text/html,<script>steal()</script>">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
-    ('<a href="evil.html">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),  # a file beside the notebook
-    ('<iframe src="https://evil.example"></iframe>', ""),
-    ('<object data="x"></object><embed src="x">', ""),
-    ('<form action="https://evil.example"><input name="q"></form>', ""),
-    ('<meta http-equiv="refresh" content="0;url=https://evil.example">', ""),
-    ('<base href="https://evil.example/"><link rel="stylesheet" href="https://evil.example/s.css">', ""),
-    ("<style>body { background: url(https://evil.example/t.png) }</style>", ""),
-    ('<div style="background: url(https://evil.example/t.png)">x</div>', "<div>x</div>"),
-    ('<img src="https://evil.example/track.png">', "<img>"),
-    ('<img src="data:image/svg+xml;base64,PHN2Zz4=" onload="steal()">',
-     '<img src="data:image/svg+xml;base64,PHN2Zz4=">'),
-    ('<svg onload="steal()"><circle r="5"></circle></svg>', ""),
-    ('<math><mi xlink:href="javascript:steal()">x</mi></math>', "<math><mi>x</mi></math>"),
-    ('<span class="navbar-fixed-top modal">x</span>', '<span class="">x</span>'),  # no layout classes of the page
-])
+@pytest.mark.parametrize(
+    "hostile, kept",
+    [
+        ("<script>steal()</script>after", "after"),
+        ('<img src="x" onerror="steal()">', "<img>"),
+        ('<a href="javascript:steal()">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
+        ('<a href="JaVaScRiPt:steal()">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
+        ('<a href="data:text/html,<script>steal()</script>">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
+        ('<a href="evil.html">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),  # a file beside the notebook
+        ('<iframe src="https://evil.example"></iframe>', ""),
+        ('<object data="x"></object><embed src="x">', ""),
+        ('<form action="https://evil.example"><input name="q"></form>', ""),
+        ('<meta http-equiv="refresh" content="0;url=https://evil.example">', ""),
+        ('<base href="https://evil.example/"><link rel="stylesheet" href="https://evil.example/s.css">', ""),
+        ("<style>body { background: url(https://evil.example/t.png) }</style>", ""),
+        ('<div style="background: url(https://evil.example/t.png)">x</div>', "<div>x</div>"),
+        ('<img src="https://evil.example/track.png">', "<img>"),
+        (
+            '<img src="data:image/svg+xml;base64,PHN2Zz4=" onload="steal()">',
+            '<img src="data:image/svg+xml;base64,PHN2Zz4=">',
+        ),
+        ('<svg onload="steal()"><circle r="5"></circle></svg>', ""),
+        ('<math><mi xlink:href="javascript:steal()">x</mi></math>', "<math><mi>x</mi></math>"),
+        ('<span class="navbar-fixed-top modal">x</span>', '<span class="">x</span>'),  # no layout classes of the page
+    ],
+)
 def test_hostile_markup_is_neutralized(hostile, kept):
     assert sanitize_html(hostile) == kept
 
 
-@pytest.mark.parametrize("honest", [
-    f'<img src="{PNG_URI}" alt="a plot">',
-    "<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>",
-    '<th style="text-align:left">a</th>',
-    '<a href="https://example.org/paper" rel="noopener noreferrer nofollow">paper</a>',
-    '<a href="#part-a" rel="noopener noreferrer nofollow">Part A</a>',
-    '<div class="highlight"><pre><span class="k">def</span></pre></div>',
-    '<math display="block"><mfrac><mi>a</mi><mi>b</mi></mfrac></math>',
-])
+@pytest.mark.parametrize(
+    "honest",
+    [
+        f'<img src="{PNG_URI}" alt="a plot">',
+        "<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>",
+        '<th style="text-align:left">a</th>',
+        '<a href="https://example.org/paper" rel="noopener noreferrer nofollow">paper</a>',
+        '<a href="#part-a" rel="noopener noreferrer nofollow">Part A</a>',
+        '<div class="highlight"><pre><span class="k">def</span></pre></div>',
+        '<math display="block"><mfrac><mi>a</mi><mi>b</mi></mfrac></math>',
+    ],
+)
 def test_honest_markup_is_kept(honest):
     cleaned = sanitize_html(f"<table>{honest}</table>" if honest.startswith("<th") else honest)
     assert honest in cleaned
 
 
 def test_markdown_tables_in_quotes_and_math_render():
-    html = render_markdown("> **Grading (10 points).**\n>\n> | part | points |\n> | --- | --- |\n> | A | 2.5 |\n\n"
-                           "$\\frac{1}{N}\\sum_i x_i$ and $$\\arg\\max_\\tau \\text{safe\\_rate}$$")
+    html = render_markdown(
+        "> **Grading (10 points).**\n>\n> | part | points |\n> | --- | --- |\n> | A | 2.5 |\n\n"
+        "$\\frac{1}{N}\\sum_i x_i$ and $$\\arg\\max_\\tau \\text{safe\\_rate}$$"
+    )
     assert "<blockquote>" in html and "<td>2.5</td>" in html and "|" not in html
     assert html.count("<math") == 2 and "<mfrac>" in html
     assert "\\" not in html and "$" not in html
@@ -61,13 +72,15 @@ def test_tex_that_cannot_be_read_stays_visible_as_code():
 
 
 def test_outputs_keep_only_what_cannot_run():
-    data = safe_output_data({
-        "text/html": "<b>bold</b><script>steal()</script>",
-        "application/javascript": "steal()",
-        "application/vnd.jupyter.widget-view+json": {"model_id": "x"},
-        "text/plain": "repr",
-        "image/png": "iVBORw0KGgo=",
-    })
+    data = safe_output_data(
+        {
+            "text/html": "<b>bold</b><script>steal()</script>",
+            "application/javascript": "steal()",
+            "application/vnd.jupyter.widget-view+json": {"model_id": "x"},
+            "text/plain": "repr",
+            "image/png": "iVBORw0KGgo=",
+        }
+    )
     assert data == {"text/plain": "repr", "image/png": "iVBORw0KGgo=", "text/html": "<b>bold</b>"}
     markdown = safe_output_data({"text/markdown": "<img src=x onerror=steal()> *md*"})
     assert markdown == {"text/html": "<p><img> <em>md</em></p>\n"}
@@ -77,10 +90,15 @@ def test_outputs_keep_only_what_cannot_run():
 
 
 def test_preprocessor_cleans_outputs_metadata_raw_cells_and_widgets():
-    output = new_output("display_data", data={"text/html": "<p>x</p>", "image/png": "AAAA"},
-                        metadata={"text/html": {"isolated": True}, "filenames": {"image/png": "https://evil/x.png"}})
-    notebook = new_notebook(cells=[new_code_cell("", outputs=[output]), new_markdown_cell("text")],
-                            metadata={"widgets": {"application/vnd.jupyter.widget-state+json": {}}})
+    output = new_output(
+        "display_data",
+        data={"text/html": "<p>x</p>", "image/png": "AAAA"},
+        metadata={"text/html": {"isolated": True}, "filenames": {"image/png": "https://evil/x.png"}},
+    )
+    notebook = new_notebook(
+        cells=[new_code_cell("", outputs=[output]), new_markdown_cell("text")],
+        metadata={"widgets": {"application/vnd.jupyter.widget-state+json": {}}},
+    )
     notebook.cells.append(notebook.cells[1].copy())
     notebook.cells[2].cell_type = "raw"
     notebook.cells[2].source = "<script>steal()</script>raw"
@@ -105,17 +123,24 @@ def test_a_missing_attachment_shows_the_source_instead_of_failing_the_page():
 def test_undrawn_plots_get_one_line_in_place_of_leftovers():
     from gradebook_tools.feedback_preprocessors import UNDRAWN_PLOTS, NoteUndrawnPlots
 
-    leftover = new_output("execute_result", data={"text/plain": "<Figure size 640x480 with 1 Axes>"},
-                          execution_count=1)
+    leftover = new_output("execute_result", data={"text/plain": "<Figure size 640x480 with 1 Axes>"}, execution_count=1)
     printed = new_output("stream", name="stdout", text="mean 0.5\n")
     drawn = new_output("display_data", data={"image/png": "AAAA", "text/plain": "<Figure size 640x480 with 1 Axes>"})
-    test_cell = new_code_cell("plt.plot([1])", metadata={"nbgrader": {"grade": True, "solution": False,
-                                                                      "grade_id": "test_x", "points": 1}})
-    notebook = new_notebook(cells=[new_code_cell("fig, ax = plt.subplots()\nfig", outputs=[printed, leftover]),
-                                   new_code_cell("plt.plot([1, 2])\nplt.show()", outputs=[drawn]),
-                                   new_code_cell("print('no plot')", outputs=[printed]), test_cell])
+    test_cell = new_code_cell(
+        "plt.plot([1])", metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "test_x", "points": 1}}
+    )
+    notebook = new_notebook(
+        cells=[
+            new_code_cell("fig, ax = plt.subplots()\nfig", outputs=[printed, leftover]),
+            new_code_cell("plt.plot([1, 2])\nplt.show()", outputs=[drawn]),
+            new_code_cell("print('no plot')", outputs=[printed]),
+            test_cell,
+        ]
+    )
     notebook, _ = NoteUndrawnPlots().preprocess(notebook, {})
     assert [output.get("text") or output.data["text/plain"] for output in notebook.cells[0].outputs] == [
-        "mean 0.5\n", UNDRAWN_PLOTS]
+        "mean 0.5\n",
+        UNDRAWN_PLOTS,
+    ]
     assert notebook.cells[1].outputs == [drawn] and notebook.cells[2].outputs == [printed]
     assert notebook.cells[3].outputs == []

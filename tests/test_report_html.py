@@ -1,4 +1,5 @@
 """The HTML report: rendered for the hand-built class, its content checked."""
+
 import base64
 import re
 
@@ -19,8 +20,9 @@ def report(hand_course, tmp_path_factory):
     engine = open_gradebook(str(hand_course / "gradebook.db"))
     scores = read_class_scores(engine)
     table = section_table(scores, load_course_sections(hand_course))
-    class_section_of, _ = assign_class_sections(read_roster(hand_course / "roster.csv"),
-                                                [student.id for student in scores.students])
+    class_section_of, _ = assign_class_sections(
+        read_roster(hand_course / "roster.csv"), [student.id for student in scores.students]
+    )
     totals = {row.student.id: row.overall.points for row in table.rows}
     items = analyse_items(read_cell_grades(engine), totals, scores.assignment_names)
     engine.dispose()
@@ -44,7 +46,10 @@ def row_of(table_html: str, first_cell: str) -> str:
 def test_report_and_plots_are_written_next_to_each_other(report):
     written, _ = report
     assert [path.name for path in written.plots] == [
-        "class_sections.png", "class_class_sections.png", "class_items.png"]
+        "class_sections.png",
+        "class_class_sections.png",
+        "class_items.png",
+    ]
     for path in written.plots:
         assert path.read_bytes().startswith(PNG_SIGNATURE)
 
@@ -61,7 +66,8 @@ def test_student_rows_show_points_percentages_and_flags(report):
     _, html = report
     students = section(html, "student-table")
     assert row_of(students, "bob") == (
-        "bob Babbage, Bob lab-A 3 · 15.0% missing 1 pending 1 7 · 70.0% 10 · 33.3% missing 1 pending 1")
+        "bob Babbage, Bob lab-A 3 · 15.0% missing 1 pending 1 7 · 70.0% 10 · 33.3% missing 1 pending 1"
+    )
     assert row_of(students, "dan") == "dan Dennett, Dan (not on roster) 0 · 0.0% 4 · 40.0% 4 · 13.3%"
     assert 'title="ex02_b"' in students  # which assignment is missing, on hover
 
@@ -82,8 +88,14 @@ def test_item_analysis_lists_the_most_failed_cells_first(report):
     most_failed = section(html, "most-failed")
     # by share of full marks: ex02_b/explanation 1/3, the two ex01_a checks 1/2, then the 2/3s by name
     assert re.findall(r'<td class="name">([^<]+)</td>', most_failed) == [
-        "ex02_b/explanation", "ex01_a/test_answer", "ex01_a/test_f", "ex02_b/test_g",
-        "ex04_c/explanation", "ex04_c/test_answer", "ex04_c/test_h"]
+        "ex02_b/explanation",
+        "ex01_a/test_answer",
+        "ex01_a/test_f",
+        "ex02_b/test_g",
+        "ex04_c/explanation",
+        "ex04_c/test_answer",
+        "ex04_c/test_h",
+    ]
     items = section(html, "item-table")
     assert row_of(items, "ex01_a/test_f") == "ex01_a/test_f code 4 4 2.00 50.0% +1.00"
     assert '<tr class="weak">\n    <td class="name">ex04_c/test_answer</td>' in items
@@ -98,6 +110,8 @@ def test_cells_with_pending_grades_are_left_out_of_the_ranking_and_counted(repor
     note = re.search(r'<p class="note" id="pending-cells">(.*?)</p>', html, re.S).group(1)
     assert " ".join(note.split()) == (
         "Left out until graded by hand: 1 graded cell with 1 grade awaiting a manual grade "
-        "(ex01_a/explanation); their decided grades alone would rank them unfairly.")
+        "(ex01_a/explanation); their decided grades alone would rank them unfairly."
+    )
     assert row_of(section(html, "item-table"), "ex01_a/explanation") == (
-        "ex01_a/explanation markdown 2 3 1.33 33.3% +0.50 1")
+        "ex01_a/explanation markdown 2 3 1.33 33.3% +0.50 1"
+    )

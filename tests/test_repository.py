@@ -1,4 +1,5 @@
 """The repository is self-contained and keeps course data out of git."""
+
 from __future__ import annotations
 
 import os
@@ -80,18 +81,50 @@ def test_the_demo_and_the_instructors_outputs_leave_a_clone_clean(tmp_path):
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO), str(clone)], check=True, timeout=300)
     shutil.copy(REPO / ".gitignore", clone / ".gitignore")
     git("add", ".gitignore", cwd=clone)
-    git("-c", "user.name=test", "-c", "user.email=test@example.edu", "commit", "--quiet", "--allow-empty",
-        "-m", "the .gitignore under test", cwd=clone)
+    git(
+        "-c",
+        "user.name=test",
+        "-c",
+        "user.email=test@example.edu",
+        "commit",
+        "--quiet",
+        "--allow-empty",
+        "-m",
+        "the .gitignore under test",
+        cwd=clone,
+    )
     assert git("status", "--porcelain", cwd=clone) == ""
 
     course = "build/demo-course"
     env = dict(os.environ, PYTHONPATH=str(clone))  # the clone's code throughout, nbgrader's plugins included
-    demo = subprocess.run([sys.executable, "-m", "gradebook_tools.demo", course], cwd=clone, env=env,
-                          capture_output=True, text=True, timeout=3600)
+    demo = subprocess.run(
+        [sys.executable, "-m", "gradebook_tools.demo", course],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-    report = subprocess.run([sys.executable, "-m", "gradebook_tools", "report", "--course", course,
-                             "--roster", f"{course}/roster.csv", "--out", f"{course}/reports/sections.html"],
-                            cwd=clone, env=env, capture_output=True, text=True, timeout=600)
+    report = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gradebook_tools",
+            "report",
+            "--course",
+            course,
+            "--roster",
+            f"{course}/roster.csv",
+            "--out",
+            f"{course}/reports/sections.html",
+        ],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert report.returncode == 0, report.stderr
     assert (clone / course / "feedback").is_dir() and (clone / course / "gradebook.db").is_file()
 
@@ -104,20 +137,25 @@ def test_the_demo_and_the_instructors_outputs_leave_a_clone_clean(tmp_path):
     (clone / "exchange" / "alignment-monitoring" / "inbound").mkdir(parents=True)
     (clone / ".nbgrader.log").write_text("log\n")
     tools = [sys.executable, "-m", "gradebook_tools"]
-    for argv in (["roster", "import", "roster.csv"],
-                 ["export", "--format", "canvas", "--to", "canvas.csv"],
-                 ["export", "--format", "csv", "--to", "grades_by_section.csv"],
-                 ["export", "--format", "json", "--to", "grades.json"],
-                 ["report"]):
+    for argv in (
+        ["roster", "import", "roster.csv"],
+        ["export", "--format", "canvas", "--to", "canvas.csv"],
+        ["export", "--format", "csv", "--to", "grades_by_section.csv"],
+        ["export", "--format", "json", "--to", "grades.json"],
+        ["report"],
+    ):
         result = subprocess.run(tools + argv, cwd=clone, env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, (argv, result.stderr)
-    nbgrader = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=clone, env=env,
-                              capture_output=True, text=True, timeout=600)
+    nbgrader = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "export"], cwd=clone, env=env, capture_output=True, text=True, timeout=600
+    )
     assert nbgrader.returncode == 0, nbgrader.stderr
     for written in ("grades.csv", "grades_sections.csv", "canvas.csv", "grades.json", "reports/sections.html"):
         assert (clone / written).is_file(), written
 
     assert git("status", "--porcelain", "--untracked-files=all", cwd=clone) == ""
     # the notes on what belongs in autograded/ and feedback/ stay tracked and unchanged
-    assert git("ls-files", "autograded", "feedback", cwd=clone).split() == ["autograded/README.md",
-                                                                            "feedback/README.md"]
+    assert git("ls-files", "autograded", "feedback", cwd=clone).split() == [
+        "autograded/README.md",
+        "feedback/README.md",
+    ]

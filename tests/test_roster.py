@@ -1,4 +1,5 @@
 """Roster CSV: class sections, and clear messages for every kind of bad row."""
+
 import pytest
 
 from gradebook_tools.roster import (
@@ -12,8 +13,9 @@ from gradebook_tools.roster import (
 
 
 def test_reads_sections_and_optional_names():
-    roster = parse_roster(["student_id,section,first_name,last_name,email",
-                           "ada,lab-A,Ada,Lovelace,ada@example.edu", "bob,lab-B"])
+    roster = parse_roster(
+        ["student_id,section,first_name,last_name,email", "ada,lab-A,Ada,Lovelace,ada@example.edu", "bob,lab-B"]
+    )
     assert roster.entries["ada"].email == "ada@example.edu"
     assert roster.entries["bob"].section == "lab-B"
     assert roster.entries["bob"].first_name == ""
@@ -27,16 +29,19 @@ def test_header_is_case_and_space_insensitive_and_columns_may_be_reordered():
 
 
 def test_bad_rows_are_reported_with_their_line_and_never_dropped_silently():
-    roster = parse_roster([
-        "student_id,section",
-        "ada,lab-A",
-        "ada,lab-B",          # duplicate
-        ",lab-C",             # no id
-        "cyd,",               # no section
-        "dan,lab-A,extra",    # too many fields
-        "",                   # blank: layout, not data
-        "eve,lab-B",
-    ], source="roster.csv")
+    roster = parse_roster(
+        [
+            "student_id,section",
+            "ada,lab-A",
+            "ada,lab-B",  # duplicate
+            ",lab-C",  # no id
+            "cyd,",  # no section
+            "dan,lab-A,extra",  # too many fields
+            "",  # blank: layout, not data
+            "eve,lab-B",
+        ],
+        source="roster.csv",
+    )
     assert list(roster.entries) == ["ada", "eve"]
     assert roster.entries["ada"].section == "lab-A"
     assert roster.messages == [
@@ -47,11 +52,14 @@ def test_bad_rows_are_reported_with_their_line_and_never_dropped_silently():
     ]
 
 
-@pytest.mark.parametrize("lines, missing", [
-    (["name,group", "ada,A"], "student_id, section"),
-    (["student_id,name", "ada,Ada"], "section"),
-    ([], "student_id, section"),
-])
+@pytest.mark.parametrize(
+    "lines, missing",
+    [
+        (["name,group", "ada,A"], "student_id, section"),
+        (["student_id,name", "ada,Ada"], "section"),
+        ([], "student_id, section"),
+    ],
+)
 def test_a_header_without_the_required_columns_is_an_error(lines, missing):
     with pytest.raises(RosterError, match=f"missing: {missing}"):
         parse_roster(lines)
@@ -62,20 +70,23 @@ def test_nbgrader_column_names_id_and_class_section_are_accepted():
     assert roster.entries["ada"] == RosterEntry("ada", "lab-A", first_name="Ada", lms_user_id="12345")
 
 
-@pytest.mark.parametrize("student_id, reason", [
-    ("ada,bob", "contains a comma"),
-    ("../ada", "starts with '.' (a hidden or relative folder)"),
-    ("ada/bob", "contains a slash"),
-    ("-rf", "starts with '-' (nbgrader would read it as an option)"),
-    ("=1+1", "starts with '=' (a spreadsheet would read it as a formula)"),
-    ("@SUM(A1)", "starts with '@' (a spreadsheet would read it as a formula)"),
-    ("<script>", "contains markup ('<')"),
-    ("ada bob", "contains a space"),
-    ("ad\x1ba", "contains a control character"),
-    ("zoë", "contains non-ASCII characters"),
-    ("s*", "contains a glob character ('*')"),
-    ("x" * 129, "is longer than 128 characters"),
-])
+@pytest.mark.parametrize(
+    "student_id, reason",
+    [
+        ("ada,bob", "contains a comma"),
+        ("../ada", "starts with '.' (a hidden or relative folder)"),
+        ("ada/bob", "contains a slash"),
+        ("-rf", "starts with '-' (nbgrader would read it as an option)"),
+        ("=1+1", "starts with '=' (a spreadsheet would read it as a formula)"),
+        ("@SUM(A1)", "starts with '@' (a spreadsheet would read it as a formula)"),
+        ("<script>", "contains markup ('<')"),
+        ("ada bob", "contains a space"),
+        ("ad\x1ba", "contains a control character"),
+        ("zoë", "contains non-ASCII characters"),
+        ("s*", "contains a glob character ('*')"),
+        ("x" * 129, "is longer than 128 characters"),
+    ],
+)
 def test_unsafe_ids_are_refused_with_the_reason_and_the_line(student_id, reason):
     student_id = student_id.replace("\\x1b", "\x1b")
     lines = ["student_id,section", "ada,lab-A", f'"{student_id}",lab-B', "s0002.b-c_d@x+y,lab-B"]
@@ -86,8 +97,7 @@ def test_unsafe_ids_are_refused_with_the_reason_and_the_line(student_id, reason)
 
 def test_names_with_control_characters_are_refused_and_a_quoted_newline_keeps_line_numbers(tmp_path):
     path = tmp_path / "r.csv"
-    path.write_text('student_id,section,first_name\nada,lab-A,"Ada\nLovelace"\nbob,lab-A,Bo\x1b[31mb\n'
-                    "cyd,lab-A,Cyd\n")
+    path.write_text('student_id,section,first_name\nada,lab-A,"Ada\nLovelace"\nbob,lab-A,Bo\x1b[31mb\ncyd,lab-A,Cyd\n')
     roster = read_roster(path)
     assert list(roster.entries) == ["cyd"]
     assert roster.messages == [

@@ -1,4 +1,5 @@
 """One roster everywhere: ``gradebook-tools roster import`` into nbgrader's gradebook, read back by every output."""
+
 import csv
 import io
 import shutil
@@ -39,8 +40,10 @@ def students(db_url: str) -> dict[str, tuple[str, str, str]]:
 
 def database_rows(path) -> list[tuple]:
     with sqlite3.connect(path) as connection:
-        return (connection.execute("SELECT * FROM student ORDER BY id").fetchall()
-                + connection.execute("SELECT * FROM gradebook_tools_class_section ORDER BY student_id").fetchall())
+        return (
+            connection.execute("SELECT * FROM student ORDER BY id").fetchall()
+            + connection.execute("SELECT * FROM gradebook_tools_class_section ORDER BY student_id").fetchall()
+        )
 
 
 @pytest.fixture
@@ -60,8 +63,12 @@ def test_import_creates_the_gradebook_reports_bad_rows_by_line_and_is_idempotent
         f"imported {roster}: 4 added, 0 updated, 0 unchanged; 2 bad row(s) not imported (listed above)",
     ]
     db_url = gradebook_url(course)
-    assert students(db_url) == {"ada": ("Ada", "Lovelace", "ada@example.edu"), "bob": ("Bob", "Babbage", None),
-                                "cyd": ("Cyd", "Charisse", "cyd@example.edu"), "zed": ("Zed", "Unknown", None)}
+    assert students(db_url) == {
+        "ada": ("Ada", "Lovelace", "ada@example.edu"),
+        "bob": ("Bob", "Babbage", None),
+        "cyd": ("Cyd", "Charisse", "cyd@example.edu"),
+        "zed": ("Zed", "Unknown", None),
+    }
     engine = open_gradebook(db_url)
     assert read_class_sections(engine) == {"ada": "lab-A", "bob": "lab-A", "cyd": "lab-B", "zed": "lab-B"}
     engine.dispose()
@@ -69,21 +76,27 @@ def test_import_creates_the_gradebook_reports_bad_rows_by_line_and_is_idempotent
 
     code, out, _ = run(capsys, "roster", "import", roster, "--course", course)
     assert code == EXIT_BAD_INPUT
-    assert out.splitlines()[-1] == (f"imported {roster}: 0 added, 0 updated, 4 unchanged; "
-                                    "2 bad row(s) not imported (listed above)")
+    assert out.splitlines()[-1] == (
+        f"imported {roster}: 0 added, 0 updated, 4 unchanged; 2 bad row(s) not imported (listed above)"
+    )
     assert database_rows(course / "gradebook.db") == before
 
 
 def test_a_changed_roster_updates_names_and_sections_and_keeps_students_it_no_longer_lists(capsys, course):
     run(capsys, "roster", "import", course / "roster.csv", "--course", course)
-    (course / "new.csv").write_text("id,class_section,first_name,last_name,email\n"
-                                    "ada,lab-A,Ada,Lovelace,ada@example.edu\n"
-                                    "bob,lab-A,Bob,Babbage,bob@example.edu\n"
-                                    "cyd,lab-C,,,\n", encoding="utf-8")
+    (course / "new.csv").write_text(
+        "id,class_section,first_name,last_name,email\n"
+        "ada,lab-A,Ada,Lovelace,ada@example.edu\n"
+        "bob,lab-A,Bob,Babbage,bob@example.edu\n"
+        "cyd,lab-C,,,\n",
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "roster", "import", course / "new.csv", "--course", course)
     assert code == EXIT_OK
-    assert out.splitlines() == [f"imported {course / 'new.csv'}: 0 added, 2 updated, 1 unchanged",
-                                "1 gradebook student(s) not on the roster (kept): zed"]
+    assert out.splitlines() == [
+        f"imported {course / 'new.csv'}: 0 added, 2 updated, 1 unchanged",
+        "1 gradebook student(s) not on the roster (kept): zed",
+    ]
     people = students(gradebook_url(course))
     assert people["bob"] == ("Bob", "Babbage", "bob@example.edu")
     assert people["cyd"] == ("Cyd", "Charisse", "cyd@example.edu")  # empty cells keep what the gradebook has
@@ -108,8 +121,10 @@ def imported_class(tmp_path, capsys):
     build_hand_class(tmp_path)
     code, out, _ = run(capsys, "roster", "import", tmp_path / "roster.csv", "--course", tmp_path)
     assert code == EXIT_OK, out
-    assert out.splitlines() == [f"imported {tmp_path / 'roster.csv'}: 1 added, 3 updated, 0 unchanged",
-                                "1 gradebook student(s) not on the roster (kept): dan"]
+    assert out.splitlines() == [
+        f"imported {tmp_path / 'roster.csv'}: 1 added, 3 updated, 0 unchanged",
+        "1 gradebook student(s) not on the roster (kept): dan",
+    ]
     return tmp_path
 
 
@@ -157,13 +172,18 @@ def test_nbgrader_export_per_section_file_has_names_class_sections_and_absent_st
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert list(rows) == ["ada", "bob", "cyd", "dan", "zed"]
     assert (rows["zed"]["last_name"], rows["zed"]["class_section"], rows["zed"]["overall_points"]) == (
-        "Unknown", "lab-B", "0")
+        "Unknown",
+        "lab-B",
+        "0",
+    )
     assert rows["dan"]["class_section"] == "(not on roster)"
     with open(imported_class / "grades.csv", newline="", encoding="utf-8") as handle:
         nbgrader_rows = [row for row in csv.DictReader(handle) if row["student_id"] == "zed"]
     assert [(row["assignment"], float(row["score"])) for row in nbgrader_rows] == [
-        ("ex01_a", 0.0), ("ex02_b", 0.0), ("ex04_c", 0.0)]
-
+        ("ex01_a", 0.0),
+        ("ex02_b", 0.0),
+        ("ex04_c", 0.0),
+    ]
 
 
 def test_import_without_a_file_and_show_without_a_gradebook_say_what_to_do(capsys, course):

@@ -1,4 +1,5 @@
 """Per curriculum section scores: exact numbers on the hand-built class."""
+
 import math
 
 import pytest
@@ -43,16 +44,18 @@ def test_pending_manual_grade_is_counted_with_its_open_points(scores):
 
 
 def test_assignment_maximum_sums_its_graded_cells(scores):
-    assert [(a.name, a.max_score) for a in scores.assignments] == [
-        ("ex01_a", 10.0), ("ex02_b", 10.0), ("ex04_c", 10.0)]
+    assert [(a.name, a.max_score) for a in scores.assignments] == [("ex01_a", 10.0), ("ex02_b", 10.0), ("ex04_c", 10.0)]
 
 
-@pytest.mark.parametrize("student, mechanics, theory, overall", [
-    ("ada", (20.0, 100.0), (10.0, 100.0), (30.0, 100.0)),
-    ("bob", (3.0, 15.0), (7.0, 70.0), (10.0, 100 / 3)),
-    ("cyd", (14.0, 70.0), (0.0, 0.0), (14.0, 140 / 3)),
-    ("dan", (0.0, 0.0), (4.0, 40.0), (4.0, 40 / 3)),
-])
+@pytest.mark.parametrize(
+    "student, mechanics, theory, overall",
+    [
+        ("ada", (20.0, 100.0), (10.0, 100.0), (30.0, 100.0)),
+        ("bob", (3.0, 15.0), (7.0, 70.0), (10.0, 100 / 3)),
+        ("cyd", (14.0, 70.0), (0.0, 0.0), (14.0, 140 / 3)),
+        ("dan", (0.0, 0.0), (4.0, 40.0), (4.0, 40 / 3)),
+    ],
+)
 def test_points_and_percentages_per_section(scores, student, mechanics, theory, overall):
     row = section_table(scores, load_course_sections_for_test()).row(student)
     assert (row.sections["mechanics"].points, row.sections["mechanics"].percentage) == mechanics
@@ -63,8 +66,7 @@ def test_points_and_percentages_per_section(scores, student, mechanics, theory, 
 
 
 def load_course_sections_for_test(weights=None):
-    return CourseSections(config=Config({"CourseSections": {"sections": SECTIONS,
-                                                            "weights": weights or {}}}))
+    return CourseSections(config=Config({"CourseSections": {"sections": SECTIONS, "weights": weights or {}}}))
 
 
 def test_missing_and_pending_are_shown_not_hidden(scores):
@@ -118,8 +120,9 @@ def test_group_summaries_by_class_section(scores):
 
 
 def test_config_problems_are_described():
-    course = CourseSections(config=Config({"CourseSections": {
-        "sections": {"a": ["x"], "b": ["x", "y"]}, "weights": {"a": 1.0, "c": -1.0}}}))
+    course = CourseSections(
+        config=Config({"CourseSections": {"sections": {"a": ["x"], "b": ["x", "y"]}, "weights": {"a": 1.0, "c": -1.0}}})
+    )
     assert course.problems() == [
         "assignment 'x' is in both sections 'a' and 'b'",
         "weight given for unknown section 'c'",
@@ -146,9 +149,16 @@ def test_task_cells_count_like_nbgrader(tmp_path):
 
 
 def test_a_section_with_nothing_released_yet_has_no_percentage_and_no_weight(scores):
-    course = CourseSections(config=Config({"CourseSections": {
-        "sections": {"mechanics": ["ex01_a", "ex02_b"], "theory": ["ex04_c"], "workflows": ["ex09_absent"]},
-        "weights": {"mechanics": 1.0, "theory": 1.0, "workflows": 2.0}}}))
+    course = CourseSections(
+        config=Config(
+            {
+                "CourseSections": {
+                    "sections": {"mechanics": ["ex01_a", "ex02_b"], "theory": ["ex04_c"], "workflows": ["ex09_absent"]},
+                    "weights": {"mechanics": 1.0, "theory": 1.0, "workflows": 2.0},
+                }
+            }
+        )
+    )
     table = section_table(scores, course)
     bob = table.row("bob")
     assert math.isnan(bob.sections["workflows"].percentage)

@@ -1,4 +1,5 @@
 """Commands start fast: ``--help`` and the reading commands import neither nbgrader nor matplotlib."""
+
 import json
 import subprocess
 import sys

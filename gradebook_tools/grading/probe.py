@@ -5,6 +5,7 @@ with the cases' inputs as a JSON string literal. Incoming: the reply line,
 parsed with size limits into plain data. Nothing from the kernel is unpickled
 or evaluated.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -72,6 +73,10 @@ def parse_reply(stdout: str, marker: str, expected_replies: int) -> list[dict]:
     except (ValueError, RecursionError):
         raise ProbeError("the kernel's reply was not readable") from None
     replies = reply.get("replies") if isinstance(reply, dict) else None
-    if not isinstance(replies, list) or len(replies) != expected_replies or not all(isinstance(r, dict) for r in replies):
+    if (
+        not isinstance(replies, list)
+        or len(replies) != expected_replies
+        or not all(isinstance(r, dict) for r in replies)
+    ):
         raise ProbeError("the kernel's reply did not match the cases sent")
     return replies
