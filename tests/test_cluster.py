@@ -74,7 +74,7 @@ def free_port() -> int:
 
 def cluster_env(**extra: str) -> dict[str, str]:
     """The environment of the Dask processes: this interpreter's bin first; workers may start processes."""
-    return dict(nbgrader_env(), DASK_DISTRIBUTED__WORKER__DAEMON="False", **extra)
+    return {**nbgrader_env(), "DASK_DISTRIBUTED__WORKER__DAEMON": "False", **extra}
 
 
 @dataclass
@@ -117,11 +117,12 @@ def stop_group(process: subprocess.Popen) -> None:
 
 @contextmanager
 def dask_cluster(folder: Path, workers: int = 2, preload: Path | None = None, scheduler_env: dict | None = None,
-                 tls: Path | None = None, worker_wrapper=()):
+                 tls: Path | None = None, worker_wrapper=(), worker_env: dict | None = None):
     """A real ``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1.
 
     ``tls``: a folder with ``cert.pem`` and ``key.pem`` (:func:`make_certificate`), used by every
-    process and as their CA; ``worker_wrapper``: a command prefix for the workers.
+    process and as their CA; ``worker_wrapper``: a command prefix for the workers; ``worker_env``:
+    their environment on top of :func:`cluster_env`.
     """
     folder.mkdir(parents=True)
     protocol, security = ("tls", tls_options(tls)) if tls else ("tcp", [])
@@ -137,7 +138,8 @@ def dask_cluster(folder: Path, workers: int = 2, preload: Path | None = None, sc
                     "--local-directory", str(folder / f"worker-{index}"), *security]
             if preload:
                 args += ["--preload", str(preload)]
-            cluster.workers.append(_start(folder, f"worker-{index}", args, cluster_env(), worker_wrapper))
+            cluster.workers.append(_start(folder, f"worker-{index}", args, cluster_env(**(worker_env or {})),
+                                          worker_wrapper))
         waiting = subprocess.run(
             [sys.executable, "-c", "import sys; from distributed import Client\n"
              f"with Client({address!r}, timeout={START_TIMEOUT}) as client:\n"
@@ -393,3 +395,14 @@ def test_a_worker_that_cannot_sandbox_stops_the_run(base_course, tmp_path):
     assert "No permissions to create new namespace" in result.stderr
     assert recorded_outcomes(sqlite_url(course)) == {}
     assert not (course / "autograded").exists() or not any((course / "autograded").iterdir())
+
+
+def test_a_daemonic_worker_stops_the_run(base_course, tmp_path):
+    """Dask's default daemonic workers cannot start the task's process: one line names the setting."""
+    course = small_class(base_course, tmp_path / "course", ["good-a"])
+    with dask_cluster(tmp_path / "dask", workers=1, worker_env={"DASK_DISTRIBUTED__WORKER__DAEMON": "True"}) as cluster:
+        result = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
+    assert result.returncode == EXIT_COURSE_PROBLEM, result.stdout + result.stderr + cluster.logs()
+    assert "start grading workers with DASK_DISTRIBUTED__WORKER__DAEMON=False" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert recorded_outcomes(sqlite_url(course)) == {}
