@@ -479,3 +479,23 @@ def test_kernels_start_concurrently_in_one_event_loop(tmp_path):
         return alive, [await manager.is_alive() for manager in managers]
 
     assert asyncio.run(start_two()) == ([True, True], [False, False])
+
+
+def test_a_forked_grading_process_starts_its_own_server(tmp_path):
+    kernel = Kernel(tmp_path)
+    (parent_server,) = [s for s in forkserver._servers.values() if s.alive]
+    child = os.fork()
+    if child == 0:  # a grading worker forked from this process (multiprocessing's fork)
+        code = 1
+        try:
+            other = Kernel(tmp_path)
+            (server,) = forkserver._servers.values()
+            code = 0 if server is not parent_server and other.run("print(1)") == "1" else 2
+            other.shutdown()
+            shutdown_fork_servers()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert parent_server.alive and kernel.run("print('parent still served')") == "parent still served"
+    kernel.shutdown()

@@ -236,6 +236,24 @@ def shutdown_fork_servers() -> None:
         server.close()
 
 
+def _forget_in_child() -> None:
+    """A forked grading process starts its own server and leases: its parent's stay its parent's."""
+    global _lock_file, _leases_lock, _servers_lock
+    for server in _servers.values():  # the parent's pipes: the server must see them close when the parent ends
+        for fd in (server._requests, server._replies):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _servers.clear()
+    _leased.clear()
+    _lock_file = None  # record locks are not inherited; the parent's descriptor is left alone
+    _leases_lock, _servers_lock = threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def _ipykernel_argv(kernel_cmd: list[str]) -> list[str]:
     """The arguments of ``python -m ipykernel_launcher ...``, which the forked kernel runs in-process."""
     for index, part in enumerate(kernel_cmd[:-1]):
