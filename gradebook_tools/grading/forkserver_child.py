@@ -216,6 +216,8 @@ def _set_up_kernel(request):
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the user switch cleared it (the namespace's end kills anyway)
     # the switch also made it undumpable (its /proc entries root's): what an exec'd kernel is, as in bubblewrap
     prctl(PR_SET_DUMPABLE, 1)
+    # the submission's files, before the limits (bubblewrap copies them before they apply, too)
+    _copy_tree(os.path.join(runtime, "work"), cwd)
     for name, kind in (
         ("memory", resource.RLIMIT_AS),
         ("cpu", resource.RLIMIT_CPU),
@@ -225,7 +227,6 @@ def _set_up_kernel(request):
     ):
         resource.setrlimit(kind, (limits[name], limits[name]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    _copy_tree(os.path.join(runtime, "work"), cwd)
     os.chdir(cwd)
     return spec
 
