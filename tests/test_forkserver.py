@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -468,6 +469,12 @@ def test_the_fork_server_and_its_kernels_end_with_the_grading_process(tmp_path):
         time.sleep(0.05)
     assert processes_of(uid) == []
     assert not os.path.exists(f"/proc/{server}")
+    # the next grading process's server removes the runtime folder the killed one left
+    stale = list(Path(tempfile.gettempdir()).glob(f"gradebook-forkserver-{grader.pid}-*"))
+    assert len(stale) == 1
+    forkserver.shutdown_fork_servers()
+    Kernel(tmp_path).shutdown()
+    assert not stale[0].exists()
 
 
 def test_kernels_start_concurrently_in_one_event_loop(tmp_path):

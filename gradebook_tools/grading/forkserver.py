@@ -69,6 +69,8 @@ SERVER_SOURCE = Path(forkserver_child.__file__).read_text(encoding="utf-8")
 SERVER_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID")
 #: Seconds the server may take to import its modules.
 SERVER_START_TIMEOUT = 120
+#: Start of the name of a fork server's runtime folder (in the temporary folder), then the grader's pid.
+BASE_PREFIX = "gradebook-forkserver-"
 #: What the fork server imports: the grading work (numpy, matplotlib) and what ipykernel imports
 #: when a kernel starts (its debugger, IPython's shell parts), so that no kernel imports them again.
 PRELOAD_MODULES = (
@@ -254,6 +256,23 @@ def _forget_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_in_child)
 
 
+def _remove_stale_bases() -> None:
+    """Remove the runtime folders that grading processes killed before their clean-up left behind."""
+    folder = tempfile.gettempdir()
+    for name in os.listdir(folder):
+        if not name.startswith(BASE_PREFIX):
+            continue
+        pid = name[len(BASE_PREFIX) :].split("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+        except PermissionError:
+            pass  # alive
+
+
 def _ipykernel_argv(kernel_cmd: list[str]) -> list[str]:
     """The arguments of ``python -m ipykernel_launcher ...``, which the forked kernel runs in-process."""
     for index, part in enumerate(kernel_cmd[:-1]):
@@ -375,7 +394,8 @@ class ForkServerKernelManager(SandboxedKernelManager):
             if server is None or not server.alive:
                 if server is not None:
                     server.close()
-                base = tempfile.mkdtemp(prefix="gradebook-forkserver-")
+                _remove_stale_bases()
+                base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-")
                 command, fds = self._server_command(base)
                 try:
                     # debugpy (ipykernel's debugger, preloaded) warns on stderr about frozen modules at import
