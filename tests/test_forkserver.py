@@ -506,3 +506,16 @@ def test_a_forked_grading_process_starts_its_own_server(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0
     assert parent_server.alive and kernel.run("print('parent still served')") == "parent still served"
     kernel.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        (["/usr/bin/env", "-m", "ipykernel_launcher", "-f", "c.json"], "the kernel spec names /usr/bin/env"),
+        ([sys.executable, "-m", "other_kernel", "-f", "c.json"], "runs Python ipykernel kernels only"),
+    ],
+)
+def test_a_kernel_spec_it_cannot_fork_is_refused(command, problem):
+    with pytest.raises(forkserver.ForkServerError, match=problem):
+        forkserver._ipykernel_argv(command)
+    assert forkserver._ipykernel_argv([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]

@@ -275,6 +275,12 @@ def _remove_stale_bases() -> None:
 
 def _ipykernel_argv(kernel_cmd: list[str]) -> list[str]:
     """The arguments of ``python -m ipykernel_launcher ...``, which the forked kernel runs in-process."""
+    interpreter = os.path.abspath(shutil.which(kernel_cmd[0]) or kernel_cmd[0]) if kernel_cmd else ""
+    if interpreter != os.path.abspath(sys.executable):  # the same environment, not only the same binary
+        raise ForkServerError(
+            f"the kernel fork server forks kernels of the grader's Python ({sys.executable}); the kernel spec "
+            f"names {kernel_cmd[0] if kernel_cmd else 'nothing'}: use SandboxedKernelManager for it"
+        )
     for index, part in enumerate(kernel_cmd[:-1]):
         if part == "-m" and kernel_cmd[index + 1] in ("ipykernel_launcher", "ipykernel"):
             return kernel_cmd[index + 2 :]
