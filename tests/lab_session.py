@@ -51,6 +51,18 @@ def venv_python_runs_as(user: str) -> bool:
     return probe.returncode == 0
 
 
+def student_python(user: str, scratch: Path) -> Path | None:
+    """The project's interpreter if ``user`` may run it, else one of ``student_prefix`` in ``scratch``.
+
+    None when neither can be had (no Debian interpreter of the venv's version).
+    """
+    if venv_python_runs_as(user):
+        return VENV / "bin" / "python"
+    if not SYSTEM_PYTHON.exists():
+        return None
+    return student_prefix(scratch) / "bin" / "python"
+
+
 def student_prefix(folder: Path) -> Path:
     """A Python prefix that runs the project's environment for users who cannot reach its interpreter.
 
@@ -78,9 +90,10 @@ class Student:
     """A Unix user made for one run, with a JupyterLab server of their own."""
 
     user: str
-    python: Path
     exchange: Path
     course_id: str
+    #: the interpreter their JupyterLab and nbgrader run on (see ``student_python``)
+    python: Path = Path("/nonexistent")
     home: Path = field(init=False)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     port: int = 0

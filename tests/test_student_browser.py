@@ -48,8 +48,7 @@ from tests.lab_session import (
     Student,
     free_port,
     stop,
-    student_prefix,
-    venv_python_runs_as,
+    student_python,
     wait_for_server,
 )
 
@@ -135,6 +134,15 @@ def open_lab(context, url: str, token: str):
 def nbgrader_menu(page, item: str) -> None:
     page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
     page.locator(".lm-Menu-item", has_text=item).first.click()
+
+
+def nbgrader_menu_items(page) -> list[str]:
+    """The items the *Nbgrader* menu shows (a switched-off plugin's items are hidden)."""
+    page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-item", has_text="Assignment List").wait_for()
+    items = [text.strip() for text in page.locator(".lm-Menu-item").all_inner_texts() if text.strip()]
+    page.keyboard.press("Escape")
+    return items
 
 
 def open_assignments_tab(page) -> None:
@@ -295,23 +303,18 @@ def classroom():
 
         run = secrets.token_hex(3)
         students = {}
-        python = None
         for role in ("good", "blank"):
-            student = Student(f"nbg{run}{role}", Path("/nonexistent"), exchange, COURSE_ID)
+            student = students[role] = Student(f"nbg{run}{role}", exchange, COURSE_ID)
             undo.callback(student.remove)
-            if python is None:  # the project's interpreter if a student may run it, else Debian's (same ABI)
-                if venv_python_runs_as(student.user):
-                    python = VENV / "bin" / "python"
-                else:
-                    if not SYSTEM_PYTHON.exists():
-                        pytest.skip(f"students cannot run {VENV}/bin/python and there is no {SYSTEM_PYTHON}")
-                    python = student_prefix(base / "student-python") / "bin" / "python"
+        python = student_python(students["good"].user, base / "student-python")
+        if python is None:
+            pytest.skip(f"the students cannot run {VENV}/bin/python and there is no {SYSTEM_PYTHON}")
+        for student in students.values():
             student.python = python
             student.configure()
-            students[role] = student
         for student in students.values():
             student.start_lab(logs)
-            log = student.log.read_text()
+            log = student.log.read_text()  # nbgrader's lab extension comes from the project's environment
             assert f"JupyterLab application directory is {VENV}/share/jupyter/lab" in log, log[-2000:]
 
         playwright = undo.enter_context(sync_playwright())
@@ -336,6 +339,7 @@ def test_students_fetch_validate_submit_and_read_their_feedback(classroom):
     with screenshots_on_failure(browser):
         # --- the blank student: fetch, Validate the release as fetched, submit it
         blank_page = open_lab(browser.new_context(viewport={"width": 1400, "height": 1000}), blank.url, blank.token)
+        assert nbgrader_menu_items(blank_page) == ["Assignment List", "Course List"]  # no formgrader for students
         fetch_in_assignments_tab(blank_page)
         fetched = blank.home / EXERCISE / f"{EXERCISE}.ipynb"
         assert fetched.read_bytes() == (course / "release" / EXERCISE / f"{EXERCISE}.ipynb").read_bytes()
