@@ -4,6 +4,7 @@ Everything here runs as root and undoes itself: the users are created with
 ``useradd -m`` under a name unique to the run and removed with ``userdel -r``;
 every server is started in its own session and stopped by its process group.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,12 @@ def run(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProce
 
 def venv_python_runs_as(user: str) -> bool:
     """Whether ``user`` may run the project's ``.venv/bin/python`` (its interpreter may live in root's home)."""
-    probe = subprocess.run([RUNUSER, "-u", user, "--", str(VENV / "bin" / "python"), "-c", "import jupyterlab"],
-                           capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin", "HOME": "/"})
+    probe = subprocess.run(
+        [RUNUSER, "-u", user, "--", str(VENV / "bin" / "python"), "-c", "import jupyterlab"],
+        capture_output=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/"},
+    )
     return probe.returncode == 0
 
 
@@ -105,13 +110,25 @@ class Student:
         self.home = Path(os.path.expanduser(f"~{self.user}"))
 
     def env(self) -> dict[str, str]:
-        return {"HOME": str(self.home), "USER": self.user, "LOGNAME": self.user, "SHELL": "/bin/bash",
-                "LANG": "C.UTF-8", "PATH": f"{self.python.parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin"}
+        return {
+            "HOME": str(self.home),
+            "USER": self.user,
+            "LOGNAME": self.user,
+            "SHELL": "/bin/bash",
+            "LANG": "C.UTF-8",
+            "PATH": f"{self.python.parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin",
+        }
 
     def run(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
         """A command as this user, in their home, with only their own environment."""
-        result = subprocess.run([RUNUSER, "-u", self.user, "--", *args], cwd=self.home, env=self.env(),
-                                capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [RUNUSER, "-u", self.user, "--", *args],
+            cwd=self.home,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"{' '.join(args)} as {self.user} failed:\n{result.stdout}\n{result.stderr}")
         return result
@@ -120,18 +137,27 @@ class Student:
         """Write a file in this user's home as this user (their ownership, their permissions)."""
         path = self.home / relative
         code = "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.stdin.read(), encoding='utf-8')"
-        result = subprocess.run([RUNUSER, "-u", self.user, "--", str(self.python), "-c", code, str(path)],
-                                input=text, cwd=self.home, env=self.env(), capture_output=True, text=True,
-                                timeout=60)
+        result = subprocess.run(
+            [RUNUSER, "-u", self.user, "--", str(self.python), "-c", code, str(path)],
+            input=text,
+            cwd=self.home,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if result.returncode != 0:
             raise AssertionError(f"writing {path} as {self.user} failed:\n{result.stderr}")
         return path
 
     def configure(self) -> None:
         """The student's nbgrader reads the course and the exchange; the instructor's lab plugins are off."""
-        self.write_file("nbgrader_config.py", "c = get_config()\n"
-                        f"c.CourseDirectory.course_id = {self.course_id!r}\n"
-                        f"c.Exchange.root = {str(self.exchange)!r}\n")
+        self.write_file(
+            "nbgrader_config.py",
+            "c = get_config()\n"
+            f"c.CourseDirectory.course_id = {self.course_id!r}\n"
+            f"c.Exchange.root = {str(self.exchange)!r}\n",
+        )
         for extension in INSTRUCTOR_EXTENSIONS:
             self.run(str(self.python), "-m", "jupyterlab.labextensions", "disable", "--level=user", extension)
 
@@ -145,11 +171,28 @@ class Student:
         self.log = logs / f"jupyterlab-{self.user}.log"
         with self.log.open("wb") as log:
             self.server = subprocess.Popen(
-                [RUNUSER, "-u", self.user, "--", str(self.python), "-m", "jupyterlab", "--no-browser",
-                 f"--port={self.port}", f"--ServerApp.token={self.token}", "--ServerApp.ip=127.0.0.1",
-                 f"--ServerApp.root_dir={self.home}", "--LabApp.news_url=None",
-                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-                cwd=self.home, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    RUNUSER,
+                    "-u",
+                    self.user,
+                    "--",
+                    str(self.python),
+                    "-m",
+                    "jupyterlab",
+                    "--no-browser",
+                    f"--port={self.port}",
+                    f"--ServerApp.token={self.token}",
+                    "--ServerApp.ip=127.0.0.1",
+                    f"--ServerApp.root_dir={self.home}",
+                    "--LabApp.news_url=None",
+                    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                ],
+                cwd=self.home,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         wait_for_server(self.url, self.token, self.server, self.log, timeout)
 
     def stop_lab(self, timeout: float = 30) -> None:

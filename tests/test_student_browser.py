@@ -22,6 +22,7 @@ No page a student is shown holds hidden tests (their markers or any of their
 lines), and the blank student's pages no reference code. On failure, every
 open page is saved as a screenshot and the folder is printed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -54,12 +55,20 @@ from tests.lab_session import (
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 COURSE_ID = "alignment-monitoring"
 EXERCISE = "ex01_response_only_sft"
-EXPLANATION = ("A lower loss can be a false win when the mask lets user tokens in. Before shipping I would "
-               "compare the response-only NLL on a held-out set with the production model.")
+EXPLANATION = (
+    "A lower loss can be a false win when the mask lets user tokens in. Before shipping I would "
+    "compare the response-only NLL on a held-out set with the production model."
+)
 #: Always on a page a student sees: never the markers of what generate_assignment strips.
 MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN SOLUTION", "END SOLUTION")
 SECOND = 1000  # Playwright counts milliseconds
@@ -70,8 +79,10 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="creating the students' Unix users needs root"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (Debian package chromium)"),
-    pytest.mark.skipif(shutil.which("useradd") is None or not Path(RUNUSER).exists(),
-                       reason="useradd and runuser (Debian package passwd, util-linux) are needed"),
+    pytest.mark.skipif(
+        shutil.which("useradd") is None or not Path(RUNUSER).exists(),
+        reason="useradd and runuser (Debian package passwd, util-linux) are needed",
+    ),
 ]
 
 
@@ -216,8 +227,14 @@ def files_url(student: Student, path: Path) -> str:
 
 
 def gradebook_tools(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "gradebook_tools", *args], cwd=cwd, env=nbgrader_env(),
-                            capture_output=True, text=True, timeout=1200)
+    result = subprocess.run(
+        [sys.executable, "-m", "gradebook_tools", *args],
+        cwd=cwd,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert result.returncode == 0, f"gradebook-tools {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -253,8 +270,10 @@ def wait_for_manual_score(course: Path, student: str, points: float, timeout: fl
         if scores(course, student)[1] == points:
             return
         time.sleep(0.5)
-    raise AssertionError(f"the formgrader did not record {points} for {student}'s explanation "
-                         f"within {timeout:.0f} s (gradebook: {scores(course, student)})")
+    raise AssertionError(
+        f"the formgrader did not record {points} for {student}'s explanation "
+        f"within {timeout:.0f} s (gradebook: {scores(course, student)})"
+    )
 
 
 def start_instructor_lab(course: Path, logs: Path) -> tuple[subprocess.Popen, str, str]:
@@ -262,10 +281,25 @@ def start_instructor_lab(course: Path, logs: Path) -> tuple[subprocess.Popen, st
     log = logs / "jupyterlab-instructor.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [str(VENV / "bin" / "python"), "-m", "jupyterlab", "--allow-root", "--no-browser", f"--port={port}",
-             f"--ServerApp.token={token}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={course}",
-             "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-            cwd=course, env=nbgrader_env(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(VENV / "bin" / "python"),
+                "-m",
+                "jupyterlab",
+                "--allow-root",
+                "--no-browser",
+                f"--port={port}",
+                f"--ServerApp.token={token}",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.root_dir={course}",
+                "--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            ],
+            cwd=course,
+            env=nbgrader_env(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_server(url, token, process, log, timeout=180)
@@ -367,8 +401,9 @@ def test_students_fetch_validate_submit_and_read_their_feedback(classroom):
         assert_shows_nothing_hidden(good_page, hidden, "the good student's validation")
         close_dialog(good_page)
         saved = read_notebook(good.home / EXERCISE / f"{EXERCISE}.ipynb")
-        assert [c.source for c in saved.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "explanation"] \
-            == [EXPLANATION]
+        assert [c.source for c in saved.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "explanation"] == [
+            EXPLANATION
+        ]
         submit_in_assignments_tab(good_page)
 
         inbound = classroom["exchange"] / COURSE_ID / "inbound"
@@ -401,12 +436,13 @@ def test_students_fetch_validate_submit_and_read_their_feedback(classroom):
         submitted.locator("a", has_text="view feedback").wait_for()
         blank.run(str(blank.python), "-m", "nbgrader", "fetch_feedback", EXERCISE, "--course", COURSE_ID)
 
-        for student, page, total, forbidden in ((good, good_page, "9.5", hidden),
-                                                 (blank, blank_page, "0.0", hidden + reference)):
+        for student, page, total, forbidden in (
+            (good, good_page, "9.5", hidden),
+            (blank, blank_page, "0.0", hidden + reference),
+        ):
             pages = list((student.home / EXERCISE / "feedback").glob(f"*/{EXERCISE}.html"))
             assert len(pages) == 1, pages
             page.goto(files_url(student, pages[0]))
             text = page.locator("body").inner_text()
             assert f"Score: {total} / 10.0" in text, text[:2000]
             assert_shows_nothing_hidden(page, forbidden, f"{student.user}'s feedback page")
-
