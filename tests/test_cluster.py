@@ -45,18 +45,41 @@ STOP_TIMEOUT = 20  # seconds for a process group to stop after SIGTERM, before S
 
 #: A worker preload standing in for a submission that kills its worker every time it is graded:
 #: the student's kernel cannot (it runs in the sandbox, under another uid, in its own PID namespace).
-KILLER = "a-worker-killer"  # sorted first: the class is queued behind it
-FAULT_PRELOAD = f'''"""Fault injection (tests/test_cluster.py): grading {KILLER!r} kills this Dask worker process."""
+KILLER = "a-worker-killer"
+FAULT_PRELOAD = f'''"""Fault injection (tests/test_cluster.py): {KILLER!r} on a Dask worker kills it.
+
+Whatever task runs on a worker where {KILLER!r}'s task is (running or queued) waits
+(up to 10 s) until QUEUED grading tasks are there, then kills the worker process: Dask,
+which cannot tell which task killed its worker, counts the death against all of them.
+"""
 import os
 import signal
+import time
+
+from distributed import get_worker
 
 import gradebook_tools.batch.cluster as cluster
 
+QUEUED = {{queued}}
 _grade_on_worker = cluster.grade_on_worker
 
 
+def grading_tasks(worker):
+    """The GradingTask of every task on this worker."""
+    try:
+        specs = [ts.run_spec for ts in list(worker.state.tasks.values())]
+    except RuntimeError:  # the worker's event loop changed its tasks meanwhile
+        return []
+    args = [getattr(spec, "args", None) or (None,) for spec in specs]
+    return [arg[0] for arg in args if hasattr(arg[0], "student")]
+
+
 def grade_on_worker(task, bundle, task_timeout):
-    if task.student == {KILLER!r}:
+    worker = get_worker()
+    if any(t.student == {KILLER!r} for t in [task, *grading_tasks(worker)]):
+        deadline = time.monotonic() + 10
+        while len(grading_tasks(worker)) < QUEUED and time.monotonic() < deadline:
+            time.sleep(0.1)
         os.kill(os.getpid(), signal.SIGKILL)
     return _grade_on_worker(task, bundle, task_timeout)
 
@@ -309,9 +332,9 @@ def test_a_submission_that_kills_every_worker_is_recorded_failed(base_course, lo
 
     The kill is injected by a worker preload keyed to the student's name: a real
     submission cannot reach its worker from inside the sandbox. One worker, which
-    its nanny restarts, and the whole class queued on it behind the culprit: every
-    death counts against every queued task and loses the only copy of the course
-    bundle on the cluster. The culprit alone is recorded failed; the class is
+    its nanny restarts, and the whole class queued on it with the culprit (the
+    injected kill waits for that): every death counts against every queued task
+    and loses the only copy of the course bundle on the cluster. The culprit alone is recorded failed; the class is
     graded exactly as on this machine.
     """
     _, local_scores, local_outcomes = local_grading
@@ -319,7 +342,8 @@ def test_a_submission_that_kills_every_worker_is_recorded_failed(base_course, lo
     shutil.copytree(base_course, course)
     shutil.copytree(course / "submitted" / "good-a", course / "submitted" / KILLER)
     preload = tmp_path / "fault_preload.py"
-    preload.write_text(FAULT_PRELOAD)
+    tasks = sum(state == "graded" for state in STATES.values()) + 1  # the unreadable one is no task
+    preload.write_text(FAULT_PRELOAD.format(queued=tasks))
     with dask_cluster(tmp_path / "dask", workers=1, preload=preload,
                       scheduler_env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}) as cluster:
         result = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
