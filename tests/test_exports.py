@@ -22,7 +22,6 @@ from gradebook_tools.scores import open_gradebook, read_cell_grades, read_class_
 from gradebook_tools.sections import section_table
 from tests.conftest_gradebook import SECTIONS, build_hand_class
 from tests.gradebook_factory import (
-    COURSE_SECTIONS,
     add_assignment,
     add_graded_submission,
     build_synthetic_class,
@@ -179,13 +178,6 @@ def test_json_export_round_trips_and_has_no_nan(table):
     }
     assert data["not_in_gradebook"] == ["ex05_absent"]
     assert "NaN" not in out.getvalue()
-
-
-def test_course_sections_of_the_factory_match_the_course_config():
-    config = Config()
-    namespace = {"get_config": lambda: config}
-    exec(Path(__file__).parent.parent.joinpath("nbgrader_config.py").read_text(), namespace)
-    assert CourseSections(config=config).sections == COURSE_SECTIONS
 
 
 def test_export_plugin_leaves_out_unknown_students_with_a_warning(hand_course, tmp_path, caplog):
