@@ -7,6 +7,7 @@ group of its own, and stops them at the end. The same class of submissions is
 graded in copies of one course: on this machine, and on the cluster; the
 gradebooks and the recorded outcomes must be identical.
 """
+
 from __future__ import annotations
 
 import os
@@ -108,15 +109,23 @@ class Cluster:
     workers: list[subprocess.Popen] = field(default_factory=list)
 
     def logs(self) -> str:
-        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
-                         for log in sorted(self.folder.glob("*.log")))
+        return "\n".join(
+            f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in sorted(self.folder.glob("*.log"))
+        )
 
 
 def _start(folder: Path, name: str, args: list[str], env: dict[str, str], wrapper=()) -> subprocess.Popen:
     log = open(folder / f"{name}.log", "w")  # noqa: SIM115 - the child holds it; closed right after start
     try:
-        return subprocess.Popen([*wrapper, str(DASK), *args], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            [*wrapper, str(DASK), *args],
+            cwd=folder,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     finally:
         log.close()
 
@@ -139,8 +148,15 @@ def stop_group(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def dask_cluster(folder: Path, workers: int = 2, preload: Path | None = None, scheduler_env: dict | None = None,
-                 tls: Path | None = None, worker_wrapper=(), worker_env: dict | None = None):
+def dask_cluster(
+    folder: Path,
+    workers: int = 2,
+    preload: Path | None = None,
+    scheduler_env: dict | None = None,
+    tls: Path | None = None,
+    worker_wrapper=(),
+    worker_env: dict | None = None,
+):
     """A real ``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1.
 
     ``tls``: a folder with ``cert.pem`` and ``key.pem`` (:func:`make_certificate`), used by every
@@ -150,25 +166,61 @@ def dask_cluster(folder: Path, workers: int = 2, preload: Path | None = None, sc
     folder.mkdir(parents=True)
     protocol, security = ("tls", tls_options(tls)) if tls else ("tcp", [])
     address = f"{protocol}://127.0.0.1:{free_port()}"
-    scheduler = _start(folder, "scheduler", ["scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                                             "--protocol", protocol, "--no-dashboard", *security],
-                       cluster_env(**(scheduler_env or {})))
+    scheduler = _start(
+        folder,
+        "scheduler",
+        [
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            address.rsplit(":", 1)[1],
+            "--protocol",
+            protocol,
+            "--no-dashboard",
+            *security,
+        ],
+        cluster_env(**(scheduler_env or {})),
+    )
     cluster = Cluster(address, folder, scheduler)
     try:
         for index in range(workers):
-            args = ["worker", address, "--name", f"worker-{index}", "--host", "127.0.0.1", "--nthreads", "1",
-                    "--resources", "sandbox=1", "--no-dashboard", "--death-timeout", "60",
-                    "--local-directory", str(folder / f"worker-{index}"), *security]
+            args = [
+                "worker",
+                address,
+                "--name",
+                f"worker-{index}",
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                "1",
+                "--resources",
+                "sandbox=1",
+                "--no-dashboard",
+                "--death-timeout",
+                "60",
+                "--local-directory",
+                str(folder / f"worker-{index}"),
+                *security,
+            ]
             if preload:
                 args += ["--preload", str(preload)]
-            cluster.workers.append(_start(folder, f"worker-{index}", args, cluster_env(**(worker_env or {})),
-                                          worker_wrapper))
+            cluster.workers.append(
+                _start(folder, f"worker-{index}", args, cluster_env(**(worker_env or {})), worker_wrapper)
+            )
         waiting = subprocess.run(
-            [sys.executable, "-c", "import sys; from distributed import Client\n"
-             f"with Client({address!r}, timeout={START_TIMEOUT}) as client:\n"
-             f"    client.wait_for_workers({workers}, timeout={START_TIMEOUT})"],
-            env=cluster_env(**(tls_client_env(tls) if tls else {})), capture_output=True, text=True,
-            timeout=2 * START_TIMEOUT + 30)
+            [
+                sys.executable,
+                "-c",
+                "import sys; from distributed import Client\n"
+                f"with Client({address!r}, timeout={START_TIMEOUT}) as client:\n"
+                f"    client.wait_for_workers({workers}, timeout={START_TIMEOUT})",
+            ],
+            env=cluster_env(**(tls_client_env(tls) if tls else {})),
+            capture_output=True,
+            text=True,
+            timeout=2 * START_TIMEOUT + 30,
+        )
         assert waiting.returncode == 0, f"the Dask cluster did not start:\n{waiting.stderr[-2000:]}\n{cluster.logs()}"
         yield cluster
     finally:
@@ -179,23 +231,50 @@ def dask_cluster(folder: Path, workers: int = 2, preload: Path | None = None, sc
 def make_certificate(folder: Path) -> Path:
     """A self-signed certificate for 127.0.0.1 (``cert.pem``, ``key.pem``): every process's and their CA."""
     folder.mkdir(parents=True)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=grading-cluster-test", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=grading-cluster-test",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return folder
 
 
 def tls_options(tls: Path) -> list[str]:
-    return ["--tls-ca-file", str(tls / "cert.pem"), "--tls-cert", str(tls / "cert.pem"),
-            "--tls-key", str(tls / "key.pem")]
+    return [
+        "--tls-ca-file",
+        str(tls / "cert.pem"),
+        "--tls-cert",
+        str(tls / "cert.pem"),
+        "--tls-key",
+        str(tls / "key.pem"),
+    ]
 
 
 def tls_client_env(tls: Path) -> dict[str, str]:
     """Dask's configuration of a TLS client, as docs/grading_cluster.md gives it to the coordinator."""
-    return {"DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(tls / "cert.pem"),
-            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(tls / "cert.pem"),
-            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(tls / "key.pem")}
+    return {
+        "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(tls / "cert.pem"),
+        "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(tls / "cert.pem"),
+        "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(tls / "key.pem"),
+    }
 
 
 def copy_course(base: Path, to: Path) -> Path:
@@ -226,16 +305,23 @@ def test_local_grading_is_what_the_class_deserves(local_grading):
     """The reference the cluster is held to is itself right: exact scores and outcomes."""
     _, scores, outcomes = local_grading
     assert {student: state for student, (state, _, _) in outcomes.items()} == STATES
-    full = {"test_log_softmax_values": 1.5, "test_log_softmax_stability": 1.0, "test_response_mask_from_roles": 1.0,
-            "test_response_only_loss_values": 2.0, "test_response_only_loss_edge_cases": 1.5, "test_answer": 1.0}
+    full = {
+        "test_log_softmax_values": 1.5,
+        "test_log_softmax_stability": 1.0,
+        "test_response_mask_from_roles": 1.0,
+        "test_response_only_loss_values": 2.0,
+        "test_response_only_loss_edge_cases": 1.5,
+        "test_answer": 1.0,
+    }
 
     def autograded(student):
         return {cell: points for cell, (points, _) in scores[student]["cells"].items() if cell in full}
 
     assert autograded("good-a") == autograded("good-b") == autograded("late") == full
     # the unstable log_softmax fails on logits of magnitude 1e4: its own stability test and the loss's edge cases
-    assert autograded("partly-wrong") == dict(full, test_log_softmax_stability=0.0,
-                                              test_response_only_loss_edge_cases=0.0)
+    assert autograded("partly-wrong") == dict(
+        full, test_log_softmax_stability=0.0, test_response_only_loss_edge_cases=0.0
+    )
     assert autograded("kernel-dies") == dict(full, test_answer=0.0)
     assert autograded("invalid-json") == dict.fromkeys(full, 0.0)
     assert scores["late"]["late_penalty"] == 8.0  # the course's penalty: late work scores zero
@@ -272,9 +358,14 @@ def test_a_worker_killed_mid_run_changes_no_grade(base_course, local_grading, tm
     _, local_scores, local_outcomes = local_grading
     course = copy_course(base_course, tmp_path / "course")
     with dask_cluster(tmp_path / "dask") as cluster, open(tmp_path / "grade.log", "w") as log:
-        run = subprocess.Popen([sys.executable, "-m", "gradebook_tools", "grade", "--quiet",
-                                "--scheduler", cluster.address], cwd=course, env=nbgrader_env(),
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        run = subprocess.Popen(
+            [sys.executable, "-m", "gradebook_tools", "grade", "--quiet", "--scheduler", cluster.address],
+            cwd=course,
+            env=nbgrader_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             victim, graded = None, []
             deadline = time.monotonic() + 900
@@ -306,9 +397,14 @@ def test_a_coordinator_killed_mid_run_resumes_on_the_cluster(base_course, local_
     _, local_scores, local_outcomes = local_grading
     course = copy_course(base_course, tmp_path / "course")
     with dask_cluster(tmp_path / "dask") as cluster:
-        run = subprocess.Popen([sys.executable, "-m", "gradebook_tools", "grade", "--quiet",
-                                "--scheduler", cluster.address], cwd=course, env=nbgrader_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        run = subprocess.Popen(
+            [sys.executable, "-m", "gradebook_tools", "grade", "--quiet", "--scheduler", cluster.address],
+            cwd=course,
+            env=nbgrader_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             deadline, graded = time.monotonic() + 900, []
             while not graded and run.poll() is None and time.monotonic() < deadline:
@@ -344,8 +440,12 @@ def test_a_submission_that_kills_every_worker_is_recorded_failed(base_course, lo
     preload = tmp_path / "fault_preload.py"
     tasks = sum(state == "graded" for state in STATES.values()) + 1  # the unreadable one is no task
     preload.write_text(FAULT_PRELOAD.format(queued=tasks))
-    with dask_cluster(tmp_path / "dask", workers=1, preload=preload,
-                      scheduler_env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}) as cluster:
+    with dask_cluster(
+        tmp_path / "dask",
+        workers=1,
+        preload=preload,
+        scheduler_env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"},
+    ) as cluster:
         result = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
         given_up = (cluster.folder / "scheduler.log").read_text().count("workers died while trying to run it")
     assert result.returncode == EXIT_SOME_FAILED, result.stdout + result.stderr + cluster.logs()
@@ -378,9 +478,14 @@ def test_grading_over_tls(base_course, local_grading, tmp_path):
     with dask_cluster(tmp_path / "dask", workers=1, tls=tls) as cluster:
         assert cluster.address.startswith("tls://")
         refused = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
-        run = subprocess.run([sys.executable, "-m", "gradebook_tools", "grade", "--quiet", "--scheduler",
-                              cluster.address], cwd=course, env=dict(nbgrader_env(), **tls_client_env(tls)),
-                             capture_output=True, text=True, timeout=1500)
+        run = subprocess.run(
+            [sys.executable, "-m", "gradebook_tools", "grade", "--quiet", "--scheduler", cluster.address],
+            cwd=course,
+            env=dict(nbgrader_env(), **tls_client_env(tls)),
+            capture_output=True,
+            text=True,
+            timeout=1500,
+        )
     # without a certificate the coordinator cannot even connect, and says so in one line
     assert refused.returncode == EXIT_COURSE_PROBLEM, refused.stdout + refused.stderr
     assert f"cannot reach the Dask scheduler at {cluster.address}" in refused.stderr
@@ -396,8 +501,10 @@ exit 1
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("bwrap") is None,
-                    reason="needs root and unshare: the worker gets a private mount namespace with a failing bwrap")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("bwrap") is None,
+    reason="needs root and unshare: the worker gets a private mount namespace with a failing bwrap",
+)
 def test_a_worker_that_cannot_sandbox_stops_the_run(base_course, tmp_path):
     """A worker whose bubblewrap cannot make namespaces (a container without user namespaces) fails no student.
 
@@ -409,8 +516,16 @@ def test_a_worker_that_cannot_sandbox_stops_the_run(base_course, tmp_path):
     fake.write_text(FAILING_BWRAP)
     fake.chmod(0o755)
     bwrap = os.path.realpath(shutil.which("bwrap"))
-    wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-               f'mount --bind "$0" {bwrap} && exec "$@"', str(fake)]
+    wrapper = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        f'mount --bind "$0" {bwrap} && exec "$@"',
+        str(fake),
+    ]
     with dask_cluster(tmp_path / "dask", workers=1, worker_wrapper=wrapper) as cluster:
         result = gradebook_tools("grade", "--quiet", "--scheduler", cluster.address, cwd=course)
     assert result.returncode == EXIT_COURSE_PROBLEM, result.stdout + result.stderr + cluster.logs()

@@ -6,6 +6,7 @@ fixture (a throw-away PostgreSQL on a Unix socket, tests/conftest_gradebook.py):
 grade`` reads the definitions from it for the workers' bundle and writes the
 grades and the outcomes into it. The same class is graded in an SQLite course.
 """
+
 from __future__ import annotations
 
 import pytest
