@@ -54,12 +54,10 @@ from traitlets import Integer, List, Unicode
 from . import forkserver_child
 from .forkserver_child import receive, send
 from .sandbox import (
-    SYSTEM_PATHS,
     SandboxedKernelManager,
     SandboxUnavailable,
     WorkingCopy,
     _Mounts,
-    python_paths,
     require_sandbox_tools,
 )
 
@@ -420,11 +418,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
             bwrap += ["--cap-add", capability]
         bwrap += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
         mounts = _Mounts(bwrap)
-        for path in SYSTEM_PATHS:
-            if os.path.exists(path):
-                mounts.bind("--ro-bind", path)
-        for path in python_paths():
-            mounts.bind("--ro-bind", path)
+        mounts.bind_system()
         self._mask_fds = []
         self._mask_course_code(mounts)
         mounts.bind("--bind", base)

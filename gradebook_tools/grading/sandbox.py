@@ -228,6 +228,14 @@ class _Mounts:
         self.args += [option, path, path]
         self.bound.append(path)
 
+    def bind_system(self) -> None:
+        """The system and the Python installation, read-only: what every sandboxed process sees."""
+        for path in SYSTEM_PATHS:
+            if os.path.exists(path):
+                self.bind("--ro-bind", path)
+        for path in python_paths():
+            self.bind("--ro-bind", path)
+
     def tmpfs(self, path: str, size: int) -> None:
         """A private tmpfs of ``size`` bytes at ``path``, writable by the kernel's user."""
         self._parents(path)
@@ -319,11 +327,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         bwrap += ["--unsetenv", "JPY_PARENT_PID"]
         bwrap += ["--size", str(self.tmp_limit), "--perms", "1777", "--tmpfs", "/tmp"]
         mounts = _Mounts(bwrap)
-        for path in SYSTEM_PATHS:
-            if os.path.exists(path):
-                mounts.bind("--ro-bind", path)
-        for path in python_paths():
-            mounts.bind("--ro-bind", path)
+        mounts.bind_system()
         self._mask_course_code(mounts)
         mounts.bind("--bind", self._runtime_dir)
         # the working copy: a tmpfs at the folder's own path, so relative paths keep working
