@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -12,7 +13,7 @@ from nbgrader.api import Gradebook
 
 from gradebook_tools.cells import grade_id  # noqa: F401 (re-exported for tests)
 from gradebook_tools.config import load_course_sections
-from gradebook_tools.nbgrader_run import run_nbgrader
+from gradebook_tools.nbgrader_run import nbgrader_env, run_nbgrader
 from gradebook_tools.submissions import fill_answers, solution_code  # noqa: F401 (re-exported for tests)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,6 +68,19 @@ def nbgrader(*args: str, cwd: Path, check: bool = True, timeout: float = 1800) -
     if check and result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def gradebook_tools(*args: str, cwd: Path, timeout: float = 1800, **kwargs) -> subprocess.CompletedProcess:
+    """Run the real ``gradebook-tools`` command in the course folder ``cwd``, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "gradebook_tools", *args],
+        cwd=cwd,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:

@@ -8,9 +8,8 @@ recorded outcome of each submission.
 
 from __future__ import annotations
 
+import functools
 import shutil
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -19,8 +18,8 @@ from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
 from gradebook_tools.batch.status import StatusStore
-from gradebook_tools.nbgrader_run import nbgrader_env
 from tests.course import REPO, fill_answers, nbgrader, read_notebook, solution_code
+from tests.course import gradebook_tools as run_gradebook_tools
 
 EXERCISE = "ex01_response_only_sft"
 DUE = "2026-01-01 00:00:00"
@@ -45,6 +44,9 @@ STATES = {
     "invalid-json": "failed",
     "kernel-dies": "graded",
 }
+
+#: The real ``gradebook-tools`` command in a course folder, as in tests/course.py, with this class's time limit.
+gradebook_tools = functools.partial(run_gradebook_tools, timeout=1500)
 
 
 def write_course(root: Path, db_url: str | None = None) -> Path:
@@ -83,19 +85,6 @@ def submit_class(root: Path, students: list[str] | None = None) -> None:
             nbformat.write(notebook, folder / f"{EXERCISE}.ipynb")
         for name, content in extra.items():
             (folder / name).write_text(content)
-
-
-def gradebook_tools(*args: str, cwd: Path, timeout: float = 1500, **kwargs) -> subprocess.CompletedProcess:
-    """Run the real ``gradebook-tools`` command in the course folder ``cwd``."""
-    return subprocess.run(
-        [sys.executable, "-m", "gradebook_tools", *args],
-        cwd=cwd,
-        env=nbgrader_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **kwargs,
-    )
 
 
 def sqlite_url(root: Path) -> str:

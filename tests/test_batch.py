@@ -18,7 +18,7 @@ from nbgrader.api import Gradebook
 
 from gradebook_tools.batch.status import StatusStore
 from gradebook_tools.nbgrader_run import nbgrader_env
-from tests.course import REPO, fill_answers, grade_id, nbgrader, read_notebook, solution_code
+from tests.course import REPO, fill_answers, grade_id, gradebook_tools, nbgrader, read_notebook, solution_code
 
 pytestmark = pytest.mark.slow  # real nbgrader through the grade command
 
@@ -31,18 +31,6 @@ c.Execute.timeout = 8
 c.TrustedExecute.check_timeout = 4
 c.LateSubmissionPlugin.penalty_method = "zero"
 """
-
-
-def gradebook_tools(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gradebook_tools", *args],
-        cwd=cwd,
-        env=nbgrader_env(),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        **kwargs,
-    )
 
 
 def make_class(root: Path) -> dict[str, str]:

@@ -7,11 +7,10 @@ gradebook yet.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -19,23 +18,13 @@ import pytest
 from nbgrader.api import Gradebook
 
 from gradebook_tools.batch.status import StatusStore
-from gradebook_tools.nbgrader_run import nbgrader_env
 from tests.course import REPO, fill_answers, nbgrader, read_notebook, solution_code
+from tests.course import gradebook_tools as run_gradebook_tools
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root")]
 
 EXERCISE = "ex01_response_only_sft"
-
-
-def gradebook_tools(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gradebook_tools", *args],
-        cwd=cwd,
-        env=nbgrader_env(),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+gradebook_tools = functools.partial(run_gradebook_tools, timeout=1200)
 
 
 def fresh_clone(root: Path) -> Path:

@@ -31,7 +31,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -43,6 +42,7 @@ from nbgrader.api import Gradebook
 
 from gradebook_tools.nbgrader_run import nbgrader_env
 from tests.course import Course, fill_answers, nbgrader, read_notebook, solution_code
+from tests.course import gradebook_tools as run_gradebook_tools
 from tests.lab_session import (
     RUNUSER,
     SYSTEM_PYTHON,
@@ -227,14 +227,7 @@ def files_url(student: Student, path: Path) -> str:
 
 
 def gradebook_tools(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "gradebook_tools", *args],
-        cwd=cwd,
-        env=nbgrader_env(),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    result = run_gradebook_tools(*args, cwd=cwd, timeout=1200)
     assert result.returncode == 0, f"gradebook-tools {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result
 
