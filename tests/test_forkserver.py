@@ -22,13 +22,16 @@ from pathlib import Path
 import pytest
 
 from gradebook_tools.grading import forkserver
-from gradebook_tools.grading.forkserver import ForkServerKernelManager, shutdown_fork_servers
+from gradebook_tools.grading.forkserver import ForkServerKernelManager, python_outside_tmp, shutdown_fork_servers
 from tests.course import REPO, fill_answers, solution_code
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="forked kernels get users of their own, which needs root"),
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="the fork server runs in bubblewrap"),
+    pytest.mark.skipif(
+        not python_outside_tmp(), reason="a forked kernel's private /tmp would hide a Python under /tmp"
+    ),
 ]
 
 EXERCISE = "ex01_response_only_sft"

@@ -58,6 +58,8 @@ from .sandbox import (
     SandboxUnavailable,
     WorkingCopy,
     _Mounts,
+    _within,
+    python_paths,
     require_sandbox_tools,
 )
 
@@ -95,8 +97,19 @@ class ForkServerError(RuntimeError):
     """The fork server could not start a kernel or died; the message says why."""
 
 
+def python_outside_tmp() -> bool:
+    """Whether the Python environment lies outside ``/tmp``: each forked kernel gets a private ``/tmp``,
+    which would hide an environment installed there (bubblewrap per kernel binds it back)."""
+    return not any(_within(path, "/tmp") for path in python_paths())
+
+
 def require_fork_server() -> None:
     require_sandbox_tools()
+    if not python_outside_tmp():
+        raise SandboxUnavailable(
+            f"the kernel fork server cannot serve a Python environment under /tmp ({sys.prefix}): "
+            "install it elsewhere or use SandboxedKernelManager"
+        )
     if os.geteuid() != 0:
         raise SandboxUnavailable(
             "the kernel fork server needs root (it gives every kernel a user of its own); run the grader as root "
