@@ -25,7 +25,7 @@ c.Autograde.sanitize_preprocessors = [
     "gradebook_tools.grading.sanitize.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "gradebook_tools.grading.sanitize.OverwriteCells",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "gradebook_tools.grading.sanitize.CheckCellMetadata",
 ]
 # Graded test cells are decided by the trusted grader, outside the student's
 # kernel: TrustedExecute replaces nbgrader's Execute in the autograde chain.
@@ -36,7 +36,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "gradebook_tools.grading.sanitize.CheckCellMetadata",
 ]
 # A deleted test cell comes back from the gradebook and is graded as usual.
 c.OverwriteCells.add_missing_cells = True

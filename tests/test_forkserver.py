@@ -439,7 +439,17 @@ def test_a_leased_user_id_is_refused_to_other_grading_processes():
     again.release()
 
 
-def test_the_fork_server_and_its_kernels_end_with_the_grading_process(tmp_path):
+def test_the_fork_server_and_its_kernels_end_with_the_grading_process(tmp_path, monkeypatch, request):
+    # a temporary folder of the test's own (other tests' fork servers clean stale runtime folders too),
+    # outside /tmp, which each kernel's private /tmp would hide
+    runtime_root = Path(tempfile.mkdtemp(prefix="forkserver-test-", dir="/var/tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", str(runtime_root))
+
+    def remove_runtime_root():
+        shutdown_fork_servers()  # this process's next server makes its folder in the usual place
+        shutil.rmtree(runtime_root, ignore_errors=True)
+
+    request.addfinalizer(remove_runtime_root)
     grader = subprocess.Popen(
         [
             sys.executable,
@@ -458,6 +468,7 @@ def test_the_fork_server_and_its_kernels_end_with_the_grading_process(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        env={**os.environ, "TMPDIR": str(runtime_root)},
     )
     try:
         line = next(line for line in grader.stdout if line.startswith("ids "))  # the kernels' banner comes first

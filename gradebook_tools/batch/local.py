@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
 from .bundle import CourseBundle, unpacked
+from .engines import share_engines
 from .task import FAILED, GradingTask, TaskResult, run_task
 
 #: Modules the fork server imports once for every worker.
@@ -44,6 +45,7 @@ def _die_with_parent() -> None:
 
 def _worker(connection: Connection) -> None:
     _die_with_parent()
+    share_engines()  # this process grades task after task: nbgrader's queries are compiled once
     # nothing of the kernels or of nbgrader reaches the terminal: outcomes travel as data
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)

@@ -22,8 +22,10 @@ import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +42,7 @@ from ..grading.execute import NOTES_KEY
 from ..grading.forkserver import python_outside_tmp
 from ..grading.sandbox import SandboxUnavailable
 from .bundle import GRADEBOOK_NAME, private_course
+from .engines import close_connections
 from .files import read_output_tree, write_files
 
 GRADED, FAILED = "graded", "failed"
@@ -227,18 +230,40 @@ def run_task(task: GradingTask, bundle_folder: Path) -> TaskResult:
     logger = logging.getLogger("traitlets")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    course = _workspace() / "course"
     try:
-        with tempfile.TemporaryDirectory(prefix="grading-") as tmp, warnings.catch_warnings():
+        with warnings.catch_warnings():
             # nbgrader's own models warn under SQLAlchemy 2 on creating a submission
             warnings.simplefilter("ignore", SAWarning)
-            course = private_course(bundle_folder, Path(tmp))
+            course.mkdir()
+            private_course(bundle_folder, course)
             _grade_in(course, task, result)
     except CourseProblem as problem:
         result.state, result.course_problem = FAILED, str(problem)
     finally:
+        close_connections()
+        shutil.rmtree(course, ignore_errors=True)
         logger.removeHandler(handler)
         result.log = log.getvalue()
     return result
+
+
+_WORKSPACES: dict[int, Path] = {}
+
+
+def _workspace() -> Path:
+    """This thread's private folder for its tasks' courses: one path, so the task's gradebook URL is too.
+
+    The course in it is made for each task and removed after it (nothing of one
+    submission is left for the next); the same path lets the worker keep one
+    database engine, with its compiled statements, for every task (:mod:`.engines`).
+    """
+    key = threading.get_ident()
+    folder = _WORKSPACES.get(key)
+    if folder is None or not folder.is_dir():
+        folder = _WORKSPACES[key] = Path(tempfile.mkdtemp(prefix="grading-"))
+    shutil.rmtree(folder / "course", ignore_errors=True)  # left by a task interrupted mid-way
+    return folder
 
 
 def _grade_in(course: Path, task: GradingTask, result: TaskResult) -> None:
