@@ -6,7 +6,7 @@ exercise) in identical course copies, then grades and writes feedback:
 - plain: `nbgrader autograde <id> --TrustedExecute.sandbox=False` then
   `nbgrader generate_feedback <id>`, per exercise, as an instructor runs it;
 - grade: `gradebook-tools grade` with the full sandbox, out of the box (one
-  task per submission, as many at once as the machine has cores).
+  task per submission, as many at once as the machine has cores, and one).
 
 It checks that every score is identical, and prints wall time, the ratio, and
 CPU-seconds per notebook counted by a cgroup around each run (processes inside

@@ -418,7 +418,7 @@ def report(args: argparse.Namespace) -> int:
 
 def _runner_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--jobs", type=int, default=0, help="submissions graded at once on this machine (default: its cores)"
+        "--jobs", type=int, default=0, help="submissions graded at once on this machine (default: its cores and one)"
     )
     parser.add_argument(
         "--scheduler", metavar="ADDRESS", help="grade on a Dask cluster, e.g. tcp://host:8786 (docs/grading_cluster.md)"
@@ -476,11 +476,6 @@ def grade(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools grade ex01_response_only_sft
     """
-    from .batch.grade import BatchGrader, CourseProblem
-    from .batch.progress import ProgressBar
-    from .feedback_summary import write_student_summaries
-    from .text_tables import render_outcomes
-
     course = args.course.resolve()
     if not _is_course(course):
         return EXIT_COURSE_PROBLEM
@@ -488,11 +483,18 @@ def grade(args: argparse.Namespace) -> int:
     unknown = [a for a in assignments if not (course / "release" / a).is_dir()]
     if unknown:
         raise UnknownNameError(f"no release for: {', '.join(unknown)} (run nbgrader generate_assignment first)")
+    runner = _grading_runner(args)  # first: local workers get ready while nbgrader is imported here
+
+    from .batch.grade import BatchGrader, CourseProblem
+    from .batch.progress import ProgressBar
+    from .feedback_summary import write_student_summaries
+    from .text_tables import render_outcomes
+
     bar = None if args.quiet else ProgressBar("grading")
     grader = BatchGrader(
         course,
         _course_db(args),
-        runner=_grading_runner(args),
+        runner=runner,
         force=args.force,
         feedback=args.feedback,
         progress=bar.update if bar else None,

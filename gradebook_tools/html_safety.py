@@ -287,6 +287,24 @@ def render_markdown(
     return sanitize_html(rendered)
 
 
+class _Remembered:
+    """Pieces of pages made once per process (a class's pages share most of their cells), at most ``capacity``."""
+
+    def __init__(self, capacity: int = 4096):
+        self.capacity, self._made = capacity, {}
+
+    def get(self, key, make):
+        if key not in self._made:
+            if len(self._made) >= self.capacity:
+                self._made.clear()
+            self._made[key] = make()
+        return self._made[key]
+
+
+_RENDERED = _Remembered()  # markdown cells as sanitized HTML
+_HIGHLIGHTED = _Remembered()  # code cells as highlighted HTML
+
+
 class SafeMarkdown2HTML(LoggingConfigurable):
     """The ``markdown2html`` template filter of an ``HTMLExporter``, made safe.
 
@@ -302,14 +320,18 @@ class SafeMarkdown2HTML(LoggingConfigurable):
     def __call__(self, context, source: str) -> str:
         exporter = self.parent
         cell = context.get("cell", {}) or {}
-        return render_markdown(
-            source,
+        options = dict(
             attachments=cell.get("attachments", {}),
             path=context.get("resources", {}).get("metadata", {}).get("path", ""),
             anchor_link_text=getattr(exporter, "anchor_link_text", "\u00b6"),
             exclude_anchor_links=getattr(exporter, "exclude_anchor_links", False),
             embed_images=getattr(exporter, "embed_images", False),
         )
+        if options["attachments"] or options["embed_images"]:  # the page then depends on more than the text
+            return render_markdown(source, **options)
+        # (the folder's path only serves embedding images)
+        key = (source, options["anchor_link_text"], options["exclude_anchor_links"])
+        return _RENDERED.get(key, lambda: render_markdown(source, **options))
 
 
 # ---------------------------------------------------------------- outputs
@@ -406,18 +428,10 @@ _ACCESSIBILITY_TARGETS = re.compile(r"<img\b|jp-Cell-inputWrapper|jp-OutputArea-
 class RememberedHighlight(Highlight2HTML):
     """nbconvert's code highlighting, remembered in this process: a class's pages share most code cells."""
 
-    _seen: dict[tuple, str] = {}
-    #: Highlighted cells kept at most (a few MB).
-    capacity = 4096
-
     def __call__(self, source, language=None, metadata=None):
         magics = (metadata or {}).get("magics_language")
         key = (source, language or self.pygments_lexer, magics, repr(sorted(self.extra_formatter_options.items())))
-        if key not in self._seen:
-            if len(self._seen) >= self.capacity:
-                self._seen.clear()
-            self._seen[key] = super().__call__(source, language, metadata)
-        return self._seen[key]
+        return _HIGHLIGHTED.get(key, lambda: super(RememberedHighlight, self).__call__(source, language, metadata))
 
 
 class FeedbackHTMLExporter(HTMLExporter):

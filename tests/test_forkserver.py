@@ -533,3 +533,15 @@ def test_a_kernel_spec_it_cannot_fork_is_refused(command, problem):
     with pytest.raises(forkserver.ForkServerError, match=problem):
         forkserver._ipykernel_argv(command)
     assert forkserver._ipykernel_argv([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
+
+
+def test_a_kernel_is_ready_with_its_output_channel_connected(tmp_path):
+    # the grading client returns from wait_for_ready without jupyter_client's 0.2 s of quiet on IOPub:
+    # the first output of every kernel, printed at once, must still arrive (none lost to a late subscription)
+    for number in range(12):
+        kernel = Kernel(tmp_path)
+        try:
+            assert type(kernel.client).__name__ == "GradingKernelClient"
+            assert kernel.run(f"print('first words of kernel {number}')") == f"first words of kernel {number}"
+        finally:
+            kernel.shutdown()

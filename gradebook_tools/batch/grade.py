@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,21 +178,24 @@ class BatchGrader:
     def _run(self, assignments: list[str]) -> list[Outcome]:
         with self._gradebook() as gradebook:
             self._check_assignments(gradebook, assignments)
-            tasks, outcomes, notes = self._plan(gradebook, assignments)
-            bundle = build_bundle(self.course, self.db_url, assignments) if tasks else None
+            outcomes: list[Outcome] = []
+            notes: dict[tuple[str, str], list[str]] = {}
+            # planned as the workers ask for tasks: they start grading while the rest is planned
+            plan = _Counted(self._plan(gradebook, assignments, outcomes, notes))
+            bundle = build_bundle(self.course, self.db_url, assignments)
             done = 0
             if self.progress:
-                self.progress(0, len(tasks))
-            for result in self.runner.run(tasks, bundle) if tasks else []:
+                self.progress(0, 0)
+            for result in self.runner.run(plan, bundle):
                 if result.course_problem:
                     raise CourseProblem(result.course_problem)
                 outcomes.append(self._record(gradebook, result, notes.get((result.assignment, result.student), [])))
                 done += 1
                 if self.progress:
-                    self.progress(done, len(tasks))
+                    self.progress(done, plan.count)
             for assignment in assignments if self.regrade else []:
                 outcomes += self._record_missing(gradebook, assignment)
-        return outcomes
+        return sorted(outcomes, key=lambda outcome: (outcome.assignment, outcome.student))
 
     # ------------------------------------------------------------ plan
 
@@ -213,10 +216,8 @@ class BatchGrader:
                 add_assignment_from_release(self.course, self.db_url, assignment)
                 self.added.append(assignment)
 
-    def _plan(self, gradebook: Gradebook, assignments: list[str]):
-        tasks: list[GradingTask] = []
-        outcomes: list[Outcome] = []
-        notes: dict[tuple[str, str], list[str]] = {}
+    def _plan(self, gradebook: Gradebook, assignments: list[str], outcomes: list[Outcome], notes: dict):
+        """Yield the tasks to run; add to ``outcomes`` what needs none, to ``notes`` what inspection found."""
         for assignment in assignments:
             expected = release_cells(self.course, assignment)
             for student in submitted_students(self.course, assignment):
@@ -231,8 +232,8 @@ class BatchGrader:
                 if recorded and (unchanged or not self.regrade):
                     task = self._feedback_task(gradebook, assignment, student, recorded)
                     if task:
-                        tasks.append(task)
                         notes[task.key] = [recorded.reason] if recorded.reason else []
+                        yield task
                     else:
                         outcomes.append(Outcome(assignment, student, recorded.state, recorded.reason, skipped=True))
                     continue
@@ -241,19 +242,16 @@ class BatchGrader:
                 if inspection.fatal:
                     outcomes.append(self._fail_unreadable(gradebook, assignment, student, inspection))
                     continue
-                tasks.append(
-                    GradingTask(
-                        assignment,
-                        student,
-                        submitted.files,
-                        inspection.fingerprint,
-                        snapshot=read_snapshot(gradebook, assignment, student),
-                        feedback=self.feedback,
-                        overrides=self.overrides,
-                    )
-                )
                 notes[(assignment, student)] = inspection.notes
-        return tasks, outcomes, notes
+                yield GradingTask(
+                    assignment,
+                    student,
+                    submitted.files,
+                    inspection.fingerprint,
+                    snapshot=read_snapshot(gradebook, assignment, student),
+                    feedback=self.feedback,
+                    overrides=self.overrides,
+                )
 
     def _feedback_task(self, gradebook: Gradebook, assignment: str, student: str, recorded) -> GradingTask | None:
         """A task regenerating the feedback of an unchanged submission whose grades changed, or None."""
@@ -333,3 +331,18 @@ class BatchGrader:
             self.store.record(assignment, student, MISSING, reason)
             outcomes.append(Outcome(assignment, student, MISSING, reason))
         return outcomes
+
+
+class _Counted:
+    """An iterator that counts what it has given (the progress bar's total grows as tasks are planned)."""
+
+    def __init__(self, items: Iterator):
+        self._items, self.count = items, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = next(self._items)
+        self.count += 1
+        return item
