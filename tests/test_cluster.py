@@ -345,6 +345,36 @@ def test_cluster_grades_like_this_machine(base_course, local_grading, tmp_path):
         assert (course / "feedback" / student / EXERCISE / f"{EXERCISE}.html").is_file() == (state == "graded")
 
 
+def test_the_cluster_holds_a_window_of_submissions_at_a_time(base_course, local_grading, tmp_path):
+    """With room for two submissions in flight, the class is sent two at a time and graded the same."""
+    from gradebook_tools.batch.cluster import DaskRunner
+    from gradebook_tools.batch.grade import BatchGrader
+
+    _, local_scores, local_outcomes = local_grading
+    course = copy_course(base_course, tmp_path / "course")
+    sent, back, most = 0, 0, 0
+
+    class Counting(DaskRunner):
+        def run(self, tasks, bundle, started=None):
+            nonlocal sent, back, most
+
+            def count_sent(task):
+                nonlocal sent, most
+                sent += 1
+                most = max(most, sent - back)
+
+            for result in super().run(tasks, bundle, started=count_sent):
+                back += 1
+                yield result
+
+    with dask_cluster(tmp_path / "dask") as cluster:
+        runner = Counting(cluster.address, in_flight=2)
+        BatchGrader(course, sqlite_url(course), runner=runner).run([EXERCISE])
+    assert (sent, most) == (len(STATES) - 1, 2)  # invalid-json is refused before any task: one less
+    assert gradebook_scores(sqlite_url(course)) == local_scores
+    assert recorded_outcomes(sqlite_url(course)) == local_outcomes
+
+
 def grading_kernels(worker: subprocess.Popen) -> list[psutil.Process]:
     """The sandboxes (bubblewrap processes) below a ``dask worker`` process: a task is running there."""
     try:

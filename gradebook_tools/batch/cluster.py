@@ -11,6 +11,10 @@ as ``KilledWorker``, is graded once more alone on the cluster (Dask also blames
 the tasks queued beside it) and, killing its worker again, is recorded as failed
 with that reason.
 
+The coordinator keeps a window of submissions on the cluster
+(:func:`in_flight_for`), sending the next as each result comes back, so the
+scheduler never holds a whole class's bytes.
+
 Workers advertise sandbox slots as a resource (``dask worker ... --resources
 sandbox=2``); tasks then take one slot each. Grading workers must be allowed to
 start processes: ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` (docs/grading_cluster.md).
@@ -46,6 +50,20 @@ def grade_on_worker(task: GradingTask, bundle: CourseBundle, task_timeout: float
     return next(iter(LocalRunner(1, task_timeout=task_timeout).run([task], bundle)))
 
 
+#: Submissions in flight on a cluster at least: room for an adaptive cluster to see a backlog and grow.
+MIN_IN_FLIGHT = 256
+
+
+def in_flight_for(workers: dict) -> int:
+    """How many submissions a run keeps on the cluster: four per grading slot, at least :data:`MIN_IN_FLIGHT`.
+
+    Each queued submission waits on the scheduler as its bytes (~0.1-1 MB):
+    a class of 1,000 x 10 sent at once would hold them all there.
+    """
+    slots = sum((w.get("resources") or {}).get(SANDBOX_RESOURCE, w.get("nthreads", 1)) for w in workers.values())
+    return max(MIN_IN_FLIGHT, 4 * int(slots))
+
+
 class DaskRunner:
     """Send grading tasks to the Dask scheduler at ``address``.
 
@@ -53,9 +71,18 @@ class DaskRunner:
     ``cluster.security``); None takes Dask's configuration (``distributed.comm.tls``).
     """
 
-    def __init__(self, address: str, task_timeout: float = 3600, connect_timeout: float = 30, security=None):
+    def __init__(
+        self,
+        address: str,
+        task_timeout: float = 3600,
+        connect_timeout: float = 30,
+        security=None,
+        in_flight: int | None = None,
+    ):
         self.address, self.task_timeout, self.connect_timeout = address, task_timeout, connect_timeout
         self.security = security
+        #: Submissions sent to the cluster and not yet back, at most (default :func:`in_flight_for`).
+        self.in_flight = in_flight
 
     def _client(self):
         try:
@@ -72,7 +99,7 @@ class DaskRunner:
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 
-        tasks = list(tasks)
+        planned = iter(tasks)
         with self._client() as client:
             workers = client.scheduler_info().get("workers", {})
             if not workers:
@@ -109,21 +136,32 @@ class DaskRunner:
                 finally:
                     future.release()
 
-            submitted = []
-            for task in tasks:
-                submitted.append(submit(task))
-                if started:
-                    started(task)
+            # the scheduler holds every submitted submission's bytes: send them a window at a time
+            window = self.in_flight or in_flight_for(workers)
+            running = as_completed()
+
+            def top_up() -> None:
+                while running.count() < window:
+                    task = next(planned, None)
+                    if task is None:
+                        return
+                    running.add(submit(task))
+                    if started:
+                        started(task)
+
+            top_up()
             # Dask counts a worker's death against every task queued on that worker, so a submission queued
             # behind one that kills workers can come back KilledWorker too: each such suspect is graded again
             # at the end, alone on the cluster; one that still kills its workers then is the culprit.
             suspects = []
-            for future in as_completed(submitted):
+            for future in running:
                 result = outcome(future)
                 if result is None:
-                    suspects.append(futures[future.key])
+                    suspects.append(futures.pop(future.key))
                 else:
+                    futures.pop(future.key, None)
                     yield result
+                top_up()
             for task in suspects:
                 yield outcome(submit(task)) or TaskResult(
                     task.assignment,

@@ -32,7 +32,7 @@ from ..student_ids import student_id_problem
 from .bundle import build_bundle
 from .files import read_output_tree, read_submission, real_folder, remove_entry, replace_folder
 from .inspect import Inspection, graded_cells, inspect_submission
-from .release_feedback import page_is_current
+from .release_feedback import pages_show
 from .status import FAILED, GRADED, MISSING, StatusStore
 from .task import CourseProblem, GradingTask, TaskResult, read_snapshot, write_result, zero_submission
 
@@ -257,9 +257,9 @@ class BatchGrader:
         """A task regenerating the feedback of an unchanged submission whose grades changed, or None."""
         if not self.feedback or recorded.state != GRADED:
             return None
-        if page_is_current(gradebook, self.course / "feedback" / student / assignment, assignment, student):
-            return None
         snapshot = read_snapshot(gradebook, assignment, student)
+        if pages_show(self.course / "feedback" / student / assignment, snapshot):
+            return None
         autograded = read_output_tree(self.course / "autograded" / student / assignment)
         if not autograded:
             return None

@@ -43,11 +43,16 @@ class RecordFeedbackGrades(NbGraderPreprocessor):
 
 def page_is_current(gradebook: Gradebook, feedback_folder: Path, assignment: str, student: str) -> bool:
     """Whether every page in ``feedback_folder`` was made from the grades the gradebook holds now."""
+    return pages_show(feedback_folder, read_snapshot(gradebook, assignment, student))
+
+
+def pages_show(feedback_folder: Path, snapshot: dict | None) -> bool:
+    """Whether every page in ``feedback_folder`` was made from the grades of ``snapshot`` (:func:`read_snapshot`)."""
     files = read_output_tree(feedback_folder)
     digests = {name: content for name, content in files.items() if name.endswith(DIGEST_SUFFIX)}
     if not digests:
         return False
-    current = snapshot_digest(read_snapshot(gradebook, assignment, student)).encode()
+    current = snapshot_digest(snapshot).encode()
     return all(digest == current for digest in digests.values())
 
 

@@ -30,7 +30,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import BaseCell, Comment, Grade, Gradebook, MissingEntry
 from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors.execute import UnresponsiveKernelError
@@ -114,12 +114,25 @@ def read_snapshot(gradebook: Gradebook, assignment: str, student: str) -> dict |
         "notebooks": {
             notebook.name: {
                 "late_submission_penalty": notebook.late_submission_penalty,
-                "grades": {g.name: {f: getattr(g, f) for f in GRADE_FIELDS} for g in notebook.grades},
-                "comments": {c.name: {f: getattr(c, f) for f in COMMENT_FIELDS} for c in notebook.comments},
+                "grades": {
+                    name: {f: getattr(g, f) for f in GRADE_FIELDS} for g, name in _named(gradebook, Grade, notebook)
+                },
+                "comments": {
+                    name: {f: getattr(c, f) for f in COMMENT_FIELDS} for c, name in _named(gradebook, Comment, notebook)
+                },
             }
             for notebook in submission.notebooks
         },
     }
+
+
+def _named(gradebook: Gradebook, model, notebook) -> list:
+    """A submitted notebook's ``Grade`` or ``Comment`` rows with their cells' names, in one query.
+
+    (``grade.name`` is an association proxy: reading it loads the cell, one query a grade.)
+    """
+    query = gradebook.db.query(model, BaseCell.name).join(BaseCell, model.cell_id == BaseCell.id)
+    return query.filter(model.notebook_id == notebook.id).all()
 
 
 def snapshot_digest(snapshot: dict | None) -> str:
@@ -148,14 +161,14 @@ def apply_snapshot(
             continue
         if late:
             notebook.late_submission_penalty = data.get("late_submission_penalty")
-        for grade in notebook.grades:
-            for name in grade_fields:
-                if grade.name in data["grades"] and name in data["grades"][grade.name]:
-                    setattr(grade, name, data["grades"][grade.name][name])
-        for comment in notebook.comments:
-            for name in comment_fields:
-                if comment.name in data["comments"] and name in data["comments"][comment.name]:
-                    setattr(comment, name, data["comments"][comment.name][name])
+        for rows, fields, values in (
+            (_named(gradebook, Grade, notebook), grade_fields, data["grades"]),
+            (_named(gradebook, Comment, notebook), comment_fields, data["comments"]),
+        ):
+            for row, cell in rows:
+                for name in fields:
+                    if name in values.get(cell, {}):
+                        setattr(row, name, values[cell][name])
     gradebook.db.commit()
 
 

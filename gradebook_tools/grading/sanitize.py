@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import traceback
 from pathlib import Path
 
@@ -29,12 +30,22 @@ def metadata_problem(cell) -> str | None:
     version = metadata.get("schema_version")
     if type(version) is not int or version != MetadataValidator.schema_version:
         return f"its nbgrader metadata has an unknown schema_version {str(version)[:20]!r}"
-    error = next(_schema_validator().iter_errors(metadata), None)
-    if error is not None:
-        return f"its nbgrader metadata is malformed ({str(error.message).splitlines()[0][:120]})"
+    try:
+        error = _schema_error(json.dumps(metadata, sort_keys=True))
+    except (TypeError, ValueError):  # not JSON data at all (a notebook read from JSON always is)
+        error = "it is not JSON data"
+    if error:
+        return f"its nbgrader metadata is malformed ({error})"
     if not isinstance(metadata.get("grade_id", ""), str):
         return "its grade_id is not text"
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _schema_error(metadata_json: str) -> str:
+    """The first schema error of one cell's metadata (as JSON text), or "": a class's cells repeat."""
+    error = next(_schema_validator().iter_errors(json.loads(metadata_json)), None)
+    return "" if error is None else str(error.message).splitlines()[0][:120]
 
 
 @functools.cache
