@@ -184,6 +184,16 @@ def test_rerun_is_idempotent_and_status_lists_problems(graded_class):
     assert "invalid-json" in status.stdout and "good " not in status.stdout
 
 
+def test_a_rerun_with_nothing_to_grade_reaches_no_runner(graded_class):
+    # nothing changed: no bundle is made and no cluster is asked, so an unreachable scheduler is no problem
+    root, _, _, _ = graded_class
+    before = scores(root)
+    again = gradebook_tools("grade", "--quiet", "--scheduler", "tcp://127.0.0.1:9", cwd=root)
+    assert f"({len(EXPECTED)} unchanged since the last run" in again.stdout, again.stdout + again.stderr
+    assert "Dask" not in again.stderr
+    assert scores(root) == before
+
+
 def test_an_interrupted_run_resumes_to_the_same_gradebook(graded_class, tmp_path):
     root, _, _, _ = graded_class
     course = tmp_path / "course"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import nbformat
@@ -182,11 +183,16 @@ class BatchGrader:
             notes: dict[tuple[str, str], list[str]] = {}
             # planned as the workers ask for tasks: they start grading while the rest is planned
             plan = _Counted(self._plan(gradebook, assignments, outcomes, notes))
-            bundle = build_bundle(self.course, self.db_url, assignments)
+            first = next(plan, None)  # nothing to grade: no bundle, no workers, no cluster to reach
             done = 0
             if self.progress:
-                self.progress(0, 0)
-            for result in self.runner.run(plan, bundle):
+                self.progress(0, plan.count)
+            if first:
+                bundle = build_bundle(self.course, self.db_url, assignments)
+                results = self.runner.run(chain([first], plan), bundle)
+            else:
+                results = []
+            for result in results:
                 if result.course_problem:
                     raise CourseProblem(result.course_problem)
                 outcomes.append(self._record(gradebook, result, notes.get((result.assignment, result.student), [])))
