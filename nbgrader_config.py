@@ -40,6 +40,10 @@ c.Autograde.autograde_preprocessors = [
 ]
 # A deleted test cell comes back from the gradebook and is graded as usual.
 c.OverwriteCells.add_missing_cells = True
+# nbconvert validates the whole notebook against nbformat's schema after each of
+# a chain's preprocessors (~20 times a submission); once, at each chain's end,
+# checks the same result (a failure then names the chain's last preprocessor).
+c.Exporter.optimistic_validation = True
 # release_feedback holds back any page older than its grades (manual grading
 # since): `gradebook-tools feedback` remakes them (gradebook_tools/batch/release_feedback.py).
 c.ExchangeFactory.release_feedback = "gradebook_tools.batch.release_feedback.FreshReleaseFeedback"

@@ -84,6 +84,7 @@ PRELOAD_MODULES = (
     "IPython.core.debugger",
     "IPython.core.logger",
     "IPython.core.oinspect",
+    "stack_data",  # IPython's tracebacks
     "IPython.extensions.storemagic",
     "sqlite3",
     "tornado.platform.asyncio",
