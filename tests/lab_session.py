@@ -47,45 +47,73 @@ def run(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProce
 
 def venv_python_runs_as(user: str) -> bool:
     """Whether ``user`` may run the project's ``.venv/bin/python`` (its interpreter may live in root's home)."""
-    probe = subprocess.run(
-        [RUNUSER, "-u", user, "--", str(VENV / "bin" / "python"), "-c", "import jupyterlab"],
-        capture_output=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/"},
-    )
+    return runs_as(user, str(VENV / "bin" / "python"), "-c", "import jupyterlab")
+
+
+def runs_as(user: str, *command: str) -> bool:
+    """Whether ``command`` succeeds as ``user`` (with a bare environment)."""
+    bare = {"PATH": "/usr/bin:/bin", "HOME": "/"}
+    probe = subprocess.run([RUNUSER, "-u", user, "--", *command], capture_output=True, timeout=60, env=bare)
     return probe.returncode == 0
 
 
-def student_python(user: str, scratch: Path) -> Path | None:
-    """The project's interpreter if ``user`` may run it, else one of ``student_prefix`` in ``scratch``.
+def student_python(user: str, scratch: Path) -> tuple[Path, Path] | None:
+    """The interpreter ``user`` runs JupyterLab with, and the project environment it loads.
 
+    The project's own interpreter where ``user`` may run it; else a prefix of
+    Debian's interpreter (:func:`student_prefix`) loading the project's
+    environment, or a hard-linked mirror of it in ``scratch`` where ``user``
+    cannot reach the project's folder (a clone under ``mktemp -d``, mode 0700).
     None when neither can be had (no Debian interpreter of the venv's version).
     """
     if venv_python_runs_as(user):
-        return VENV / "bin" / "python"
+        return VENV / "bin" / "python", VENV
     if not SYSTEM_PYTHON.exists():
         return None
-    return student_prefix(scratch) / "bin" / "python"
+    environment = VENV
+    if not runs_as(user, "test", "-r", str(SITE_PACKAGES / "jupyterlab" / "__init__.py")):
+        environment = mirror_environment(scratch / "project-environment")
+    return student_prefix(scratch / "student-python", environment) / "bin" / "python", environment
 
 
-def student_prefix(folder: Path) -> Path:
+def mirror_environment(folder: Path) -> Path:
+    """The project environment's packages and Jupyter data in ``folder``, readable by every user.
+
+    Hard links where ``folder`` is on the project's file system (nothing is copied
+    or changed: the files keep their own modes), a copy elsewhere; only the new
+    folders are opened to others.
+    """
+    for part in (SITE_PACKAGES.relative_to(VENV), Path("share/jupyter"), Path("etc/jupyter")):
+        if not (VENV / part).exists():
+            continue
+        (folder / part).parent.mkdir(parents=True, exist_ok=True)
+        linked = subprocess.run(["cp", "-al", str(VENV / part), str(folder / part)], capture_output=True)
+        if linked.returncode != 0:
+            shutil.rmtree(folder / part, ignore_errors=True)
+            run("cp", "-a", str(VENV / part), str(folder / part), timeout=600)
+    run("find", str(folder), "-type", "d", "-exec", "chmod", "a+rx", "{}", "+")
+    return folder
+
+
+def student_prefix(folder: Path, environment: Path = VENV) -> Path:
     """A Python prefix that runs the project's environment for users who cannot reach its interpreter.
 
     ``.venv/bin/python`` links to the interpreter the venv was made with; when
     that one sits in root's home (mode 0700) no other user can start it. This
     prefix is a venv of Debian's interpreter of the same minor version (the
-    same ABI) whose site-packages loads the project's
+    same ABI) whose site-packages loads ``environment``'s
     (``site.addsitedir``, so its ``.pth`` files count too) and whose
-    ``share/jupyter`` and ``etc/jupyter`` are the project's: nbgrader's lab
-    extension, JupyterLab's assets and the enabled server extensions. Nothing
-    of the project is copied or changed.
+    ``share/jupyter`` and ``etc/jupyter`` are its: nbgrader's lab extension,
+    JupyterLab's assets and the enabled server extensions. Nothing of the
+    project is copied or changed.
     """
     run(str(SYSTEM_PYTHON), "-m", "venv", "--without-pip", str(folder))
+    packages = environment / SITE_PACKAGES.relative_to(VENV)
     site = folder / "lib" / SITE_PACKAGES.parent.name / "site-packages"
-    (site / "project_environment.pth").write_text(f"import site; site.addsitedir({str(SITE_PACKAGES)!r})\n")
+    (site / "project_environment.pth").write_text(f"import site; site.addsitedir({str(packages)!r})\n")
     for part in ("share", "etc"):
         (folder / part).mkdir(exist_ok=True)
-        (folder / part / "jupyter").symlink_to(VENV / part / "jupyter")
+        (folder / part / "jupyter").symlink_to(environment / part / "jupyter")
     run("chmod", "-R", "a+rX", str(folder))
     return folder
 

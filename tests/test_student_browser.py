@@ -335,16 +335,17 @@ def classroom():
         for role in ("good", "blank"):
             student = students[role] = Student(f"nbg{run}{role}", exchange, COURSE_ID)
             undo.callback(student.remove)
-        python = student_python(students["good"].user, base / "student-python")
-        if python is None:
+        chosen = student_python(students["good"].user, base)
+        if chosen is None:
             pytest.skip(f"the students cannot run {VENV}/bin/python and there is no {SYSTEM_PYTHON}")
+        python, environment = chosen
         for student in students.values():
             student.python = python
             student.configure()
         for student in students.values():
             student.start_lab(logs)
             log = student.log.read_text()  # nbgrader's lab extension comes from the project's environment
-            assert f"JupyterLab application directory is {VENV}/share/jupyter/lab" in log, log[-2000:]
+            assert f"JupyterLab application directory is {environment}/share/jupyter/lab" in log, log[-2000:]
 
         playwright = undo.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)

@@ -3,9 +3,10 @@
 Workers are stateless: each task carries the submission's bytes and the course
 bundle (one Dask task per run holding its bytes, fetched once by each worker and
 made again if every copy died, unpacked once per digest); on the worker it
-runs exactly as on this machine, in a process of its own with the sandboxed
-kernel (:class:`~gradebook_tools.batch.local.LocalRunner` with one slot). The
-coordinator stays the only writer of the gradebook. Dask re-runs the task of a
+runs exactly as on this machine, in a grading process with the sandboxed
+kernel, kept warm from one task to the next
+(:class:`~gradebook_tools.batch.local.WarmWorkers`). The coordinator stays the
+only writer of the gradebook. Dask re-runs the task of a
 worker that died elsewhere; a submission that keeps killing workers comes back
 as ``KilledWorker``, is graded once more alone on the cluster (Dask also blames
 the tasks queued beside it) and, killing its worker again, is recorded as failed
@@ -23,11 +24,16 @@ start processes: ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` (docs/grading_cluste
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from .bundle import CourseBundle
 from .task import FAILED, CourseProblem, GradingTask, TaskResult
+
+if TYPE_CHECKING:
+    from .local import WarmWorkers
 
 #: Name of the worker resource that counts sandboxed kernels.
 SANDBOX_RESOURCE = "sandbox"
@@ -39,15 +45,27 @@ def course_bundle(bundle: CourseBundle) -> CourseBundle:
 
 
 def grade_on_worker(task: GradingTask, bundle: CourseBundle, task_timeout: float) -> TaskResult:
-    """The Dask task: grade one submission in a fresh process on this worker."""
-    from .local import LocalRunner
-
+    """The Dask task: grade one submission in one of this worker's grading processes."""
     if multiprocessing.current_process().daemon:
         raise CourseProblem(
             "this Dask worker may not start processes: start grading workers with "
             "DASK_DISTRIBUTED__WORKER__DAEMON=False (see docs/grading_cluster.md)"
         )
-    return next(iter(LocalRunner(1, task_timeout=task_timeout).run([task], bundle)))
+    return _warm_workers(task_timeout).grade(task, bundle)
+
+
+_WARM: dict[float, WarmWorkers] = {}
+_WARM_LOCK = threading.Lock()
+
+
+def _warm_workers(task_timeout: float) -> WarmWorkers:
+    """This Dask worker's grading processes, kept warm from one task to the next (per time limit)."""
+    from .local import LocalRunner, WarmWorkers
+
+    with _WARM_LOCK:
+        if task_timeout not in _WARM:
+            _WARM[task_timeout] = WarmWorkers(LocalRunner(1, task_timeout=task_timeout))
+        return _WARM[task_timeout]
 
 
 #: Submissions in flight on a cluster at least: room for an adaptive cluster to see a backlog and grow.

@@ -17,6 +17,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -161,26 +162,30 @@ class LocalRunner:
                     if result is None:
                         continue
                     task, attempt = worker.task, worker.attempt
-                    worker.task = None
-                    if result is _DIED:
-                        workers[index] = self._replace(worker)
-                        if attempt < self.attempts:
-                            queue.appendleft((task, attempt + 1))
-                            continue
-                        result = _failed(
-                            task,
-                            f"the grading process died on this submission {attempt} times "
-                            f"(exit code {worker.process.exitcode}): it scores 0",
-                        )
-                    elif result is _OVERRAN:
-                        workers[index] = self._replace(worker)
-                        result = _failed(
-                            task, f"grading took longer than {self.task_timeout:g} s and was stopped: it scores 0"
-                        )
-                    yield result
+                    workers[index], result = self._settle(worker, result)
+                    if result is None:
+                        queue.appendleft((task, attempt + 1))
+                    else:
+                        yield result
         finally:
             for worker in workers:
                 self._stop(worker)
+
+    def _settle(self, worker: _Worker, result) -> tuple[_Worker, TaskResult | None]:
+        """What a finished task comes to: the worker to go on with, and the result (None: try again)."""
+        task, attempt = worker.task, worker.attempt
+        worker.task = None
+        if result is _DIED:
+            exit_code = worker.process.exitcode
+            worker = self._replace(worker)
+            if attempt < self.attempts:
+                return worker, None
+            reason = f"the grading process died on this submission {attempt} times (exit code {exit_code}): it scores 0"
+            return worker, _failed(task, reason)
+        if result is _OVERRAN:
+            reason = f"grading took longer than {self.task_timeout:g} s and was stopped: it scores 0"
+            return self._replace(worker), _failed(task, reason)
+        return worker, result
 
     def _hand(self, worker: _Worker, task: GradingTask, attempt: int, bundle_folder, started) -> None:
         worker.task, worker.attempt = task, attempt
@@ -226,6 +231,46 @@ class LocalRunner:
 
 
 _DIED, _OVERRAN = object(), object()
+
+
+class WarmWorkers:
+    """Worker processes kept between tasks handed over one at a time, from any thread.
+
+    For a Dask worker, whose tasks arrive singly: each task takes an idle
+    worker process (or starts one), so it pays no new process, kernel fork
+    server or cold caches (~0.8 CPU-s a task otherwise). The processes die
+    with the Dask worker; a task whose worker dies or overruns is settled as
+    :class:`LocalRunner` settles it.
+    """
+
+    def __init__(self, runner: LocalRunner):
+        self.runner = runner
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def grade(self, task: GradingTask, bundle: CourseBundle) -> TaskResult:
+        bundle_folder = unpacked(bundle)
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is None or not worker.process.is_alive():
+            worker = self.runner._start_worker()
+        attempt, result = 1, None
+        try:
+            while result is None:
+                self.runner._hand(worker, task, attempt, bundle_folder, None)
+                finished = None
+                while finished is None:
+                    timeout = max(0.0, worker.deadline - time.monotonic())
+                    ready = wait([worker.connection, worker.process.sentinel], timeout)
+                    finished = self.runner._finished(worker, ready)
+                worker, result = self.runner._settle(worker, finished)
+                attempt += 1
+        except BaseException:
+            self.runner._stop(worker, kill=True)
+            raise
+        with self._lock:
+            self._idle.append(worker)
+        return result
 
 
 def _failed(task: GradingTask, reason: str) -> TaskResult:
