@@ -7,6 +7,7 @@ them; a real ``nbgrader autograde`` of the course's solution through it.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import shutil
@@ -22,16 +23,13 @@ from pathlib import Path
 import pytest
 
 from gradebook_tools.grading import forkserver
-from gradebook_tools.grading.forkserver import ForkServerKernelManager, python_outside_tmp, shutdown_fork_servers
+from gradebook_tools.grading.forkserver import ForkServerKernelManager, shutdown_fork_servers
 from tests.course import REPO, fill_answers, solution_code
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="forked kernels get users of their own, which needs root"),
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="the fork server runs in bubblewrap"),
-    pytest.mark.skipif(
-        not python_outside_tmp(), reason="a forked kernel's private /tmp would hide a Python under /tmp"
-    ),
 ]
 
 EXERCISE = "ex01_response_only_sft"
@@ -545,3 +543,58 @@ def test_a_kernel_is_ready_with_its_output_channel_connected(tmp_path):
             assert kernel.run(f"print('first words of kernel {number}')") == f"first words of kernel {number}"
         finally:
             kernel.shutdown()
+
+
+#: Run in a Python environment bound under /tmp: one kernel, what it sees of that environment, as JSON.
+IN_TMP_SCRIPT = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from tests.test_forkserver import Kernel
+kernel = Kernel(Path(sys.argv[1]))
+try:
+    print(kernel.run('''
+import json, os, sys
+try:
+    import gradebook_tools
+    masked = False
+except ModuleNotFoundError:
+    masked = True
+import scipy.special  # not imported by the server: read from the environment now
+mounts = [line.split() for line in open("/proc/self/mountinfo")]
+options = [fields[5] for fields in mounts if fields[4] == sys.prefix]
+open("/tmp/scratch.txt", "w").write("the private /tmp works")
+print(json.dumps({"prefix": sys.prefix, "masked": masked, "scipy": scipy.special.__file__,
+                  "options": options, "tmp": sorted(os.listdir("/tmp"))}))
+'''))
+finally:
+    kernel.shutdown()
+"""
+
+
+def test_a_python_environment_under_tmp_is_bound_again_in_each_kernel(tmp_path):
+    """A clone under ``mktemp -d``: the kernel's private /tmp would hide its environment; it is bound again."""
+    bound = Path(tempfile.mkdtemp(prefix="python-in-tmp-", dir="/tmp")) / "venv"
+    bound.mkdir()
+    try:
+        # this environment bound at a path under /tmp, in a mount namespace of the grader's own
+        script = 'mount --bind "$0" "$1" && shift && exec "$@"'
+        binding = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+        python = [str(bound / "bin" / "python"), "-c", IN_TMP_SCRIPT, str(tmp_path), str(REPO)]
+        command = [*binding, sys.prefix, str(bound), *python]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": "/tmp"})
+        assert run.returncode == 0, run.stdout + run.stderr
+        seen = json.loads(run.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(bound.parent, ignore_errors=True)
+    assert seen["prefix"] == str(bound)
+    assert seen["masked"], "the course's code stays masked in the environment bound again"
+    assert seen["scipy"].startswith(str(bound) + "/")
+    assert seen["options"] and all(option.split(",")[0] == "ro" for option in seen["options"])
+    # the private /tmp: the environment's folder, the server's runtime folder, the kernel's own folder,
+    # IPython's folder and file
+    expected = {bound.parent.name, "scratch.txt", "ipython"}
+    if tmp_path.is_relative_to("/tmp"):
+        expected.add(tmp_path.relative_to("/tmp").parts[0])
+    servers = {name for name in seen["tmp"] if name.startswith(forkserver.BASE_PREFIX)}
+    assert len(servers) == 1 and set(seen["tmp"]) == expected | servers

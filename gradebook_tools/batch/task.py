@@ -39,7 +39,6 @@ from traitlets.config import Config
 
 from ..config import load_course_config
 from ..grading.execute import NOTES_KEY
-from ..grading.forkserver import python_outside_tmp
 from ..grading.sandbox import SandboxUnavailable
 from .bundle import GRADEBOOK_NAME, private_course
 from .engines import close_connections
@@ -337,7 +336,7 @@ def _config(course: Path, db_url: str, task: GradingTask) -> Config:
     config.Autograde.create_student = True
     # a worker grades many submissions: each kernel is forked from one warm, sandboxed server
     # (~0.1 CPU-s a kernel instead of ~0.7); it needs root, as the per-kernel users do anyway
-    if "sandbox_manager_class" not in config.TrustedExecute and os.geteuid() == 0 and python_outside_tmp():
+    if "sandbox_manager_class" not in config.TrustedExecute and os.geteuid() == 0:
         config.TrustedExecute.sandbox_manager_class = FORK_SERVER_MANAGER
     return config
 

@@ -98,19 +98,8 @@ class ForkServerError(RuntimeError):
     """The fork server could not start a kernel or died; the message says why."""
 
 
-def python_outside_tmp() -> bool:
-    """Whether the Python environment lies outside ``/tmp``: each forked kernel gets a private ``/tmp``,
-    which would hide an environment installed there (bubblewrap per kernel binds it back)."""
-    return not any(_within(path, "/tmp") for path in python_paths())
-
-
 def require_fork_server() -> None:
     require_sandbox_tools()
-    if not python_outside_tmp():
-        raise SandboxUnavailable(
-            f"the kernel fork server cannot serve a Python environment under /tmp ({sys.prefix}): "
-            "install it elsewhere or use SandboxedKernelManager"
-        )
     if os.geteuid() != 0:
         raise SandboxUnavailable(
             "the kernel fork server needs root (it gives every kernel a user of its own); run the grader as root "
@@ -503,6 +492,8 @@ class ForkServerKernelManager(SandboxedKernelManager):
             "uid": self._uid_lease.uid,
             "runtime": self._runtime_dir,
             "base": self._server.base,
+            # bound again inside the kernel's private /tmp, which would hide them (a clone under mktemp -d)
+            "python_in_tmp": [path for path in python_paths() if _within(path, "/tmp")],
             "limits": {
                 "memory": self.memory_limit,
                 "cpu": self.cpu_limit,

@@ -13,7 +13,8 @@ code, and answers requests read from a pipe (a 4-byte length, then JSON):
 ``start``
     fork a *supervisor*, which makes new mount, PID, network, IPC, UTS and
     cgroup namespaces and forks their process 1, a minimal init that forks
-    the *kernel* and exits with it. The kernel mounts a private ``/tmp``, ``/proc``, ``/dev/shm`` and a
+    the *kernel* and exits with it. The kernel mounts a private ``/tmp`` (with the server's read-only
+    view of a Python environment that lies there bound again), ``/proc``, ``/dev/shm`` and a
     size-capped tmpfs at its working folder, becomes its own unprivileged user
     (which drops every capability), sets its resource limits, copies its
     working copy in and runs ipykernel from the modules the server imported.
@@ -49,7 +50,8 @@ CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 #: Seconds a kernel may take to set itself up before the server gives up on it.
 SETUP_TIMEOUT = 60
@@ -196,7 +198,14 @@ def _set_up_kernel(request):
     cwd = spec["cwd"]
     if _within(runtime, cwd) or not os.path.isabs(cwd):
         raise OSError(f"the kernel's folder {cwd} cannot hold its runtime folder")
+    python_fds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW) for path in request["python_in_tmp"]}
     _tmpfs("/tmp", limits["tmp"], 0o1777)
+    for path, descriptor in python_fds.items():
+        # the server's read-only view of it, with the masks over the course's code (hence recursive)
+        os.makedirs(path, 0o755, exist_ok=True)
+        mount(f"/proc/self/fd/{descriptor}", path, None, MS_BIND | MS_REC)
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(descriptor)
     if not _within(base, "/tmp"):
         _tmpfs(base, 1 << 20, 0o755)
     os.makedirs(runtime, 0o755, exist_ok=True)
