@@ -249,11 +249,13 @@ class WarmWorkers:
         self._lock = threading.Lock()
 
     def grade(self, task: GradingTask, bundle: CourseBundle) -> TaskResult:
-        bundle_folder = unpacked(bundle)
-        with self._lock:
+        with self._lock:  # Dask's threads ask at once: one unpacking of the bundle, one taker of each worker
+            bundle_folder = unpacked(bundle)
             worker = self._idle.pop() if self._idle else None
-        if worker is None or not worker.process.is_alive():
+        if worker is None:
             worker = self.runner._start_worker()
+        elif not worker.process.is_alive():  # died while idle
+            worker = self.runner._replace(worker)
         attempt, result = 1, None
         try:
             while result is None:
