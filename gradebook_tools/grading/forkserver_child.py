@@ -186,31 +186,39 @@ def _copy_tree(source, target):
                     os.close(writer)
 
 
+def _hold(folder):
+    """A descriptor of ``folder`` that still reaches it once a private mount covers its path."""
+    return os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+
+def _bind_held(descriptor, folder, flags=0):
+    """Bind the folder held by ``descriptor`` (:func:`_hold`) at ``folder`` again, and let go of it."""
+    os.makedirs(folder, 0o755, exist_ok=True)
+    mount(f"/proc/self/fd/{descriptor}", folder, None, MS_BIND | flags)
+    os.close(descriptor)
+
+
 def _set_up_kernel(request):
     """Namespaces are made; build the kernel's view, become its user, set its limits. Returns its spec."""
     uid, runtime, base = request["uid"], request["runtime"], request["base"]
     limits = request["limits"]
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     # the runtime folder, kept across the private /tmp that hides every other kernel's
-    runtime_fd = os.open(runtime, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+    runtime_fd = _hold(runtime)
     with open(os.path.join(runtime, "spec.json"), encoding="utf-8") as file:
         spec = json.load(file)
     cwd = spec["cwd"]
     if _within(runtime, cwd) or not os.path.isabs(cwd):
         raise OSError(f"the kernel's folder {cwd} cannot hold its runtime folder")
-    python_fds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW) for path in request["python_in_tmp"]}
+    python_fds = {path: _hold(path) for path in request["python_in_tmp"]}
     _tmpfs("/tmp", limits["tmp"], 0o1777)
     for path, descriptor in python_fds.items():
         # the server's read-only view of it, with the masks over the course's code (hence recursive)
-        os.makedirs(path, 0o755, exist_ok=True)
-        mount(f"/proc/self/fd/{descriptor}", path, None, MS_BIND | MS_REC)
+        _bind_held(descriptor, path, MS_REC)
         mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-        os.close(descriptor)
     if not _within(base, "/tmp"):
         _tmpfs(base, 1 << 20, 0o755)
-    os.makedirs(runtime, 0o755, exist_ok=True)
-    mount(f"/proc/self/fd/{runtime_fd}", runtime, None, MS_BIND)
-    os.close(runtime_fd)
+    _bind_held(runtime_fd, runtime)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     if os.path.isdir("/dev/shm"):
         _tmpfs("/dev/shm", limits["tmp"], 0o1777)
