@@ -45,8 +45,8 @@ c.OverwriteCells.add_missing_cells = True
 # checks the same result (a failure then names the chain's last preprocessor).
 c.Exporter.optimistic_validation = True
 # release_feedback holds back any page older than its grades (manual grading
-# since): `gradebook-tools feedback` remakes them (gradebook_tools/batch/release_feedback.py).
-c.ExchangeFactory.release_feedback = "gradebook_tools.batch.release_feedback.FreshReleaseFeedback"
+# since): `gradebook-tools feedback` remakes them (gradebook_tools/pages/freshness.py).
+c.ExchangeFactory.release_feedback = "gradebook_tools.pages.freshness.FreshReleaseFeedback"
 
 # --- gradebook_tools: per-section gradebook (docs/gradebook_tools.md) ---------
 # Curriculum sections of docs/curriculum.md: the gradebook reports points and
@@ -75,19 +75,19 @@ c.ExportApp.plugin_class = "gradebook_tools.exports.SectionCsvExportPlugin"
 # cells hold again (upstream nbgrader would show them, nbgrader issue #917).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "gradebook_tools.feedback_preprocessors.ClearHiddenTestsInFeedback",
-    "gradebook_tools.feedback_preprocessors.NoteUndrawnPlots",
+    "gradebook_tools.pages.feedback_preprocessors.ClearHiddenTestsInFeedback",
+    "gradebook_tools.pages.feedback_preprocessors.NoteUndrawnPlots",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     # beside each page, the digest of the grades it shows (stale pages are found and remade)
-    "gradebook_tools.batch.release_feedback.RecordFeedbackGrades",
+    "gradebook_tools.pages.freshness.RecordFeedbackGrades",
 ]
 # Pages that work opened from disk: math as MathML, no CDN, no script at all.
-c.GenerateFeedback.exporter_class = "gradebook_tools.html_safety.FeedbackHTMLExporter"
+c.GenerateFeedback.exporter_class = "gradebook_tools.pages.html_safety.FeedbackHTMLExporter"
 
 # --- gradebook_tools: what a student wrote never runs in a browser -----------
 # Every HTMLExporter nbgrader renders a submission with (generate_feedback's and
 # the formgrader's submission view) sanitizes Markdown and outputs
-# (gradebook_tools/html_safety.py; HTMLExporter.sanitize_html would not reach
+# (gradebook_tools/pages/html_safety.py; HTMLExporter.sanitize_html would not reach
 # nbgrader's templates and would drop images and tables).
-c.HTMLExporter.filters = {"markdown2html": "gradebook_tools.html_safety.SafeMarkdown2HTML"}
-c.HTMLExporter.preprocessors = ["gradebook_tools.html_safety.SanitizeOutputs"]
+c.HTMLExporter.filters = {"markdown2html": "gradebook_tools.pages.html_safety.SafeMarkdown2HTML"}
+c.HTMLExporter.preprocessors = ["gradebook_tools.pages.html_safety.SanitizeOutputs"]

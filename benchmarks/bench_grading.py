@@ -35,10 +35,10 @@ sys.path[:0] = [str(REPO), str(Path(__file__).resolve().parent)]
 
 from cgroup_cpu import Measurement, measure  # noqa: E402
 
-from gradebook_tools.cells import grade_id  # noqa: E402
-from gradebook_tools.config import load_course_sections  # noqa: E402
-from gradebook_tools.nbgrader_run import nbgrader_env, run_nbgrader  # noqa: E402
-from gradebook_tools.submissions import fill_answers, solution_code  # noqa: E402
+from gradebook_tools.course.cells import grade_id  # noqa: E402
+from gradebook_tools.course.config import load_course_sections  # noqa: E402
+from gradebook_tools.course.nbgrader_run import nbgrader_env, run_nbgrader  # noqa: E402
+from gradebook_tools.course.submissions import fill_answers, solution_code  # noqa: E402
 
 
 def build_course(root: Path, exercises: list[str], students: int) -> None:

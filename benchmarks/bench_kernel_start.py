@@ -33,8 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from gradebook_tools.grading.forkserver import ForkServerKernelManager, shutdown_fork_servers  # noqa: E402
-from gradebook_tools.grading.sandbox import SandboxedKernelManager  # noqa: E402
+from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager  # noqa: E402
+from gradebook_tools.sandbox.forkserver import ForkServerKernelManager, shutdown_fork_servers  # noqa: E402
 
 WORK = "import numpy, matplotlib.pyplot"
 

@@ -5,7 +5,7 @@ Builds synthetic gradebooks of 100, 300 and 1,000 students x 10 assignments
 the same run
 
 - the per-section report: open the gradebook, read every score with the
-  aggregate queries of :mod:`gradebook_tools.scores`, build the per-section
+  aggregate queries of :mod:`gradebook_tools.gradebook.scores`, build the per-section
   table and render it for the terminal (the ``table`` command without the
   interpreter start-up);
 - nbgrader's own export (``CsvExportPlugin``, what ``nbgrader export`` runs),
@@ -42,10 +42,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gradebook_tools.config import CourseSections  # noqa: E402
-from gradebook_tools.scores import open_gradebook, read_class_scores  # noqa: E402
-from gradebook_tools.sections import section_table  # noqa: E402
-from gradebook_tools.text_tables import render_section_table  # noqa: E402
+from gradebook_tools.cli.text_tables import render_section_table  # noqa: E402
+from gradebook_tools.course.config import CourseSections  # noqa: E402
+from gradebook_tools.gradebook.scores import open_gradebook, read_class_scores  # noqa: E402
+from gradebook_tools.gradebook.sections import section_table  # noqa: E402
 from tests.gradebook_factory import COURSE_SECTIONS, build_synthetic_class, gradebook_url  # noqa: E402
 
 #: Targets of the project's issue.

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 course=build/demo-course
-.venv/bin/python -m gradebook_tools.demo "$course"
+.venv/bin/python -m gradebook_tools.cli.demo "$course"
 .venv/bin/python -m gradebook_tools report --course "$course" --roster "$course/roster.csv" --out "$course/reports/sections.html"

@@ -11,10 +11,10 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from gradebook_tools.cells import grade_id  # noqa: F401 (re-exported for tests)
-from gradebook_tools.config import load_course_sections
-from gradebook_tools.nbgrader_run import nbgrader_env, run_nbgrader
-from gradebook_tools.submissions import fill_answers, solution_code  # noqa: F401 (re-exported for tests)
+from gradebook_tools.course.cells import grade_id  # noqa: F401 (re-exported for tests)
+from gradebook_tools.course.config import load_course_sections
+from gradebook_tools.course.nbgrader_run import nbgrader_env, run_nbgrader
+from gradebook_tools.course.submissions import fill_answers, solution_code  # noqa: F401 (re-exported for tests)
 
 REPO = Path(__file__).resolve().parent.parent
 #: The course's exercises per curriculum section: ``c.CourseSections.sections`` of nbgrader_config.py.

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbgrader.api
 from nbgrader.api import Grade, Gradebook, Student, SubmittedAssignment, SubmittedNotebook
 
-from gradebook_tools.config import load_course_sections
+from gradebook_tools.course.config import load_course_sections
 
 # nbgrader stamps a new gradebook with the version printed by the ``alembic``
 # command: find it next to this interpreter, and ask it once per process

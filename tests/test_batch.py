@@ -16,8 +16,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.batch.status import StatusStore
-from gradebook_tools.nbgrader_run import nbgrader_env
+from gradebook_tools.course.nbgrader_run import nbgrader_env
+from gradebook_tools.gradebook.outcomes import StatusStore
 from tests.course import REPO, fill_answers, grade_id, gradebook_tools, nbgrader, read_notebook, solution_code
 
 pytestmark = pytest.mark.slow  # real nbgrader through the grade command

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from gradebook_tools.cli import (
+from gradebook_tools.cli.commands import (
     COMMANDS,
     EXIT_BAD_INPUT,
     EXIT_EMPTY_CLASS,

@@ -24,8 +24,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gradebook_tools.cli import EXIT_COURSE_PROBLEM, EXIT_SOME_FAILED
-from gradebook_tools.nbgrader_run import nbgrader_env
+from gradebook_tools.cli.commands import EXIT_COURSE_PROBLEM, EXIT_SOME_FAILED
+from gradebook_tools.course.nbgrader_run import nbgrader_env
 from tests.grading_class import (
     EXERCISE,
     STATES,
@@ -59,7 +59,7 @@ import time
 
 from distributed import get_worker
 
-import gradebook_tools.batch.cluster as cluster
+import gradebook_tools.engine.dask as cluster
 
 QUEUED = {{queued}}
 _grade_on_worker = cluster.grade_on_worker
@@ -347,8 +347,8 @@ def test_cluster_grades_like_this_machine(base_course, local_grading, tmp_path):
 
 def test_the_cluster_holds_a_window_of_submissions_at_a_time(base_course, local_grading, tmp_path):
     """With room for two submissions in flight, the class is sent two at a time and graded the same."""
-    from gradebook_tools.batch.cluster import DaskRunner
-    from gradebook_tools.batch.grade import BatchGrader
+    from gradebook_tools.engine.coordinator import BatchGrader
+    from gradebook_tools.engine.dask import DaskRunner
 
     _, local_scores, local_outcomes = local_grading
     course = copy_course(base_course, tmp_path / "course")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nbgrader.coursedir import CourseDirectory
 
-from gradebook_tools.config import open_course
+from gradebook_tools.course.config import open_course
 from tests.course import REPO
 
 

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.nbgrader_run import nbgrader_env
+from gradebook_tools.course.nbgrader_run import nbgrader_env
 from tests.course import REPO, fill_answers, grade_id, nbgrader, read_notebook, solution_code
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root")]

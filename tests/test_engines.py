@@ -7,7 +7,7 @@ import pytest
 from nbgrader.api import Gradebook
 from sqlalchemy import text
 
-from gradebook_tools.batch import engines
+from gradebook_tools.engine import sql_engines as engines
 
 
 @pytest.fixture

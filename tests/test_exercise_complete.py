@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gradebook_tools.cells import grade_id, is_graded_test_cell
-from gradebook_tools.config import load_course_sections
+from gradebook_tools.course.cells import grade_id, is_graded_test_cell
+from gradebook_tools.course.config import load_course_sections
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.checks import checks_for
 from tests.course import CURRICULUM_FILE, REPO, curriculum, curriculum_answers

@@ -15,11 +15,11 @@ from nbgrader.api import Gradebook
 from nbgrader.plugins import CsvExportPlugin
 from traitlets.config import Config
 
-from gradebook_tools.config import CourseSections, load_course_sections
-from gradebook_tools.exports import table_json, write_canvas_csv, write_json, write_section_csv
-from gradebook_tools.roster_store import write_class_sections
-from gradebook_tools.scores import open_gradebook, read_cell_grades, read_class_scores
-from gradebook_tools.sections import section_table
+from gradebook_tools.course.config import CourseSections, load_course_sections
+from gradebook_tools.exports.formats import table_json, write_canvas_csv, write_json, write_section_csv
+from gradebook_tools.gradebook.roster_store import write_class_sections
+from gradebook_tools.gradebook.scores import open_gradebook, read_cell_grades, read_class_scores
+from gradebook_tools.gradebook.sections import section_table
 from tests.conftest_gradebook import SECTIONS, build_hand_class
 from tests.gradebook_factory import (
     add_assignment,
@@ -231,7 +231,7 @@ def assert_no_formula(rows: list[list[str]]) -> None:
 
 
 def test_csv_export_neutralizes_every_data_cell_and_keeps_numbers(capsys, hostile_course):
-    from gradebook_tools.cli import main
+    from gradebook_tools.cli.commands import main
 
     assert main(["export", "--course", str(hostile_course), "--format", "csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
@@ -253,7 +253,7 @@ def test_csv_export_neutralizes_every_data_cell_and_keeps_numbers(capsys, hostil
 
 
 def test_canvas_export_neutralizes_every_data_cell(capsys, hostile_course):
-    from gradebook_tools.cli import main
+    from gradebook_tools.cli.commands import main
 
     assert main(["export", "--course", str(hostile_course), "--format", "canvas"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
@@ -303,6 +303,6 @@ def test_nbgrader_export_per_section_file_neutralizes_every_data_cell(hostile_co
     ],
 )
 def test_spreadsheet_safe_prefixes_formulas_and_keeps_numbers(value, written):
-    from gradebook_tools.exports import spreadsheet_safe
+    from gradebook_tools.exports.formats import spreadsheet_safe
 
     assert spreadsheet_safe(value) == written

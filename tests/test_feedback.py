@@ -19,12 +19,17 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from gradebook_tools.batch.status import FAILED, StatusStore
-from gradebook_tools.cells import is_graded_test_cell
-from gradebook_tools.cli import EXIT_OK, main
-from gradebook_tools.config import load_course_config
-from gradebook_tools.feedback_preprocessors import ClearHiddenTestsInFeedback
-from gradebook_tools.feedback_summary import (
+from gradebook_tools.cli.commands import EXIT_OK, main
+from gradebook_tools.course.cells import is_graded_test_cell
+from gradebook_tools.course.config import load_course_config
+from gradebook_tools.gradebook.outcomes import FAILED, StatusStore
+from gradebook_tools.grading import reference
+from gradebook_tools.grading.checks import checks_for
+from gradebook_tools.grading.compare import RaisesValueError, Verdict, expected_result
+from gradebook_tools.grading.execute import case_seed
+from gradebook_tools.grading.verdict import VERDICT_KEY, render_verdict, verdict_metadata
+from gradebook_tools.pages.feedback_preprocessors import ClearHiddenTestsInFeedback
+from gradebook_tools.pages.student_summary import (
     GRADED,
     REVIEW_CELLS,
     CheckResult,
@@ -33,11 +38,6 @@ from gradebook_tools.feedback_summary import (
     failed_inputs,
     write_student_summaries,
 )
-from gradebook_tools.grading import reference
-from gradebook_tools.grading.checks import checks_for
-from gradebook_tools.grading.compare import RaisesValueError, Verdict, expected_result
-from gradebook_tools.grading.execute import case_seed
-from gradebook_tools.grading.verdict import VERDICT_KEY, render_verdict, verdict_metadata
 from tests.course import fill_answers, nbgrader, solution_code
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from gradebook_tools.grading import forkserver
-from gradebook_tools.grading.forkserver import ForkServerKernelManager, shutdown_fork_servers
+from gradebook_tools.sandbox import forkserver
+from gradebook_tools.sandbox.forkserver import ForkServerKernelManager, shutdown_fork_servers
 from tests.course import REPO, fill_answers, solution_code
 
 pytestmark = [
@@ -33,7 +33,7 @@ pytestmark = [
 ]
 
 EXERCISE = "ex01_response_only_sft"
-FORK_SERVER = "gradebook_tools.grading.forkserver.ForkServerKernelManager"
+FORK_SERVER = "gradebook_tools.sandbox.forkserver.ForkServerKernelManager"
 
 
 class Kernel:
@@ -416,7 +416,7 @@ def test_a_leased_user_id_is_refused_to_other_grading_processes():
                 sys.executable,
                 "-c",
                 textwrap.dedent("""
-                from gradebook_tools.grading.forkserver import ForkServerError, UidLease
+                from gradebook_tools.sandbox.forkserver import ForkServerError, UidLease
                 try:
                     UidLease(390_000, 1)
                     print('leased twice')
@@ -456,7 +456,7 @@ def test_the_fork_server_and_its_kernels_end_with_the_grading_process(tmp_path, 
                 import sys, time
                 sys.path.insert(0, {str(REPO)!r})
                 from tests.test_forkserver import Kernel
-                from gradebook_tools.grading import forkserver
+                from gradebook_tools.sandbox import forkserver
                 kernel = Kernel({str(tmp_path)!r})
                 (server,) = forkserver._servers.values()
                 print("ids", kernel.uid, server.process.pid, flush=True)

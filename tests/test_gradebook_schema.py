@@ -4,8 +4,8 @@ import pytest
 from nbgrader import api
 from sqlalchemy import select
 
-from gradebook_tools import gradebook_schema as schema
-from gradebook_tools.scores import open_gradebook
+from gradebook_tools.gradebook import schema
+from gradebook_tools.gradebook.scores import open_gradebook
 from tests.conftest_gradebook import build_hand_class
 
 MIRRORS = [

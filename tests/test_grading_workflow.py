@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.batch.status import StatusStore
+from gradebook_tools.gradebook.outcomes import StatusStore
 from tests.course import REPO, fill_answers, nbgrader, read_notebook, solution_code
 from tests.course import gradebook_tools as run_gradebook_tools
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from gradebook_tools.html_safety import SanitizeOutputs, render_markdown, safe_output_data, sanitize_html, tex_to_mathml
+from gradebook_tools.pages.html_safety import (
+    SanitizeOutputs,
+    render_markdown,
+    safe_output_data,
+    sanitize_html,
+    tex_to_mathml,
+)
 
 PNG_URI = "data:image/png;base64,iVBORw0KGgo="
 
@@ -121,7 +127,7 @@ def test_a_missing_attachment_shows_the_source_instead_of_failing_the_page():
 
 
 def test_undrawn_plots_get_one_line_in_place_of_leftovers():
-    from gradebook_tools.feedback_preprocessors import UNDRAWN_PLOTS, NoteUndrawnPlots
+    from gradebook_tools.pages.feedback_preprocessors import UNDRAWN_PLOTS, NoteUndrawnPlots
 
     leftover = new_output("execute_result", data={"text/plain": "<Figure size 640x480 with 1 Axes>"}, execution_count=1)
     printed = new_output("stream", name="stdout", text="mean 0.5\n")

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gradebook_tools.nbgrader_run import nbgrader_env
+from gradebook_tools.course.nbgrader_run import nbgrader_env
 from tests.course import REPO, fill_answers, grade_id, solution_code
 
 pytestmark = [

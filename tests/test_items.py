@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from gradebook_tools.items import analyse_items, decided_cells, discrimination_index, pending_cells
-from gradebook_tools.scores import open_gradebook, read_cell_grades
+from gradebook_tools.gradebook.items import analyse_items, decided_cells, discrimination_index, pending_cells
+from gradebook_tools.gradebook.scores import open_gradebook, read_cell_grades
 
 #: Course totals after late penalties (see conftest_gradebook): ada > cyd > bob > dan.
 TOTALS = {"ada": 30.0, "bob": 10.0, "cyd": 14.0, "dan": 4.0}

@@ -5,12 +5,12 @@ import re
 
 import pytest
 
-from gradebook_tools.config import load_course_sections
-from gradebook_tools.items import analyse_items
-from gradebook_tools.report_html import write_report
-from gradebook_tools.roster import assign_class_sections, read_roster
-from gradebook_tools.scores import open_gradebook, read_cell_grades, read_class_scores
-from gradebook_tools.sections import section_table
+from gradebook_tools.course.config import load_course_sections
+from gradebook_tools.gradebook.items import analyse_items
+from gradebook_tools.gradebook.roster import assign_class_sections, read_roster
+from gradebook_tools.gradebook.scores import open_gradebook, read_cell_grades, read_class_scores
+from gradebook_tools.gradebook.sections import section_table
+from gradebook_tools.pages.report import write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -98,7 +98,7 @@ def test_the_demo_and_the_instructors_outputs_leave_a_clone_clean(tmp_path):
     course = "build/demo-course"
     env = dict(os.environ, PYTHONPATH=str(clone))  # the clone's code throughout, nbgrader's plugins included
     demo = subprocess.run(
-        [sys.executable, "-m", "gradebook_tools.demo", course],
+        [sys.executable, "-m", "gradebook_tools.cli.demo", course],
         cwd=clone,
         env=env,
         capture_output=True,

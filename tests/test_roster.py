@@ -2,7 +2,7 @@
 
 import pytest
 
-from gradebook_tools.roster import (
+from gradebook_tools.gradebook.roster import (
     NOT_ON_ROSTER,
     RosterEntry,
     RosterError,

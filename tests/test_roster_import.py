@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.cli import EXIT_BAD_INPUT, EXIT_NO_GRADEBOOK, EXIT_OK, main
-from gradebook_tools.roster_store import read_class_sections
-from gradebook_tools.scores import open_gradebook
+from gradebook_tools.cli.commands import EXIT_BAD_INPUT, EXIT_NO_GRADEBOOK, EXIT_OK, main
+from gradebook_tools.gradebook.roster_store import read_class_sections
+from gradebook_tools.gradebook.scores import open_gradebook
 from tests.conftest_gradebook import build_hand_class
 from tests.course import REPO, nbgrader
 from tests.gradebook_factory import gradebook_url

@@ -29,7 +29,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.nbgrader_run import nbgrader_env, run_nbgrader
+from gradebook_tools.course.nbgrader_run import nbgrader_env, run_nbgrader
 from tests.course import REPO, fill_answers, grade_id, solution_code
 
 # Only root can run kernels as users of their own, which the process limit needs.

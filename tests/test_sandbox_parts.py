@@ -22,8 +22,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from gradebook_tools.grading import sandbox
-from gradebook_tools.grading.sandbox import SandboxedKernelManager, WorkingCopy, WorkingCopyRefused
+from gradebook_tools.sandbox import bubblewrap as sandbox
+from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager, WorkingCopy, WorkingCopyRefused
 from tests.course import EXERCISES, REPO
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root")

@@ -5,9 +5,9 @@ import math
 import pytest
 from traitlets.config import Config
 
-from gradebook_tools.config import CourseSections, load_course_sections
-from gradebook_tools.scores import open_gradebook, read_class_scores
-from gradebook_tools.sections import (
+from gradebook_tools.course.config import CourseSections, load_course_sections
+from gradebook_tools.gradebook.scores import open_gradebook, read_class_scores
+from gradebook_tools.gradebook.sections import (
     OVERALL,
     UNSECTIONED,
     UnknownNameError,

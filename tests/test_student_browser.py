@@ -40,7 +40,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.nbgrader_run import nbgrader_env
+from gradebook_tools.course.nbgrader_run import nbgrader_env
 from tests.course import Course, fill_answers, nbgrader, read_notebook, solution_code
 from tests.course import gradebook_tools as run_gradebook_tools
 from tests.lab_session import (

@@ -12,10 +12,10 @@ import tarfile
 
 import pytest
 
-from gradebook_tools.batch.bundle import CourseBundle
-from gradebook_tools.batch.grade import BatchGrader
-from gradebook_tools.batch.local import LocalRunner, WarmWorkers
-from gradebook_tools.batch.task import FAILED, GRADED, GradingTask
+from gradebook_tools.engine.bundle import CourseBundle
+from gradebook_tools.engine.coordinator import BatchGrader
+from gradebook_tools.engine.local import LocalRunner, WarmWorkers
+from gradebook_tools.engine.task import FAILED, GRADED, GradingTask
 from tests.course import fill_answers, solution_code
 
 pytestmark = pytest.mark.slow  # real kernels

@@ -1,1 +1,1 @@
-"""Batch grading: autograde and feedback for everything submitted, with a recorded outcome per submission."""
+"""Deprecated package: the grading engine is :mod:`gradebook_tools.engine` (see release_feedback.py here)."""

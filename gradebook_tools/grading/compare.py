@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .spec import Case
+from gradebook_tools.grading.spec import Case
 
 _NUMPY_KINDS = {"f": "float", "b": "bool", "i": "integer", "u": "integer"}
 

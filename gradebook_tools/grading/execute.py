@@ -23,13 +23,13 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Type, Unicode, default
 
-from ..cells import is_graded_test_cell
-from .checks import UnknownNotebook, checks_for
-from .compare import Verdict, expected_result, judge
-from .probe import MAX_REPLY_CHARS, ProbeError, parse_reply, probe_cell_source
-from .sandbox import SandboxedKernelManager, require_sandbox_tools
-from .spec import Check
-from .verdict import VERDICT_KEY, render_verdict, verdict_metadata
+from gradebook_tools.course.cells import is_graded_test_cell
+from gradebook_tools.grading.checks import UnknownNotebook, checks_for
+from gradebook_tools.grading.compare import Verdict, expected_result, judge
+from gradebook_tools.grading.probe import MAX_REPLY_CHARS, ProbeError, parse_reply, probe_cell_source
+from gradebook_tools.grading.spec import Check
+from gradebook_tools.grading.verdict import VERDICT_KEY, render_verdict, verdict_metadata
+from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager, require_sandbox_tools
 
 _TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
 #: Key of nbgrader's ``resources`` where TrustedExecute leaves its notes on a notebook (plain sentences,
@@ -62,7 +62,7 @@ class TrustedExecute(Execute):
     sandbox_manager_class = Type(
         SandboxedKernelManager,
         klass=AsyncKernelManager,
-        help="Kernel manager of the sandbox, e.g. gradebook_tools.grading.forkserver.ForkServerKernelManager.",
+        help="Kernel manager of the sandbox, e.g. gradebook_tools.sandbox.forkserver.ForkServerKernelManager.",
     ).tag(config=True)
 
     # A flood of output can still be arriving after the cell's reply; that must not

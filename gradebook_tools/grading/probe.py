@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from . import kernel_probe
-from .spec import Case
+from gradebook_tools.grading import kernel_probe
+from gradebook_tools.grading.spec import Case
 
 #: The longest stdout a probe may produce before its reply is refused.
 MAX_REPLY_CHARS = 8_000_000

@@ -12,7 +12,7 @@ from nbgrader import preprocessors, utils
 from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, SchemaTooOldError, ValidationError
 from nbgrader.nbgraderformat.common import BaseMetadataValidator
 
-from ..cells import grade_id
+from gradebook_tools.course.cells import grade_id
 
 
 def metadata_problem(cell) -> str | None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from ..cells import is_graded_test_cell
-from .execute import TrustedExecute
+from gradebook_tools.course.cells import is_graded_test_cell
+from gradebook_tools.grading.execute import TrustedExecute
 
 
 def selfcheck(path: Path, student: str = "selfcheck") -> list[tuple[str, bool, str]]:

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from . import reference as _reference
+from gradebook_tools.grading import reference as _reference
 
 #: Tolerance of the curriculum for floating-point results.
 DEFAULT_TOLERANCE = 1e-6

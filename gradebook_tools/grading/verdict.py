@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from nbformat.v4 import new_output
 
-from .compare import Verdict
+from gradebook_tools.grading.compare import Verdict
 
 PASS, FAIL = "\u2713", "\u2717"
 #: Cell metadata key of the verdict as data; TrustedExecute removes any the submission brought.

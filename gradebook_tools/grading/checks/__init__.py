@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import re
 
-from ..spec import Check
+from gradebook_tools.grading.spec import Check
 
 _NOTEBOOK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import reference
-from ..spec import Case, check, worked_answer
+from gradebook_tools.grading import reference
+from gradebook_tools.grading.spec import Case, check, worked_answer
 
 WORKED_LOGITS = [[2.0, 0.2, -0.5], [0.1, 1.8, -0.2], [0.4, 0.0, 1.5], [1.1, 0.5, -0.4]]
 WORKED_TARGETS = [0, 1, 2, 0]

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import reference
-from ..spec import Case, check, worked_answer
+from gradebook_tools.grading import reference
+from gradebook_tools.grading.spec import Case, check, worked_answer
 
 WORKED_CHOSEN = [1.2, 0.3, -0.5, 2.0]
 WORKED_REJECTED = [0.4, 0.9, -0.5, -1.0]

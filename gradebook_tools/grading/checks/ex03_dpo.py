@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import reference
-from ..spec import Case, check, worked_answer
+from gradebook_tools.grading import reference
+from gradebook_tools.grading.spec import Case, check, worked_answer
 
 WORKED_PAIR = (-12.0, -15.5, -13.0, -15.0)
 NOTEBOOK_BATCH = ([-10.0, -8.0], [-11.0, -7.0], [-10.5, -8.0], [-10.0, -7.5])

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import reference
-from ..spec import Case, check, worked_answer
+from gradebook_tools.grading import reference
+from gradebook_tools.grading.spec import Case, check, worked_answer
 
 WORKED_HARMFUL = [0.9, 0.8, 0.65, 0.4]
 WORKED_BENIGN = [0.1, 0.3, 0.5, 0.7, 0.2]

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import reference
-from ..spec import Case, check, worked_answer
+from gradebook_tools.grading import reference
+from gradebook_tools.grading.spec import Case, check, worked_answer
 
 WORKED_HARMFUL = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
 WORKED_REFUSED = [1, 1, 1, 0, 1, 0, 0, 0, 0, 0]

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import reference
-from ..spec import Case, check, worked_answer
+from gradebook_tools.grading import reference
+from gradebook_tools.grading.spec import Case, check, worked_answer
 
 WORKED_P = [0.5, 0.3, 0.2]
 WORKED_Q = [0.4, 0.4, 0.2]

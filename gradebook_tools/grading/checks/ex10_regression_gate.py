@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import reference
-from ..spec import Case, check, worked_answer
+from gradebook_tools.grading import reference
+from gradebook_tools.grading.spec import Case, check, worked_answer
 
 METRICS = [
     "benign_refusal",

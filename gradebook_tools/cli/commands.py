@@ -1,0 +1,621 @@
+"""Command line of the gradebook tools: parse arguments, call the library, format.
+
+Every command is one function registered with :func:`command`; its docstring's
+first line is the one-line help and the rest (an example) the description.
+
+Commands start fast: this module imports only the standard library and
+:mod:`gradebook_tools.course.errors` at the top; each command imports what it needs
+(nbgrader, matplotlib, the grading engine) when it runs, so that ``--help``
+and the reading commands do not pay for them (``tests/test_startup.py``,
+``benchmarks/bench_startup.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gradebook_tools.course.errors import GradebookError, RosterError, UnknownNameError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from gradebook_tools.course.config import CourseSections
+    from gradebook_tools.gradebook.scores import ClassScores
+    from gradebook_tools.gradebook.sections import SectionTable
+
+
+#: Exit codes: what went wrong, for scripts.
+EXIT_OK = 0
+EXIT_USAGE = 2  # argparse's own
+EXIT_NO_GRADEBOOK = 3
+EXIT_UNKNOWN_NAME = 4
+EXIT_EMPTY_CLASS = 5
+EXIT_BAD_INPUT = 6
+EXIT_SOME_FAILED = 7  # grade: some submissions could not be graded (each has a recorded reason)
+EXIT_COURSE_PROBLEM = 8  # grade: the course's set-up (config, gradebook, release, tools) stopped grading
+
+DEFAULT_REPORT = "reports/sections.html"
+
+
+class EmptyClassError(Exception):
+    """Nothing to report: no students or no assignments in the gradebook."""
+
+
+# ---------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    run: Callable[[argparse.Namespace], int]
+    arguments: tuple[Callable[[argparse.ArgumentParser], None], ...]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(*arguments: Callable[[argparse.ArgumentParser], None]):
+    """Register a subcommand named after the function (``_`` becomes ``-``).
+
+    Parameters
+    ----------
+    arguments
+        Functions that add options to the subcommand's parser.
+    """
+
+    def register(run: Callable[[argparse.Namespace], int]):
+        name = run.__name__.rstrip("_").replace("_", "-")
+        COMMANDS[name] = Command(name, run, arguments)
+        return run
+
+    return register
+
+
+# ---------------------------------------------------------------- options
+
+
+def course_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--course", default=".", type=Path, help="course folder holding nbgrader_config.py (default: .)"
+    )
+    parser.add_argument(
+        "--db",
+        help="gradebook URL or SQLite path (default: nbgrader's, CourseDirectory.db_url or <course>/gradebook.db)",
+    )
+
+
+def roster_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--roster",
+        type=Path,
+        help="roster CSV (student_id,section[,first_name,last_name,email]) read instead of "
+        "the one imported with `roster import`",
+    )
+
+
+def filter_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--section", help="only this curriculum section")
+    parser.add_argument("--student", action="append", help="only this student (repeatable)")
+
+
+# ---------------------------------------------------------------- loading
+
+
+@dataclass
+class ClassData:
+    """What a command reads: the course's sections, the gradebook and its scores."""
+
+    course: CourseSections
+    engine: Engine
+    scores: ClassScores
+    class_section_of: dict[str, str] | None = None
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def load_class(args: argparse.Namespace) -> ClassData:
+    """The course's sections, the gradebook's scores, and the roster.
+
+    The roster is the one imported into the gradebook (``roster import``), or
+    ``--roster FILE`` read as if it were: its names fill in the ones the
+    gradebook lacks, and its students not in the gradebook are shown with 0
+    and ``missing``.
+    """
+    from gradebook_tools.course.config import open_course
+    from gradebook_tools.gradebook.roster_store import read_class_sections
+    from gradebook_tools.gradebook.scores import open_gradebook, read_class_scores
+    from gradebook_tools.gradebook.sections import UNSECTIONED
+
+    opened = open_course(args.course, args.db)
+    course = opened.sections
+    for problem in course.problems():
+        warn(f"nbgrader_config.py: {problem}")
+    if not course.sections:
+        warn(
+            "no curriculum sections configured (c.CourseSections.sections in nbgrader_config.py); "
+            f"all assignments are shown as {UNSECTIONED!r}"
+        )
+    engine = open_gradebook(opened.db_url)
+    scores = read_class_scores(engine)
+    data = ClassData(course, engine, scores)
+    if getattr(args, "roster", None):
+        _apply_roster_file(data, args.roster)
+    else:
+        stored = read_class_sections(engine)
+        if stored is not None:
+            from gradebook_tools.gradebook.roster import NOT_ON_ROSTER
+
+            data.class_section_of = {s.id: stored.get(s.id, NOT_ON_ROSTER) for s in scores.students}
+    if not scores.students:
+        raise EmptyClassError(
+            "the gradebook has no students yet (gradebook-tools roster import roster.csv, or nbgrader db student add)"
+        )
+    if not scores.assignments:
+        raise EmptyClassError("the gradebook has no assignments yet (nbgrader generate_assignment)")
+    return data
+
+
+def _apply_roster_file(data: ClassData, path: Path) -> None:
+    """Read ``--roster``: class sections, missing names, and roster students the gradebook lacks."""
+    from dataclasses import replace
+
+    from gradebook_tools.gradebook.roster import assign_class_sections, read_roster
+    from gradebook_tools.gradebook.scores import StudentInfo
+
+    roster = read_roster(path)
+    for message in roster.messages:
+        warn(message)
+    known = {student.id for student in data.scores.students}
+    students = []
+    for student in data.scores.students:
+        entry = roster.entries.get(student.id)
+        if entry is not None and not (student.first_name or student.last_name):
+            student = replace(
+                student, first_name=entry.first_name, last_name=entry.last_name, email=student.email or entry.email
+            )
+        students.append(student)
+    absent = [entry for entry in roster.entries.values() if entry.student_id not in known]
+    if absent:
+        warn(
+            f"{len(absent)} roster student(s) not in the gradebook, shown with 0 and missing: "
+            f"{', '.join(entry.student_id for entry in absent)} (gradebook-tools roster import adds them)"
+        )
+        students += [StudentInfo(entry.student_id, entry.first_name, entry.last_name, entry.email) for entry in absent]
+    data.scores.students = sorted(students, key=lambda student: student.id)
+    data.class_section_of, messages = assign_class_sections(roster, [student.id for student in data.scores.students])
+    for message in messages:
+        warn(message)
+
+
+def build_table(args: argparse.Namespace, data: ClassData) -> SectionTable:
+    from gradebook_tools.gradebook.sections import only_section, section_table
+
+    table = section_table(data.scores, data.course, getattr(args, "student", None))
+    if table.not_in_gradebook:
+        warn(f"configured but not in the gradebook yet: {', '.join(table.not_in_gradebook)}")
+    if getattr(args, "section", None):
+        table = only_section(table, args.section)
+    return table
+
+
+def item_analysis(data: ClassData, table: SectionTable, assignments: list[str]):
+    """Item statistics of some assignments, students ranked by their total in ``table``."""
+    from gradebook_tools.gradebook.items import analyse_items
+    from gradebook_tools.gradebook.scores import read_cell_grades
+
+    totals = {row.student.id: row.overall.points for row in table.rows}
+    return analyse_items(read_cell_grades(data.engine), totals, assignments)
+
+
+# ---------------------------------------------------------------- commands
+
+
+@command(course_options, filter_options, roster_option)
+def table(args: argparse.Namespace) -> int:
+    """Print points and percentage per student and curriculum section.
+
+    Example: gradebook-tools table --section mechanics --roster roster.csv
+    """
+    from gradebook_tools.cli.text_tables import render_section_table
+
+    data = load_class(args)
+    print(render_section_table(build_table(args, data), data.class_section_of))
+    return EXIT_OK
+
+
+@command(course_options, roster_option)
+def groups(args: argparse.Namespace) -> int:
+    """Print n, mean, median, sd per class and curriculum section.
+
+    Example: gradebook-tools groups --roster roster.csv
+    """
+    from gradebook_tools.cli.text_tables import render_group_summaries
+    from gradebook_tools.gradebook.sections import OVERALL, WHOLE_CLASS, group_summaries
+
+    data = load_class(args)
+    if data.class_section_of is None:
+        warn("no roster imported and no --roster given: the whole class is one group")
+    table_ = build_table(args, data)
+    summaries = group_summaries(table_, data.class_section_of or {})
+    if data.class_section_of is None:
+        summaries = {WHOLE_CLASS: summaries[WHOLE_CLASS]}
+    print(render_group_summaries(summaries, table_.section_names + [OVERALL]))
+    return EXIT_OK
+
+
+def _item_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+
+
+@command(course_options, _item_options)
+def items(args: argparse.Namespace) -> int:
+    """Print the item analysis per exercise and graded test cell.
+
+    Example: gradebook-tools items --assignment ex02_bradley_terry
+    """
+    from gradebook_tools.cli.text_tables import render_items
+
+    data = load_class(args)
+    names = data.scores.assignment_names
+    if args.assignment:
+        unknown = [name for name in args.assignment if name not in names]
+        if unknown:
+            raise UnknownNameError(
+                f"unknown assignment(s): {', '.join(unknown)}; the gradebook has: {', '.join(names)}"
+            )
+        names = [name for name in names if name in args.assignment]
+    print(render_items(item_analysis(data, build_table(args, data), names)))
+    return EXIT_OK
+
+
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=["csv", "canvas", "json"],
+        default="csv",
+        help="csv: per-section table; canvas: Canvas gradebook import; json: for scripts",
+    )
+    parser.add_argument("--to", default="-", help="output file (default: standard output)")
+
+
+@command(course_options, filter_options, roster_option, _export_options)
+def export(args: argparse.Namespace) -> int:
+    """Write the per-section table as CSV, Canvas CSV or JSON.
+
+    Example: gradebook-tools export --format canvas --roster roster.csv --to canvas.csv
+    """
+    from gradebook_tools.exports import formats as exports
+
+    data = load_class(args)
+    table_ = build_table(args, data)
+    out = sys.stdout if args.to == "-" else open(args.to, "w", encoding="utf-8", newline="")
+    try:
+        if args.format == "csv":
+            exports.write_section_csv(table_, out, data.class_section_of)
+        elif args.format == "canvas":
+            exports.write_canvas_csv(table_, out, data.class_section_of)
+        else:
+            exports.write_json(_json_data(table_, data), out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if out is not sys.stdout:
+        print(f"wrote {args.to}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _json_data(table_: SectionTable, data: ClassData) -> dict:
+    from gradebook_tools.exports.formats import table_json
+    from gradebook_tools.gradebook.sections import group_summaries
+
+    return table_json(
+        table_,
+        data.class_section_of,
+        group_summaries(table_, data.class_section_of or {}),
+        item_analysis(data, table_, data.scores.assignment_names),
+    )
+
+
+def _roster_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        choices=["import", "show"],
+        help="import: add or update the file's students in the gradebook; "
+        "show: list the students as the gradebook has them",
+    )
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="roster CSV for import: student_id,section[,first_name,last_name,email,lms_user_id]",
+    )
+
+
+@command(course_options, _roster_options)
+def roster(args: argparse.Namespace) -> int:
+    """Import the class roster into the gradebook, or list it.
+
+    Example: gradebook-tools roster import roster.csv   (again after any change: it is idempotent)
+    """
+    from gradebook_tools.cli.text_tables import format_table
+    from gradebook_tools.course.config import open_course
+    from gradebook_tools.gradebook.roster import read_roster
+    from gradebook_tools.gradebook.roster_store import import_roster, read_class_sections
+    from gradebook_tools.gradebook.scores import open_gradebook, read_students
+
+    course = open_course(args.course, args.db)
+    db_url = course.db_url
+    if args.action == "show":
+        engine = open_gradebook(db_url)
+        with engine.connect() as connection:
+            students = read_students(connection)
+        sections = read_class_sections(engine) or {}
+        rows = [[s.id, s.last_name, s.first_name, s.email, sections.get(s.id, "")] for s in students]
+        print(format_table(["student", "last name", "first name", "email", "class section"], rows, 5))
+        print(f"{len(rows)} students")
+        return EXIT_OK
+    if args.file is None:
+        raise RosterError("roster import needs the roster file: gradebook-tools roster import roster.csv")
+    if not args.db and not (args.course / "nbgrader_config.py").is_file():
+        raise GradebookError(
+            f"{args.course.resolve()} is not a course folder (no nbgrader_config.py): "
+            "run in the course root, or pass --course or --db"
+        )
+    parsed = read_roster(args.file)
+    for message in parsed.messages:
+        print(message)
+    report = import_roster(parsed, db_url, course.course_id)
+    bad = len(parsed.messages)
+    print(
+        f"imported {args.file}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged" + (f"; {bad} bad row(s) not imported (listed above)" if bad else "")
+    )
+    if report.not_on_roster:
+        print(
+            f"{len(report.not_on_roster)} gradebook student(s) not on the roster (kept): "
+            f"{', '.join(report.not_on_roster)}"
+        )
+    return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"HTML file to write (default: <course>/{DEFAULT_REPORT}); PNG plots go next to it",
+    )
+
+
+@command(course_options, roster_option, _report_options)
+def report(args: argparse.Namespace) -> int:
+    """Print the per-section table, write the HTML report and plots.
+
+    Example: gradebook-tools report --roster roster.csv --out reports/sections.html
+    """
+    from gradebook_tools.cli.text_tables import render_section_table
+    from gradebook_tools.pages.report import write_report
+
+    data = load_class(args)
+    table_ = build_table(args, data)
+    print(render_section_table(table_, data.class_section_of))
+    items_ = item_analysis(data, table_, data.scores.assignment_names)
+    written = write_report(args.out or args.course / DEFAULT_REPORT, table_, items_, data.class_section_of)
+    print(f"\nHTML report: {written.html}")
+    print(f"plots: {', '.join(str(path) for path in written.plots)}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- batch grading
+
+
+def _runner_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="submissions graded at once on this machine (default: its cores and one)"
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="grade on a Dask cluster, e.g. tcp://host:8786 (docs/grading_cluster.md)"
+    )
+    parser.add_argument(
+        "--task-timeout",
+        type=float,
+        default=3600,
+        metavar="SECONDS",
+        help="stop grading one submission after this long (default: 3600)",
+    )
+
+
+def _is_course(course: Path) -> bool:
+    """Whether ``course`` is a course root; if not, say so in one line."""
+    if (course / "nbgrader_config.py").is_file() and (course / "release").is_dir():
+        return True
+    print(
+        f"error: {course} is not a course folder (it needs nbgrader_config.py and release/): "
+        "run this in the course root, or pass --course",
+        file=sys.stderr,
+    )
+    return False
+
+
+def _grade_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "assignments", nargs="*", metavar="ASSIGNMENT", help="assignments to grade (default: every one in release/)"
+    )
+    _runner_options(parser)
+    parser.add_argument("--force", action="store_true", help="grade again what is unchanged since last time")
+    parser.add_argument("--no-feedback", dest="feedback", action="store_false", help="write no feedback pages")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar; only problems and the summary")
+
+
+def _course_db(args: argparse.Namespace) -> str:
+    from gradebook_tools.course.config import open_course
+
+    return open_course(args.course, args.db).db_url
+
+
+def _grading_runner(args: argparse.Namespace):
+    if args.scheduler:
+        from gradebook_tools.engine.dask import DaskRunner
+
+        return DaskRunner(args.scheduler, task_timeout=args.task_timeout)
+    from gradebook_tools.engine.local import LocalRunner
+
+    return LocalRunner(args.jobs or None, task_timeout=args.task_timeout)
+
+
+@command(course_options, _grade_options)
+def grade(args: argparse.Namespace) -> int:
+    """Autograde and give feedback on everything submitted.
+
+    Example: gradebook-tools grade ex01_response_only_sft
+    """
+    course = args.course.resolve()
+    if not _is_course(course):
+        return EXIT_COURSE_PROBLEM
+    assignments = args.assignments or sorted(p.name for p in (course / "release").iterdir() if p.is_dir())
+    unknown = [a for a in assignments if not (course / "release" / a).is_dir()]
+    if unknown:
+        raise UnknownNameError(f"no release for: {', '.join(unknown)} (run nbgrader generate_assignment first)")
+    runner = _grading_runner(args)  # first: local workers get ready while nbgrader is imported here
+
+    from gradebook_tools.cli.text_tables import render_outcomes
+    from gradebook_tools.engine.coordinator import BatchGrader, CourseProblem
+    from gradebook_tools.engine.progress import ProgressBar
+    from gradebook_tools.pages.student_summary import write_student_summaries
+
+    bar = None if args.quiet else ProgressBar("grading")
+    grader = BatchGrader(
+        course,
+        _course_db(args),
+        runner=runner,
+        force=args.force,
+        feedback=args.feedback,
+        progress=bar.update if bar else None,
+    )
+    try:
+        outcomes = grader.run(assignments)
+    except CourseProblem as problem:
+        print(
+            f"error: the course's set-up stopped grading, nothing was recorded against a student: {problem}",
+            file=sys.stderr,
+        )
+        return EXIT_COURSE_PROBLEM
+    finally:
+        if bar:
+            bar.close()
+    if args.feedback:
+        write_student_summaries(course, args.db)
+    for assignment in grader.added:
+        print(f"{assignment}: added to the gradebook from source/ (its release matches)")
+    print(render_outcomes(outcomes, quiet=args.quiet))
+    return EXIT_SOME_FAILED if any(o.state == "failed" for o in outcomes) else EXIT_OK
+
+
+def _status_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", help="only this assignment")
+    parser.add_argument("--problems", action="store_true", help="only submissions with a reason")
+
+
+@command(course_options, _status_options)
+def status(args: argparse.Namespace) -> int:
+    """Print the recorded outcome of every submission.
+
+    Example: gradebook-tools status --problems
+    """
+    from gradebook_tools.cli.text_tables import format_table
+    from gradebook_tools.gradebook.outcomes import StatusStore
+    from gradebook_tools.gradebook.scores import open_gradebook
+
+    records = StatusStore(open_gradebook(_course_db(args))).all(args.assignment)
+    if args.problems:
+        records = [r for r in records if r.reason]
+    if not records:
+        print("nothing recorded yet (run: gradebook-tools grade)")
+        return EXIT_OK
+    rows = [[r.assignment, r.student, r.state, r.updated.strftime("%Y-%m-%d %H:%M"), r.reason] for r in records]
+    print(format_table(["assignment", "student", "state", "updated", "reason"], rows, 5))
+    return EXIT_OK
+
+
+@command(course_options, _runner_options)
+def feedback(args: argparse.Namespace) -> int:
+    """Remake the feedback pages whose grades changed since.
+
+    Example: gradebook-tools feedback   (then: nbgrader release_feedback <id>)
+    """
+    from gradebook_tools.engine.coordinator import BatchGrader, CourseProblem
+    from gradebook_tools.pages.student_summary import write_student_summaries
+
+    course = args.course.resolve()
+    if not _is_course(course):
+        return EXIT_COURSE_PROBLEM
+    assignments = sorted(p.name for p in (course / "release").iterdir() if p.is_dir())
+    grader = BatchGrader(course, _course_db(args), runner=_grading_runner(args), regrade=False)
+    try:
+        checked = len(grader.run(assignments))
+    except CourseProblem as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_COURSE_PROBLEM
+    written = write_student_summaries(course, args.db)
+    print(
+        f"{grader.feedback_refreshed} exercise feedback page(s) regenerated where grades changed "
+        f"({checked} submissions checked); {len(written)} student summaries written"
+    )
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradebook-tools",
+        description="The instructor's view of the nbgrader gradebook, per curriculum and class section.",
+        epilog=f"exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_GRADEBOOK} gradebook missing or "
+        f"not nbgrader's, {EXIT_UNKNOWN_NAME} unknown assignment/section/student, "
+        f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster or refused roster rows, "
+        f"{EXIT_SOME_FAILED} some submissions could not be graded, "
+        f"{EXIT_COURSE_PROBLEM} the course's set-up stopped grading",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, cmd in COMMANDS.items():
+        summary, _, example = (cmd.run.__doc__ or "").strip().partition("\n")
+        sub = subparsers.add_parser(
+            name,
+            help=summary,
+            description=f"{summary}\n\n{example.strip()}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        for add_arguments in cmd.arguments:
+            add_arguments(sub)
+        sub.set_defaults(run=cmd.run)
+    return parser
+
+
+#: Library errors -> exit code; the message is printed as it is.
+ERROR_EXIT_CODES: list[tuple[type[Exception], int]] = [
+    (GradebookError, EXIT_NO_GRADEBOOK),
+    (UnknownNameError, EXIT_UNKNOWN_NAME),
+    (EmptyClassError, EXIT_EMPTY_CLASS),
+    (RosterError, EXIT_BAD_INPUT),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except tuple(error for error, _ in ERROR_EXIT_CODES) as error:
+        code = next(code for kind, code in ERROR_EXIT_CODES if isinstance(error, kind))
+        print(f"error: {error}", file=sys.stderr)
+        return code
+    except BrokenPipeError:  # `gradebook-tools table | head`
+        return EXIT_OK

@@ -1,0 +1,95 @@
+"""A submission's grades as plain data: read, hashed and written back through nbgrader's ``Gradebook``.
+
+The engine copies a submission's manual grades into a task's private gradebook and writes the
+task's automatic grades back with these; feedback pages carry the digest of the snapshot they show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from nbgrader.api import BaseCell, Comment, Grade, Gradebook, MissingEntry
+
+GRADE_FIELDS = ("auto_score", "manual_score", "extra_credit", "needs_manual_grade")
+COMMENT_FIELDS = ("auto_comment", "manual_comment")
+
+
+def read_snapshot(gradebook: Gradebook, assignment: str, student: str) -> dict | None:
+    """A submission's grades, comments, timestamp and late penalties as plain data."""
+    try:
+        submission = gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        return None
+    return {
+        "timestamp": submission.timestamp.isoformat() if submission.timestamp else None,
+        "notebooks": {
+            notebook.name: {
+                "late_submission_penalty": notebook.late_submission_penalty,
+                "grades": {
+                    name: {f: getattr(g, f) for f in GRADE_FIELDS} for g, name in _named(gradebook, Grade, notebook)
+                },
+                "comments": {
+                    name: {f: getattr(c, f) for f in COMMENT_FIELDS} for c, name in _named(gradebook, Comment, notebook)
+                },
+            }
+            for notebook in submission.notebooks
+        },
+    }
+
+
+def _named(gradebook: Gradebook, model, notebook) -> list:
+    """A submitted notebook's ``Grade`` or ``Comment`` rows with their cells' names, in one query.
+
+    (``grade.name`` is an association proxy: reading it loads the cell, one query a grade.)
+    """
+    query = gradebook.db.query(model, BaseCell.name).join(BaseCell, model.cell_id == BaseCell.id)
+    return query.filter(model.notebook_id == notebook.id).all()
+
+
+def snapshot_digest(snapshot: dict | None) -> str:
+    """A hash of a snapshot: the feedback pages are current while it is unchanged."""
+    return hashlib.sha256(json.dumps(snapshot, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def apply_snapshot(
+    gradebook: Gradebook,
+    assignment: str,
+    student: str,
+    snapshot: dict,
+    grade_fields=GRADE_FIELDS,
+    comment_fields=COMMENT_FIELDS,
+    late: bool = True,
+) -> None:
+    """Set a submission's fields from a snapshot (the submission is created where missing)."""
+    from nbgrader.utils import parse_utc
+
+    gradebook.update_or_create_student(student)
+    submission = gradebook.update_or_create_submission(assignment, student)
+    submission.timestamp = parse_utc(snapshot.get("timestamp"))
+    for notebook in submission.notebooks:
+        data = snapshot["notebooks"].get(notebook.name)
+        if data is None:
+            continue
+        if late:
+            notebook.late_submission_penalty = data.get("late_submission_penalty")
+        for rows, fields, values in (
+            (_named(gradebook, Grade, notebook), grade_fields, data["grades"]),
+            (_named(gradebook, Comment, notebook), comment_fields, data["comments"]),
+        ):
+            for row, cell in rows:
+                for name in fields:
+                    if name in values.get(cell, {}):
+                        setattr(row, name, values[cell][name])
+    gradebook.db.commit()
+
+
+def zero_submission(gradebook: Gradebook, assignment: str, student: str) -> None:
+    """An ungradable submission scores 0 in the gradebook, as nbgrader does for a missing notebook."""
+    gradebook.update_or_create_student(student)
+    submission = gradebook.update_or_create_submission(assignment, student)
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            grade.auto_score = 0
+            grade.needs_manual_grade = False
+    gradebook.db.commit()
