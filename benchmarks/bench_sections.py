@@ -1,7 +1,7 @@
 """Benchmark: the per-section report against ``nbgrader export`` as the class grows.
 
 Builds synthetic gradebooks of 100, 300 and 1,000 students x 10 assignments
-(through nbgrader's models, see ``tests/gradebook_factory.py``), then times in
+(through nbgrader's models, see ``tests/support/gradebook_factory.py``), then times in
 the same run
 
 - the per-section report: open the gradebook, read every score with the
@@ -46,7 +46,7 @@ from gradebook_tools.cli.text_tables import render_section_table  # noqa: E402
 from gradebook_tools.course.config import CourseSections  # noqa: E402
 from gradebook_tools.gradebook.scores import open_gradebook, read_class_scores  # noqa: E402
 from gradebook_tools.gradebook.sections import section_table  # noqa: E402
-from tests.gradebook_factory import COURSE_SECTIONS, build_synthetic_class, gradebook_url  # noqa: E402
+from tests.support.gradebook_factory import COURSE_SECTIONS, build_synthetic_class, gradebook_url  # noqa: E402
 
 #: Targets of the project's issue.
 TARGET_RATIO_AT_300 = 50.0

@@ -12,7 +12,7 @@ and prints the minimum and the median of several runs of each, and the median
 CPU time (user + system) of the process, which a busy machine does not inflate
 the way it inflates wall time, beside the goals of the course's issue (on the 2-core machine, idle: ``--help`` < 0.3 s,
 ``report`` < 3 s, ``table`` at 10,000 students < 3 s). The synthetic
-gradebooks come from ``tests/gradebook_factory.py`` (the 10,000-student one
+gradebooks come from ``tests/support/gradebook_factory.py`` (the 10,000-student one
 takes a minute or two to build; ``--keep DIR`` builds them once and reuses them).
 
 Run: ``.venv/bin/python benchmarks/bench_startup.py [--runs 5] [--keep build/bench-startup]``
@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.gradebook_factory import build_synthetic_class  # noqa: E402
+from tests.support.gradebook_factory import build_synthetic_class  # noqa: E402
 
 #: Goals of the issue, whole process, seconds.
 GOALS = {"--help": 0.3, "report (1,000)": 3.0, "table (10,000)": 3.0}

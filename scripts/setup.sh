@@ -13,7 +13,7 @@ missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap util-linux)
 command -v chromium >/dev/null || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
-command -v openssl >/dev/null || missing+=(openssl)  # tests/test_cluster.py makes a TLS certificate
+command -v openssl >/dev/null || missing+=(openssl)  # tests/engine/test_cluster.py makes a TLS certificate
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]} with apt-get"
     if [ "$(id -u)" = 0 ]; then

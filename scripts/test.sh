@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up (scripts/setup.sh), check style and import layers, and run the whole test suite on
 # every core (tests that share a graded class stay on one worker: --dist loadgroup).
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/test_cheats.py -x`.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/grading/test_cheats.py -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

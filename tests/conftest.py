@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.course import Course
+from tests.support.course import Course
 
 # the gradebook fixtures (hand_course, postgres_url), for every test module
-pytest_plugins = ["tests.conftest_gradebook"]
+pytest_plugins = ["tests.support.conftest_gradebook"]
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ first line is the one-line help and the rest (an example) the description.
 Commands start fast: this module imports only the standard library and
 :mod:`gradebook_tools.course.errors` at the top; each command imports what it needs
 (nbgrader, matplotlib, the grading engine) when it runs, so that ``--help``
-and the reading commands do not pay for them (``tests/test_startup.py``,
+and the reading commands do not pay for them (``tests/cli/test_startup.py``,
 ``benchmarks/bench_startup.py``).
 """
 

@@ -127,7 +127,7 @@ def open_course(root: Path | str = ".", db: str | None = None) -> Course:
     ``db`` (a URL) overrides the gradebook nbgrader would use. The URL is
     nbgrader's own rule (``CourseDirectory.db_url``, default ``<root>/gradebook.db``),
     computed without importing nbgrader so that commands start fast;
-    ``tests/test_course_config.py`` pins it to nbgrader's ``CourseDirectory``.
+    ``tests/course/test_course_config.py`` pins it to nbgrader's ``CourseDirectory``.
     """
     root = Path(root).resolve()
     config = load_course_config(root)

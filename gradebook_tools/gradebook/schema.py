@@ -6,7 +6,7 @@ nbformat's validator, jsonschema and ``rfc3987_syntax``): about 1.5 s before a
 command can read a single score. The tools only *read* the gradebook, through a
 few grouped queries, so they describe the tables they read here instead, with
 nbgrader's own names and types (nbgrader 0.9, as pinned in ``pyproject.toml``).
-``tests/test_gradebook_schema.py`` checks every column against nbgrader's
+``tests/gradebook/test_gradebook_schema.py`` checks every column against nbgrader's
 models, and :func:`grade_score` against nbgrader's ``Grade.score``.
 
 Writing (students, submissions) still goes through :class:`nbgrader.api.Gradebook`.
