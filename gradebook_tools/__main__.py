@@ -2,6 +2,6 @@
 
 import sys
 
-from gradebook_tools.cli.commands import main
+from gradebook_tools.cli import main
 
 sys.exit(main())

@@ -1,7 +1,6 @@
-"""Command line of the gradebook tools: parse arguments, call the library, format.
+"""The course's commands: reading the gradebook (table, groups, items, export, roster, report) and grading.
 
-Every command is one function registered with :func:`command`; its docstring's
-first line is the one-line help and the rest (an example) the description.
+Every command is one function registered with :func:`~gradebook_tools.cli.registry.command`.
 
 Commands start fast: this module imports only the standard library and
 :mod:`gradebook_tools.course.errors` at the top; each command imports what it needs
@@ -14,12 +13,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gradebook_tools.course.errors import GradebookError, RosterError, UnknownNameError
+from gradebook_tools.cli.registry import (
+    DEFAULT_REPORT,
+    EXIT_BAD_INPUT,
+    EXIT_COURSE_PROBLEM,
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    command,
+    course_options,
+    filter_options,
+    roster_option,
+    warn,
+)
+from gradebook_tools.course.errors import EmptyClassError, GradebookError, RosterError, UnknownNameError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -27,80 +37,6 @@ if TYPE_CHECKING:
     from gradebook_tools.course.config import CourseSections
     from gradebook_tools.gradebook.scores import ClassScores
     from gradebook_tools.gradebook.sections import SectionTable
-
-
-#: Exit codes: what went wrong, for scripts.
-EXIT_OK = 0
-EXIT_USAGE = 2  # argparse's own
-EXIT_NO_GRADEBOOK = 3
-EXIT_UNKNOWN_NAME = 4
-EXIT_EMPTY_CLASS = 5
-EXIT_BAD_INPUT = 6
-EXIT_SOME_FAILED = 7  # grade: some submissions could not be graded (each has a recorded reason)
-EXIT_COURSE_PROBLEM = 8  # grade: the course's set-up (config, gradebook, release, tools) stopped grading
-
-DEFAULT_REPORT = "reports/sections.html"
-
-
-class EmptyClassError(Exception):
-    """Nothing to report: no students or no assignments in the gradebook."""
-
-
-# ---------------------------------------------------------------- registry
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    run: Callable[[argparse.Namespace], int]
-    arguments: tuple[Callable[[argparse.ArgumentParser], None], ...]
-
-
-COMMANDS: dict[str, Command] = {}
-
-
-def command(*arguments: Callable[[argparse.ArgumentParser], None]):
-    """Register a subcommand named after the function (``_`` becomes ``-``).
-
-    Parameters
-    ----------
-    arguments
-        Functions that add options to the subcommand's parser.
-    """
-
-    def register(run: Callable[[argparse.Namespace], int]):
-        name = run.__name__.rstrip("_").replace("_", "-")
-        COMMANDS[name] = Command(name, run, arguments)
-        return run
-
-    return register
-
-
-# ---------------------------------------------------------------- options
-
-
-def course_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--course", default=".", type=Path, help="course folder holding nbgrader_config.py (default: .)"
-    )
-    parser.add_argument(
-        "--db",
-        help="gradebook URL or SQLite path (default: nbgrader's, CourseDirectory.db_url or <course>/gradebook.db)",
-    )
-
-
-def roster_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--roster",
-        type=Path,
-        help="roster CSV (student_id,section[,first_name,last_name,email]) read instead of "
-        "the one imported with `roster import`",
-    )
-
-
-def filter_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--section", help="only this curriculum section")
-    parser.add_argument("--student", action="append", help="only this student (repeatable)")
 
 
 # ---------------------------------------------------------------- loading
@@ -114,10 +50,6 @@ class ClassData:
     engine: Engine
     scores: ClassScores
     class_section_of: dict[str, str] | None = None
-
-
-def warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
 
 
 def load_class(args: argparse.Namespace) -> ClassData:
@@ -569,53 +501,3 @@ def feedback(args: argparse.Namespace) -> int:
         f"({checked} submissions checked); {len(written)} student summaries written"
     )
     return EXIT_OK
-
-
-# ---------------------------------------------------------------- main
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="gradebook-tools",
-        description="The instructor's view of the nbgrader gradebook, per curriculum and class section.",
-        epilog=f"exit codes: {EXIT_OK} ok, {EXIT_USAGE} usage, {EXIT_NO_GRADEBOOK} gradebook missing or "
-        f"not nbgrader's, {EXIT_UNKNOWN_NAME} unknown assignment/section/student, "
-        f"{EXIT_EMPTY_CLASS} empty class, {EXIT_BAD_INPUT} unreadable roster or refused roster rows, "
-        f"{EXIT_SOME_FAILED} some submissions could not be graded, "
-        f"{EXIT_COURSE_PROBLEM} the course's set-up stopped grading",
-    )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, cmd in COMMANDS.items():
-        summary, _, example = (cmd.run.__doc__ or "").strip().partition("\n")
-        sub = subparsers.add_parser(
-            name,
-            help=summary,
-            description=f"{summary}\n\n{example.strip()}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        for add_arguments in cmd.arguments:
-            add_arguments(sub)
-        sub.set_defaults(run=cmd.run)
-    return parser
-
-
-#: Library errors -> exit code; the message is printed as it is.
-ERROR_EXIT_CODES: list[tuple[type[Exception], int]] = [
-    (GradebookError, EXIT_NO_GRADEBOOK),
-    (UnknownNameError, EXIT_UNKNOWN_NAME),
-    (EmptyClassError, EXIT_EMPTY_CLASS),
-    (RosterError, EXIT_BAD_INPUT),
-]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except tuple(error for error, _ in ERROR_EXIT_CODES) as error:
-        code = next(code for kind, code in ERROR_EXIT_CODES if isinstance(error, kind))
-        print(f"error: {error}", file=sys.stderr)
-        return code
-    except BrokenPipeError:  # `gradebook-tools table | head`
-        return EXIT_OK

@@ -16,3 +16,7 @@ class UnknownNameError(LookupError):
 
 class RosterError(Exception):
     """The roster file is missing, unreadable, or lacks its required columns."""
+
+
+class EmptyClassError(Exception):
+    """Nothing to report: no students or no assignments in the gradebook."""

@@ -7,16 +7,16 @@ import sys
 
 import pytest
 
-from gradebook_tools.cli.commands import (
-    COMMANDS,
+from gradebook_tools.cli import (
     EXIT_BAD_INPUT,
     EXIT_EMPTY_CLASS,
     EXIT_NO_GRADEBOOK,
     EXIT_OK,
     EXIT_UNKNOWN_NAME,
-    build_parser,
     main,
 )
+from gradebook_tools.cli.main import build_parser
+from gradebook_tools.cli.registry import COMMANDS
 from tests.support.gradebook_factory import new_gradebook
 
 

@@ -9,7 +9,7 @@ import pytest
 #: Run the command line in a fresh interpreter, then print the top-level packages it imported.
 PROBE = """
 import json, sys
-from gradebook_tools.cli.commands import main
+from gradebook_tools.cli import main
 try:
     code = main(sys.argv[1:])
 except SystemExit as stop:

@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gradebook_tools.cli.commands import EXIT_COURSE_PROBLEM, EXIT_SOME_FAILED
+from gradebook_tools.cli import EXIT_COURSE_PROBLEM, EXIT_SOME_FAILED
 from gradebook_tools.course.nbgrader_run import nbgrader_env
 from tests.support.grading_class import (
     EXERCISE,

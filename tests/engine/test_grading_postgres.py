@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from gradebook_tools.cli.commands import EXIT_SOME_FAILED
+from gradebook_tools.cli import EXIT_SOME_FAILED
 from tests.support.grading_class import (
     EXERCISE,
     STATES,

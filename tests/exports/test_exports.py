@@ -231,7 +231,7 @@ def assert_no_formula(rows: list[list[str]]) -> None:
 
 
 def test_csv_export_neutralizes_every_data_cell_and_keeps_numbers(capsys, hostile_course):
-    from gradebook_tools.cli.commands import main
+    from gradebook_tools.cli import main
 
     assert main(["export", "--course", str(hostile_course), "--format", "csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
@@ -253,7 +253,7 @@ def test_csv_export_neutralizes_every_data_cell_and_keeps_numbers(capsys, hostil
 
 
 def test_canvas_export_neutralizes_every_data_cell(capsys, hostile_course):
-    from gradebook_tools.cli.commands import main
+    from gradebook_tools.cli import main
 
     assert main(["export", "--course", str(hostile_course), "--format", "canvas"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))

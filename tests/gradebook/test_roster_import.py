@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.cli.commands import EXIT_BAD_INPUT, EXIT_NO_GRADEBOOK, EXIT_OK, main
+from gradebook_tools.cli import EXIT_BAD_INPUT, EXIT_NO_GRADEBOOK, EXIT_OK, main
 from gradebook_tools.gradebook.roster_store import read_class_sections
 from gradebook_tools.gradebook.scores import open_gradebook
 from tests.support.conftest_gradebook import build_hand_class

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from gradebook_tools.cli.commands import EXIT_OK, main
+from gradebook_tools.cli import EXIT_OK, main
 from gradebook_tools.course.cells import is_graded_test_cell
 from gradebook_tools.course.config import load_course_config
 from gradebook_tools.gradebook.outcomes import FAILED, StatusStore

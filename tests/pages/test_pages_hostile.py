@@ -39,7 +39,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.cli.commands import EXIT_OK, main
+from gradebook_tools.cli import EXIT_OK, main
 from gradebook_tools.pages.feedback_preprocessors import UNDRAWN_PLOTS
 from gradebook_tools.pages.student_summary import write_student_summaries
 from tests.pages.test_feedback import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM

@@ -1,0 +1,1 @@
+"""Similarity reports: winnowing fingerprints of the students' own code across a class and past terms."""
