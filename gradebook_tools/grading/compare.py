@@ -49,14 +49,18 @@ class ReferenceUnsupported(TypeError):
 def judge(case: Case, expected: Any, reply: dict) -> Verdict:
     """Compare one kernel reply with the expected result.
 
-    A reply the grader cannot convert to the expected type (a 400-digit integer
-    where a float is expected, say) fails this case alone, with a plain message.
+    A reply the grader cannot read, whatever its shape (a 400-digit integer
+    where a float is expected, an array without its ``shape``, a list where a
+    mapping belongs, an absurd size), fails this case alone, with a plain
+    message: the reply is data from the student's kernel, and no exception of
+    reading it may leave this function. Only :class:`ReferenceUnsupported` (a
+    course bug) does.
     """
     try:
-        reason = _mismatch(case, expected, reply)
+        reason = _mismatch(case, expected, reply) if isinstance(reply, dict) else "the reply could not be read"
     except ReferenceUnsupported:
         raise
-    except (ArithmeticError, ValueError, TypeError, RecursionError) as error:
+    except Exception as error:  # noqa: BLE001 (any reading error of kernel data is this case's failure)
         reason = f"returned a value the grader could not read as the expected type ({type(error).__name__})"
     return Verdict(case.about, reason is None, reason or "")
 
@@ -133,9 +137,12 @@ def _compare_arrays(expected: np.ndarray, returned: dict, tolerance: float) -> s
     wanted_kind = _NUMPY_KINDS[expected.dtype.kind]
     if _NUMPY_KINDS.get(kind) != wanted_kind:
         return f"returned an array of {_NUMPY_KINDS.get(kind, kind)} values; expected {wanted_kind} values"
+    shape = returned.get("shape")
+    if not isinstance(shape, list) or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
+        return "returned an array that could not be read"
     try:
-        got = np.array(returned["ndarray"], dtype=expected.dtype).reshape(returned["shape"])
-    except (TypeError, ValueError):
+        got = np.array(returned["ndarray"], dtype=expected.dtype).reshape(shape)
+    except (TypeError, ValueError, OverflowError):
         return "returned an array that could not be read"
     if got.shape != expected.shape:
         return f"returned shape {got.shape}; expected shape {expected.shape}"
