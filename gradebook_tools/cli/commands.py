@@ -364,18 +364,6 @@ def _runner_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _is_course(course: Path) -> bool:
-    """Whether ``course`` is a course root; if not, say so in one line."""
-    if (course / "nbgrader_config.py").is_file() and (course / "release").is_dir():
-        return True
-    print(
-        f"error: {course} is not a course folder (it needs nbgrader_config.py and release/): "
-        "run this in the course root, or pass --course",
-        file=sys.stderr,
-    )
-    return False
-
-
 def _grade_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "assignments", nargs="*", metavar="ASSIGNMENT", help="assignments to grade (default: every one in release/)"
@@ -393,13 +381,9 @@ def _course_db(args: argparse.Namespace) -> str:
 
 
 def _grading_runner(args: argparse.Namespace):
-    if args.scheduler:
-        from gradebook_tools.engine.dask import DaskRunner
+    from gradebook_tools.engine.grade_course import make_runner
 
-        return DaskRunner(args.scheduler, task_timeout=args.task_timeout)
-    from gradebook_tools.engine.local import LocalRunner
-
-    return LocalRunner(args.jobs or None, task_timeout=args.task_timeout)
+    return make_runner(args.jobs, args.scheduler, args.task_timeout)
 
 
 @command(course_options, _grade_options)
@@ -408,31 +392,31 @@ def grade(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools grade ex01_response_only_sft
     """
-    course = args.course.resolve()
-    if not _is_course(course):
+    from gradebook_tools.engine.grade_course import CourseProblem, course_root, released_assignments
+
+    try:
+        course = course_root(args.course)
+    except CourseProblem as problem:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_COURSE_PROBLEM
-    assignments = args.assignments or sorted(p.name for p in (course / "release").iterdir() if p.is_dir())
-    unknown = [a for a in assignments if not (course / "release" / a).is_dir()]
-    if unknown:
-        raise UnknownNameError(f"no release for: {', '.join(unknown)} (run nbgrader generate_assignment first)")
+    released_assignments(course, args.assignments)  # an unknown name stops here, before any worker starts
     runner = _grading_runner(args)  # first: local workers get ready while nbgrader is imported here
 
     from gradebook_tools.cli.text_tables import render_outcomes
-    from gradebook_tools.engine.coordinator import BatchGrader, CourseProblem
+    from gradebook_tools.engine.grade_course import grade_course
     from gradebook_tools.engine.progress import ProgressBar
-    from gradebook_tools.pages.student_summary import write_student_summaries
 
     bar = None if args.quiet else ProgressBar("grading")
-    grader = BatchGrader(
-        course,
-        _course_db(args),
-        runner=runner,
-        force=args.force,
-        feedback=args.feedback,
-        progress=bar.update if bar else None,
-    )
     try:
-        outcomes = grader.run(assignments)
+        run = grade_course(
+            course,
+            args.db,
+            args.assignments,
+            runner=runner,
+            force=args.force,
+            feedback=args.feedback,
+            progress=bar.update if bar else None,
+        )
     except CourseProblem as problem:
         print(
             f"error: the course's set-up stopped grading, nothing was recorded against a student: {problem}",
@@ -442,12 +426,10 @@ def grade(args: argparse.Namespace) -> int:
     finally:
         if bar:
             bar.close()
-    if args.feedback:
-        write_student_summaries(course, args.db)
-    for assignment in grader.added:
+    for assignment in run.added:
         print(f"{assignment}: added to the gradebook from source/ (its release matches)")
-    print(render_outcomes(outcomes, quiet=args.quiet))
-    return EXIT_SOME_FAILED if any(o.state == "failed" for o in outcomes) else EXIT_OK
+    print(render_outcomes(run.outcomes, quiet=args.quiet))
+    return EXIT_SOME_FAILED if run.any_failed else EXIT_OK
 
 
 def _status_options(parser: argparse.ArgumentParser) -> None:
@@ -482,22 +464,15 @@ def feedback(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools feedback   (then: nbgrader release_feedback <id>)
     """
-    from gradebook_tools.engine.coordinator import BatchGrader, CourseProblem
-    from gradebook_tools.pages.student_summary import write_student_summaries
+    from gradebook_tools.engine.grade_course import CourseProblem, grade_course
 
-    course = args.course.resolve()
-    if not _is_course(course):
-        return EXIT_COURSE_PROBLEM
-    assignments = sorted(p.name for p in (course / "release").iterdir() if p.is_dir())
-    grader = BatchGrader(course, _course_db(args), runner=_grading_runner(args), regrade=False)
     try:
-        checked = len(grader.run(assignments))
+        run = grade_course(args.course, args.db, runner=_grading_runner(args), regrade=False)
     except CourseProblem as problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_COURSE_PROBLEM
-    written = write_student_summaries(course, args.db)
     print(
-        f"{grader.feedback_refreshed} exercise feedback page(s) regenerated where grades changed "
-        f"({checked} submissions checked); {len(written)} student summaries written"
+        f"{run.feedback_refreshed} exercise feedback page(s) regenerated where grades changed "
+        f"({len(run.outcomes)} submissions checked); {len(run.summaries)} student summaries written"
     )
     return EXIT_OK

@@ -27,7 +27,7 @@ from gradebook_tools.course.cells import grade_id
 from gradebook_tools.course.config import load_course_sections
 from gradebook_tools.course.nbgrader_run import run_nbgrader
 from gradebook_tools.course.submissions import fill_answers, solution_code
-from gradebook_tools.engine.coordinator import BatchGrader
+from gradebook_tools.engine.grade_course import grade_course
 from gradebook_tools.engine.progress import ProgressBar
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,13 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         submit_class(course, exercise)
     started = time.monotonic()
     bar = ProgressBar("grading")
-    grader = BatchGrader(course, f"sqlite:///{course / 'gradebook.db'}", progress=bar.update)
-    outcomes = grader.run(exercises)
+    run = grade_course(course, f"sqlite:///{course / 'gradebook.db'}", exercises, progress=bar.update)
     bar.close()
     print(f"graded {len(CLASS)} students x {len(exercises)} exercises in {time.monotonic() - started:.0f} s")
-    print(render_outcomes(outcomes))
+    print(render_outcomes(run.outcomes))
     print_scores(course, exercises)
-    print(f"feedback for each student: {course / 'feedback'}")
+    print(f"feedback for each student: {course / 'feedback'} ({len(run.summaries)} summary pages, index.html each)")
     return 0
 
 

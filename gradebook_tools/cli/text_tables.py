@@ -120,10 +120,12 @@ def render_items(items) -> str:
 
 def render_outcomes(outcomes, quiet: bool = False) -> str:
     """One line of counts, then each submission with a problem and its reason."""
-    counts = {state: sum(o.state == state for o in outcomes) for state in ("graded", "failed", "missing")}
+    from gradebook_tools.gradebook.outcomes import SubmissionState
+
+    counts = {state: sum(o.state == state for o in outcomes) for state in SubmissionState}
     skipped = sum(o.skipped for o in outcomes)
     lines = [
-        f"{counts['graded']} graded, {counts['failed']} failed, {counts['missing']} missing"
+        ", ".join(f"{count} {state}" for state, count in counts.items())
         + (f" ({skipped} unchanged since the last run, not graded again)" if skipped else "")
     ]
     rows = [[o.assignment, o.student, o.state, o.reason] for o in outcomes if o.reason]

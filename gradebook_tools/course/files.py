@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def read_submission(folder: Path) -> SubmittedFiles:
     return found
 
 
-def _walk(folder: Path):
+def _walk(folder: Path) -> Iterator[tuple[str, str]]:
     """``(relative path, kind)`` of everything below ``folder``, never entering a link."""
     pending = [""]
     while pending:
@@ -162,6 +163,29 @@ def replace_folder(parent: Path, name: str, files: dict[str, bytes], mode: int =
     os.rename(staging, target)
     if old is not None:
         _remove(old)
+    return target
+
+
+def replace_file(parent: Path, name: str, content: bytes, mode: int = 0o644) -> Path:
+    """Put a regular file ``parent/name`` holding ``content`` in place of whatever was there.
+
+    Written as a new file beside it and renamed over it: a link left at ``name``
+    is replaced, never written through. ``parent`` must be a real folder (:func:`real_folder`).
+    """
+    if not safe_relative(name) or "/" in name:
+        raise ValueError(f"unsafe file name {name!r}")
+    target = parent / name
+    if os.path.lexists(target) and stat.S_ISDIR(os.lstat(target).st_mode):
+        raise OSError(f"{target} is a folder: remove it and write again")
+    fd, staging = tempfile.mkstemp(prefix=f".{name}.new-", dir=parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(content)
+        os.chmod(staging, mode)
+        os.rename(staging, target)
+    except BaseException:
+        remove_entry(Path(staging))
+        raise
     return target
 
 

@@ -1,13 +1,13 @@
 """The coordinator of a grading run: plan the tasks, hand them to workers, write what comes back.
 
 - Every submission is read once as the bytes of its regular files
-  (:mod:`.files`) and inspected (:mod:`.inspect`); a student id that cannot be
+  (:mod:`gradebook_tools.course.files`) and inspected (:mod:`.inspect`); a student id that cannot be
   handled safely is refused with a reason.
 - Each submission that changed since its recorded outcome (a fingerprint of its
   files) becomes one task (:mod:`.task`), run by a runner: this machine's cores
   (:mod:`.local`) or a Dask cluster (:mod:`.dask`).
 - This process is the only writer: the gradebook, ``autograded/``,
-  ``feedback/``, the logs and the outcome table (:mod:`.status`). A re-run grades
+  ``feedback/``, the logs and the outcome table (:mod:`gradebook_tools.gradebook.outcomes`). A re-run grades
   only what changed, regenerates the feedback of submissions whose grades were
   changed since (manual grading), and an interrupted run resumes.
 - A failure of the course's own set-up is never recorded against a student: the
@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
@@ -39,9 +40,12 @@ from gradebook_tools.engine.task import (
     TaskResult,
     write_result,
 )
-from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, StatusStore
+from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, StatusStore, SubmissionState
 from gradebook_tools.gradebook.snapshot import read_snapshot, zero_submission
 from gradebook_tools.pages.freshness import pages_show
+
+if TYPE_CHECKING:
+    from gradebook_tools.engine.runner import Runner
 
 __all__ = ["BatchGrader", "CourseProblem", "Outcome"]
 
@@ -52,9 +56,13 @@ class Outcome:
 
     assignment: str
     student: str
-    state: str
+    state: SubmissionState
     reason: str = ""
     skipped: bool = False  # unchanged since the recorded outcome
+    changed: bool = True  # what the gradebook records for it changed in this run (not when skipped)
+
+    def __post_init__(self) -> None:
+        self.changed = self.changed and not self.skipped
 
 
 def release_cells(course: Path, assignment: str) -> dict[str, dict[str, str]]:
@@ -133,8 +141,9 @@ class BatchGrader:
     db_url
         The gradebook's URL.
     runner
-        Runs the tasks: :class:`~gradebook_tools.engine.local.LocalRunner` (default) or
-        :class:`~gradebook_tools.batch.dask.DaskRunner`.
+        Runs the tasks (:class:`~gradebook_tools.engine.runner.Runner`):
+        :class:`~gradebook_tools.engine.local.LocalRunner` (default) or
+        :class:`~gradebook_tools.engine.dask.DaskRunner`.
     force
         Grade again even what is unchanged since its recorded outcome.
     regrade
@@ -152,7 +161,7 @@ class BatchGrader:
         course: Path,
         db_url: str,
         *,
-        runner=None,
+        runner: Runner | None = None,
         force: bool = False,
         feedback: bool = True,
         regrade: bool = True,
@@ -174,6 +183,7 @@ class BatchGrader:
         self.store = StatusStore(db_url)
         self.added: list[str] = []  # assignments this run added to the gradebook
         self.feedback_refreshed = 0  # submissions whose feedback was regenerated for changed grades
+        self.refreshed_students: set[str] = set()  # ... and their students
 
     def run(self, assignments: list[str]) -> list[Outcome]:
         """Grade ``assignments``; return one outcome per submission (and per missing student)."""
@@ -306,6 +316,7 @@ class BatchGrader:
             if result.feedback:
                 self._write(assignment, student, "feedback", result.feedback)
                 self.feedback_refreshed += 1
+                self.refreshed_students.add(student)
             recorded = self.store.get(assignment, student)
             return Outcome(assignment, student, recorded.state, recorded.reason, skipped=True)
         self._write_log(result)
@@ -338,10 +349,13 @@ class BatchGrader:
     def _record_missing(self, gradebook: Gradebook, assignment: str) -> list[Outcome]:
         submitted = set(submitted_students(self.course, assignment))
         outcomes = []
+        reason = "nothing was submitted: it scores 0"
         for student in sorted({s.id for s in gradebook.students} - submitted):
-            reason = "nothing was submitted: it scores 0"
-            self.store.record(assignment, student, MISSING, reason)
-            outcomes.append(Outcome(assignment, student, MISSING, reason))
+            recorded = self.store.get(assignment, student)
+            unchanged = recorded is not None and recorded.state == MISSING and recorded.reason == reason
+            if not unchanged:
+                self.store.record(assignment, student, MISSING, reason)
+            outcomes.append(Outcome(assignment, student, MISSING, reason, changed=not unchanged))
         return outcomes
 
 

@@ -38,11 +38,11 @@ from gradebook_tools.course.config import load_course_config
 from gradebook_tools.course.files import read_output_tree, write_files
 from gradebook_tools.engine.bundle import GRADEBOOK_NAME, private_course
 from gradebook_tools.engine.sql_engines import close_connections
+from gradebook_tools.gradebook.outcomes import FAILED, GRADED, SubmissionState
 from gradebook_tools.gradebook.snapshot import COMMENT_FIELDS, GRADE_FIELDS, apply_snapshot, read_snapshot
 from gradebook_tools.grading.execute import NOTES_KEY
 from gradebook_tools.sandbox.bubblewrap import SandboxUnavailable, sandbox_problem
 
-GRADED, FAILED = "graded", "failed"
 #: The kernel manager of the engine's workers, unless the course configures another.
 FORK_SERVER_MANAGER = "gradebook_tools.sandbox.forkserver.ForkServerKernelManager"
 
@@ -80,7 +80,7 @@ class TaskResult:
     assignment: str
     student: str
     fingerprint: str
-    state: str
+    state: SubmissionState
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     #: The submission's timestamp (ISO text) and per notebook its automatic grades:

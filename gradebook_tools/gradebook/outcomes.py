@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, select
 from sqlalchemy.engine import Engine
 
-#: Outcomes of a submission.
-GRADED = "graded"  # autograded; notes may still name problems that were repaired
-FAILED = "failed"  # could not be graded; the reason says why; it scores 0
-MISSING = "missing"  # nothing was submitted
+
+class SubmissionState(StrEnum):
+    """What happened to one student's submission of one assignment: the one name for it everywhere
+    (the engine's results, this table, the command line, the student's summary page)."""
+
+    GRADED = "graded"  # autograded; notes may still name problems that were repaired
+    FAILED = "failed"  # could not be graded; the reason says why; it scores 0
+    MISSING = "missing"  # nothing was submitted
+
+
+GRADED, FAILED, MISSING = SubmissionState.GRADED, SubmissionState.FAILED, SubmissionState.MISSING
 
 METADATA = MetaData()
 STATUS = Table(
@@ -36,7 +44,7 @@ class Status:
 
     assignment: str
     student: str
-    state: str
+    state: SubmissionState
     reason: str  # what the instructor and the student are told; "" when all went well
     fingerprint: str  # hash of the submitted files that were graded
     updated: datetime.datetime
@@ -60,11 +68,16 @@ class StatusStore:
         key = (STATUS.c.assignment == assignment) & (STATUS.c.student == student)
         with self.engine.connect() as connection:
             row = connection.execute(select(STATUS).where(key)).first()
-        return Status(**row._mapping) if row else None
+        return _status(row) if row else None
 
     def all(self, assignment: str | None = None) -> list[Status]:
         query = select(STATUS).order_by(STATUS.c.assignment, STATUS.c.student)
         if assignment is not None:
             query = query.where(STATUS.c.assignment == assignment)
         with self.engine.connect() as connection:
-            return [Status(**row._mapping) for row in connection.execute(query)]
+            return [_status(row) for row in connection.execute(query)]
+
+
+def _status(row) -> Status:
+    values = dict(row._mapping)
+    return Status(**{**values, "state": SubmissionState(values["state"])})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from sqlalchemy import inspect
 
 from gradebook_tools.course.cells import is_graded_test_cell
 from gradebook_tools.course.config import CourseSections, open_course
+from gradebook_tools.course.files import real_folder, replace_file
+from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, SubmissionState
 from gradebook_tools.gradebook.scores import CellGrade, ClassScores, open_gradebook, read_cell_grades, read_class_scores
 from gradebook_tools.gradebook.sections import SectionTable, section_table
 from gradebook_tools.pages.report import _environment
@@ -30,7 +33,6 @@ from gradebook_tools.pages.report import _environment
 TEMPLATE = "student_summary.html.j2"
 SUMMARY_FILE = "index.html"
 #: State of a submission that was graded (see :mod:`gradebook_tools.gradebook.outcomes` for the others).
-GRADED = "graded"
 #: What a student is told about a missing submission when nothing was recorded.
 NOT_SUBMITTED = "nothing was submitted"
 #: "What to review next" names at most this many cells, those that cost the most points.
@@ -60,7 +62,7 @@ class ExerciseResult:
 
     assignment: str
     section: str
-    state: str  # GRADED, FAILED or MISSING
+    state: SubmissionState
     score: float
     max_score: float
     #: What the student is told: why it failed or is missing, or notes on a graded one.
@@ -159,8 +161,6 @@ def _exercise(
     cells: list[CellGrade],
     status,
 ) -> ExerciseResult:
-    from gradebook_tools.gradebook.outcomes import FAILED, MISSING
-
     submission = scores.submission(student, assignment)
     max_score = next(a.max_score for a in scores.assignments if a.name == assignment)
     if status is not None and status.state == FAILED:
@@ -204,8 +204,10 @@ def _exercise(
     )
 
 
-def summarize_students(engine, course: CourseSections, coursedir: CourseDirectory) -> list[StudentSummary]:
-    """The summary of every student in the gradebook."""
+def summarize_students(
+    engine, course: CourseSections, coursedir: CourseDirectory, students: Collection[str] | None = None
+) -> list[StudentSummary]:
+    """The summary of every student in the gradebook, or of ``students`` and those who have no page yet."""
     scores = read_class_scores(engine)
     table = section_table(scores, course)
     statuses = read_statuses(engine)
@@ -216,7 +218,10 @@ def summarize_students(engine, course: CourseSections, coursedir: CourseDirector
     summaries = []
     for row in table.rows:
         student = row.student.id
-        summary_dir = summary_path(coursedir, student).parent
+        page = summary_path(coursedir, student)
+        if students is not None and student not in students and page.is_file():
+            continue
+        summary_dir = page.parent
         exercises = [
             _exercise(
                 coursedir,
@@ -247,8 +252,6 @@ def summary_path(coursedir: CourseDirectory, student: str) -> Path:
 
 def render_summary(summary: StudentSummary, generated: datetime.datetime | None = None) -> str:
     """The summary page of one student as HTML text."""
-    from gradebook_tools.gradebook.outcomes import FAILED, MISSING
-
     table = summary.table
     return (
         _environment()
@@ -266,11 +269,15 @@ def render_summary(summary: StudentSummary, generated: datetime.datetime | None 
     )
 
 
-def write_student_summaries(course_root: Path | str, db_url: str | None = None) -> list[Path]:
-    """Write ``feedback/<student>/index.html`` for every student in the gradebook.
+def write_student_summaries(
+    course_root: Path | str, db_url: str | None = None, students: Collection[str] | None = None
+) -> list[Path]:
+    """Write ``feedback/<student>/index.html`` for every student in the gradebook (or ``students`` only).
 
     Run it after ``nbgrader autograde`` and ``nbgrader generate_feedback`` so that
-    the pages link to the per-exercise feedback.
+    the pages link to the per-exercise feedback. Pages are written through the
+    link-safe writer (:func:`gradebook_tools.course.files.replace_file`): a link
+    a student left in ``feedback/`` is replaced, never written through.
 
     Parameters
     ----------
@@ -279,6 +286,8 @@ def write_student_summaries(course_root: Path | str, db_url: str | None = None) 
     db_url
         Gradebook URL or SQLite path; nbgrader's (``CourseDirectory.db_url`` or
         ``<course>/gradebook.db``) when None.
+    students
+        Only these students' pages (those whose results changed) and those missing; None for all.
 
     Returns
     -------
@@ -289,13 +298,12 @@ def write_student_summaries(course_root: Path | str, db_url: str | None = None) 
     engine = open_gradebook(course.db_url)
     try:
         coursedir = CourseDirectory(config=course.config, root=str(course.root))
-        summaries = summarize_students(engine, course.sections, coursedir)
+        summaries = summarize_students(engine, course.sections, coursedir, students)
     finally:
         engine.dispose()
+    feedback_parts = Path(coursedir.feedback_directory).parts
     written = []
     for summary in summaries:
-        path = summary_path(coursedir, summary.student_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_summary(summary), encoding="utf-8")
-        written.append(path)
+        folder = real_folder(Path(coursedir.root), *feedback_parts, summary.student_id)
+        written.append(replace_file(folder, SUMMARY_FILE, render_summary(summary).encode("utf-8")))
     return written
