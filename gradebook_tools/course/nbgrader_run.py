@@ -26,7 +26,9 @@ def nbgrader_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "nbgrader", *args]
 
 
-def run_nbgrader(*args: str, cwd: Path, timeout: float = 3600, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_nbgrader(
+    *args: str, cwd: Path, timeout: float = 3600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``nbgrader ARGS`` in the course folder ``cwd``, capturing its output."""
     return subprocess.run(
         nbgrader_command(*args),

@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import cast
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
@@ -118,8 +119,8 @@ def course_code_paths() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
         for record in distribution.files or ():
             if ".." in record.parts:
                 continue  # a console script: it names the entry point only
-            path = os.path.realpath(distribution.locate_file(record))
-            top = os.path.realpath(distribution.locate_file(record.parts[0]))
+            path = os.path.realpath(str(distribution.locate_file(record)))
+            top = os.path.realpath(str(distribution.locate_file(record.parts[0])))
             if len(record.parts) == 1 or record.parts[0] == "__pycache__":
                 files.add(path)
             elif top.endswith((".dist-info", ".egg-info")):
@@ -290,6 +291,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         "'module://matplotlib_inline.backend_inline' draws them as in JupyterLab.",
     ).tag(config=True)
 
+    _runtime_dir: str | None  # sockets and connection file of the running kernel
+    _working_copy: WorkingCopy | None
+    _mask_fds: list[int]
+
     def _kernel_uid(self) -> int:
         return self.sandbox_uid or SANDBOX_UID_BASE + os.getpid() % 50_000
 
@@ -309,7 +314,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.transport = "ipc"
             self.ip = os.path.join(self._runtime_dir, "kernel")
             self.connection_file = os.path.join(self._runtime_dir, "connection.json")
-            self.kernel_spec.interrupt_mode = "message"
+            self.kernel_spec.interrupt_mode = "message"  # type: ignore[union-attr]  # loaded on first use
             kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
             if uid is not None:
                 for path in (self._runtime_dir, self.connection_file):
@@ -344,10 +349,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         mounts = _Mounts(bwrap)
         mounts.bind_system()
         self._mask_course_code(mounts)
-        mounts.bind("--bind", self._runtime_dir)
+        runtime_dir, working_copy = cast(str, self._runtime_dir), cast(WorkingCopy, self._working_copy)  # pre-start
+        mounts.bind("--bind", runtime_dir)
         # the working copy: a tmpfs at the folder's own path, so relative paths keep working
         mounts.tmpfs(workdir, self.working_copy_limit)
-        bwrap += self._working_copy.bwrap_args(workdir)
+        bwrap += working_copy.bwrap_args(workdir)
         bwrap += ["--chdir", workdir, "--"]
         drop = [
             "setpriv",
@@ -395,8 +401,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def _close_fds(self) -> None:
         """Close the descriptors bwrap reads at start: the working copy's files, the masks' contents."""
-        if getattr(self, "_working_copy", None) is not None:
-            self._working_copy.close()
+        working_copy = getattr(self, "_working_copy", None)
+        if working_copy is not None:
+            working_copy.close()
         for fd in getattr(self, "_mask_fds", ()):
             os.close(fd)
         self._working_copy, self._mask_fds = None, []
@@ -423,11 +430,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         self._close_fds()
-        if not restart and getattr(self, "_runtime_dir", None):
-            shutil.rmtree(self._runtime_dir, ignore_errors=True)
+        runtime_dir = getattr(self, "_runtime_dir", None)
+        if not restart and runtime_dir:
+            shutil.rmtree(runtime_dir, ignore_errors=True)
 
     # the base class binds its sync wrapper to its own coroutine, not to this one
-    cleanup_resources = run_sync(_async_cleanup_resources)
+    cleanup_resources = run_sync(_async_cleanup_resources)  # type: ignore[assignment]
 
 
 #: A sandbox with the namespaces and mounts of every grading kernel's, running ``true``.

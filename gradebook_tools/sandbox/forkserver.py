@@ -46,6 +46,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import TextIO, cast
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
@@ -114,7 +115,7 @@ def _lock_path() -> str:
 
 _leases_lock = threading.Lock()
 _leased: set[int] = set()
-_lock_file = None
+_lock_file: TextIO | None = None
 _uid_turn = itertools.count()
 
 
@@ -151,7 +152,7 @@ class UidLease:
 
     def release(self) -> None:
         with _leases_lock:
-            if self.uid in _leased:
+            if self.uid in _leased and _lock_file is not None:
                 fcntl.lockf(_lock_file, fcntl.LOCK_UN, 1, self.uid)
                 _leased.discard(self.uid)
 
@@ -319,15 +320,15 @@ class ForkedKernelProvisioner(LocalProvisioner):
         return self.kernel is not None
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
-        manager = self.parent
-        self.server = manager._server
+        manager = cast(ForkServerKernelManager, self.parent)
+        self.server = cast(ForkServer, manager._server)  # started by the manager's pre-start
         reply = self.server.request("start", **manager._start_request())
         self.kernel = self.pid = reply["kernel"]
         self.cwd = kwargs.get("cwd")
         return self.connection_info
 
     async def poll(self) -> int | None:
-        if self.kernel is None:
+        if self.kernel is None or self.server is None:
             return 0
         try:
             return self.server.request("poll", kernel=self.kernel)["status"]
@@ -353,7 +354,7 @@ class ForkedKernelProvisioner(LocalProvisioner):
     async def kill(self, restart: bool = False) -> None:
         if self.kernel is None or self.server is None:
             return
-        manager = self.parent
+        manager = cast(ForkServerKernelManager, self.parent)
         try:
             self._status = self.server.request("kill", kernel=self.kernel)["status"]  # once nothing of it is left
         except ForkServerError as error:
@@ -444,7 +445,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
             self.transport = "ipc"
             self.ip = os.path.join(self._runtime_dir, "kernel")
             self.connection_file = os.path.join(self._runtime_dir, "connection.json")
-            self.kernel_spec.interrupt_mode = "message"
+            self.kernel_spec.interrupt_mode = "message"  # type: ignore[union-attr]  # loaded on first use
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
             if not isinstance(self.provisioner, ForkedKernelProvisioner):
                 self.provisioner = ForkedKernelProvisioner(
@@ -470,7 +471,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
         """Copy the folder's regular files (no link followed) where the kernel, and only it, reads them."""
         copy = WorkingCopy(workdir, self.working_copy_limit)
         try:
-            work = os.path.join(self._runtime_dir, "work")
+            work = os.path.join(cast(str, self._runtime_dir), "work")
             for folder in [""] + copy.dirs:
                 path = os.path.join(work, folder)
                 os.mkdir(path, 0o750)
@@ -488,10 +489,11 @@ class ForkServerKernelManager(SandboxedKernelManager):
             copy.close()
 
     def _start_request(self) -> dict:
+        lease, server = cast(UidLease, self._uid_lease), cast(ForkServer, self._server)  # set by the pre-start
         return {
-            "uid": self._uid_lease.uid,
+            "uid": lease.uid,
             "runtime": self._runtime_dir,
-            "base": self._server.base,
+            "base": server.base,
             # bound again inside the kernel's private /tmp, which would hide them (a clone under mktemp -d)
             "python_in_tmp": [path for path in python_paths() if _within(path, "/tmp")],
             "limits": {
@@ -511,8 +513,9 @@ class ForkServerKernelManager(SandboxedKernelManager):
             self._uid_lease = None
 
     def _remove_runtime_dir(self) -> None:
-        if getattr(self, "_runtime_dir", None):
-            shutil.rmtree(self._runtime_dir, ignore_errors=True)
+        runtime_dir = getattr(self, "_runtime_dir", None)
+        if runtime_dir:
+            shutil.rmtree(runtime_dir, ignore_errors=True)
             self._runtime_dir = None
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
@@ -520,11 +523,11 @@ class ForkServerKernelManager(SandboxedKernelManager):
         await super()._async_shutdown_kernel(now=True, restart=restart)
 
     # an async manager's public methods are its coroutines (AsyncKernelManager binds the base class's)
-    shutdown_kernel = _async_shutdown_kernel
+    shutdown_kernel = _async_shutdown_kernel  # type: ignore[assignment]
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if self.provisioner is None or not self.provisioner.has_process:
             self._release_uid()
 
-    cleanup_resources = _async_cleanup_resources
+    cleanup_resources = _async_cleanup_resources  # type: ignore[assignment]
