@@ -44,6 +44,9 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.utils import run_sync
 from traitlets import DottedObjectName, Integer, Type, Unicode
 
+from gradebook_tools.sandbox import runtime_folder
+from gradebook_tools.sandbox.cgroups import KernelCgroup, kernel_cgroup
+from gradebook_tools.sandbox.forkserver_child import syscall_filter
 from gradebook_tools.sandbox.kernel_client import GradingKernelClient
 
 #: Read-only system paths every kernel needs (those that exist are bound).
@@ -58,6 +61,24 @@ _MASKED_MESSAGE = f"No module named {COURSE_PACKAGE.name!r}: the course code is 
 MASKED_PACKAGE_INIT = f"raise ModuleNotFoundError({_MASKED_MESSAGE!r}, name={COURSE_PACKAGE.name!r})\n"
 #: Most files a working copy holds (one open file each while the kernel starts).
 MAX_WORKING_COPY_FILES = 512
+
+
+@functools.cache
+def syscall_filter_bpf() -> bytes:
+    """The kernels' seccomp filter (:func:`.forkserver_child.syscall_filter`) as BPF, for ``bwrap --seccomp``."""
+    descriptor = os.memfd_create("kernel-seccomp")
+    try:
+        syscall_filter().export_bpf(open(descriptor, "rb", closefd=False))
+        size = os.lseek(descriptor, 0, os.SEEK_END)
+        return os.pread(descriptor, size, 0)
+    finally:
+        os.close(descriptor)
+
+
+def enter_cgroup_prefix(procs_files: list[str]) -> list[str]:
+    """A command prefix that moves itself into a control group (writing its pid), then runs the command."""
+    script = 'while [ "$1" != -- ]; do echo $$ >"$1" || exit 126; shift; done; shift; exec "$@"'
+    return ["/bin/sh", "-c", script, "enter-cgroup", *procs_files, "--"]
 
 
 class SandboxUnavailable(RuntimeError):
@@ -265,9 +286,22 @@ class SandboxedKernelManager(AsyncKernelManager):
     client_class = DottedObjectName(f"{GradingKernelClient.__module__}.GradingKernelClient", config=True)
     client_factory = Type(GradingKernelClient, klass=AsyncKernelClient, config=True)
 
-    memory_limit = Integer(2 * 1024**3, help="Address space of the kernel, in bytes (RLIMIT_AS).").tag(config=True)
+    memory_limit = Integer(
+        2 * 1024**3,
+        help="Memory one submission's kernel may hold in total, all its processes together, in bytes (a control "
+        "group per kernel, swap included; also the address space of each of its processes unless "
+        "process_memory_limit says otherwise). What the kernel writes to its /tmp and working copy counts too.",
+    ).tag(config=True)
+    process_memory_limit = Integer(
+        0, help="Address space of each process of the kernel, in bytes (RLIMIT_AS); 0: memory_limit."
+    ).tag(config=True)
+    inode_limit = Integer(
+        16384, help="Files and folders the kernel may make in each of its filesystems (fork-server kernels)."
+    ).tag(config=True)
     cpu_limit = Integer(900, help="CPU seconds for the kernel's whole life (RLIMIT_CPU).").tag(config=True)
-    process_limit = Integer(128, help="Processes and threads of the kernel's user (RLIMIT_NPROC).").tag(config=True)
+    process_limit = Integer(
+        128, help="Processes and threads of the kernel, all together (a control group; and RLIMIT_NPROC of its user)."
+    ).tag(config=True)
     open_files_limit = Integer(256, help="Open files per process (RLIMIT_NOFILE).").tag(config=True)
     file_size_limit = Integer(64 * 1024**2, help="Largest file the kernel may write, in bytes (RLIMIT_FSIZE).").tag(
         config=True
@@ -295,8 +329,31 @@ class SandboxedKernelManager(AsyncKernelManager):
     _working_copy: WorkingCopy | None
     _mask_fds: list[int]
 
+    _cgroup: KernelCgroup | None = None
+
     def _kernel_uid(self) -> int:
         return self.sandbox_uid or SANDBOX_UID_BASE + os.getpid() % 50_000
+
+    @property
+    def address_space_limit(self) -> int:
+        return self.process_memory_limit or self.memory_limit
+
+    def _make_cgroup(self) -> None:
+        """The kernel's control group (None where the machine cannot make one: said once)."""
+        self._remove_cgroup()
+        self._cgroup = kernel_cgroup(self.memory_limit, self.process_limit, self.log)
+
+    def _remove_cgroup(self) -> None:
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
+
+    @staticmethod
+    def _remove_private_dir(folder: str) -> None:
+        """Remove a runtime folder, and the tmpfs of its own it may be."""
+        if runtime_folder.can_mount():
+            runtime_folder.unmount_all(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
     async def _async_pre_start_kernel(self, **kw):
         require_sandbox_tools()
@@ -309,6 +366,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._working_copy = WorkingCopy(workdir, self.working_copy_limit)
         try:
             self._runtime_dir = tempfile.mkdtemp(prefix="sandboxed-kernel-")
+            if uid is not None:  # root: a small filesystem of its own, which the kernel fills for itself only
+                runtime_folder.mount_private(
+                    self._runtime_dir, runtime_folder.RUNTIME_SIZE, runtime_folder.RUNTIME_INODES, 0o700, uid, uid
+                )
             # Unix sockets in the runtime folder; the control channel carries interrupts
             # because the kernel sits in a session of its own, out of reach of signals.
             self.transport = "ipc"
@@ -321,8 +382,13 @@ class SandboxedKernelManager(AsyncKernelManager):
                     os.chown(path, uid, uid)
             kw["env"] = self._kernel_env(kw.get("env") or {})
             prefix = self._sandbox_prefix(uid, workdir)
+            if uid is not None:
+                self._make_cgroup()
+                if self._cgroup is not None:
+                    prefix = enter_cgroup_prefix(self._cgroup.procs_files) + prefix
         except BaseException:
             self._close_fds()
+            self._remove_cgroup()
             raise
         kw["pass_fds"] = (*self._working_copy.fds, *self._mask_fds)
         return prefix + kernel_cmd, kw
@@ -345,6 +411,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         bwrap += ["--die-with-parent", "--new-session", "--dev", "/dev", "--proc", "/proc"]
         # the launcher names the grader as the kernel's parent, a PID this namespace cannot see
         bwrap += ["--unsetenv", "JPY_PARENT_PID"]
+        # the system-call filter, loaded by bubblewrap just before it runs the kernel's command
+        read, write = os.pipe()
+        os.write(write, syscall_filter_bpf())
+        os.close(write)
+        self._mask_fds.append(read)
+        bwrap += ["--seccomp", str(read)]
         bwrap += ["--size", str(self.tmp_limit), "--perms", "1777", "--tmpfs", "/tmp"]
         mounts = _Mounts(bwrap)
         mounts.bind_system()
@@ -368,7 +440,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             drop = []
         limits = [
             "prlimit",
-            f"--as={self.memory_limit}",
+            f"--as={self.address_space_limit}",
             f"--cpu={self.cpu_limit}",
             f"--nproc={self.process_limit}",
             f"--nofile={self.open_files_limit}",
@@ -431,8 +503,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart=restart)
         self._close_fds()
         runtime_dir = getattr(self, "_runtime_dir", None)
-        if not restart and runtime_dir:
-            shutil.rmtree(runtime_dir, ignore_errors=True)
+        if not restart:
+            self._remove_cgroup()
+            if runtime_dir:
+                self._remove_private_dir(runtime_dir)
 
     # the base class binds its sync wrapper to its own coroutine, not to this one
     cleanup_resources = run_sync(_async_cleanup_resources)  # type: ignore[assignment]

@@ -33,6 +33,7 @@ kernel inherits.
 from __future__ import annotations
 
 import atexit
+import errno
 import fcntl
 import itertools
 import json
@@ -52,16 +53,19 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Integer, List, Unicode
 
-from gradebook_tools.sandbox import forkserver_child
+from gradebook_tools.sandbox import forkserver_child, runtime_folder
 from gradebook_tools.sandbox.bubblewrap import (
+    MAX_WORKING_COPY_FILES,
     SandboxedKernelManager,
     SandboxUnavailable,
     WorkingCopy,
+    WorkingCopyRefused,
     _Mounts,
     _within,
     python_paths,
     require_sandbox_tools,
 )
+from gradebook_tools.sandbox.cgroups import CgroupUnavailable, hierarchies, remove_stale_groups
 from gradebook_tools.sandbox.forkserver_child import receive, send
 
 #: The server's program, run with ``python -c`` (the sandbox cannot import the course's package).
@@ -165,14 +169,20 @@ class ForkServer:
         self._lock = threading.Lock()
         requests_read, self._requests = os.pipe()
         self._replies, replies_write = os.pipe()
+        cgroup_fds = _cgroup_folders()  # the server has no /sys: it reaches the kernels' groups through these
+        self.cgroups = bool(cgroup_fds)
         argv = [sys.executable, "-c", SERVER_SOURCE, str(requests_read), str(replies_write), json.dumps(preload)]
+        argv.append(json.dumps(cgroup_fds))
         try:
             self.process = subprocess.Popen(
-                command + argv, env=env, stdin=subprocess.DEVNULL, pass_fds=(requests_read, replies_write, *pass_fds)
+                command + argv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                pass_fds=(requests_read, replies_write, *pass_fds, *cgroup_fds),
             )
         finally:
-            os.close(requests_read)
-            os.close(replies_write)
+            for fd in (requests_read, replies_write, *cgroup_fds):
+                os.close(fd)
         reply = self._receive(SERVER_START_TIMEOUT)
         if "ready" not in reply:
             self.close()
@@ -223,7 +233,7 @@ class ForkServer:
                 except OSError:
                     pass
             self._requests = self._replies = -1
-        shutil.rmtree(self.base, ignore_errors=True)
+        _remove_base(self.base)
 
 
 _servers: dict[tuple, ForkServer] = {}
@@ -258,6 +268,20 @@ def _forget_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_in_child)
 
 
+def _cgroup_folders() -> list[int]:
+    """Descriptors of this grader's folders of kernels' control groups ([] where there are none)."""
+    try:
+        return [os.open(h.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) for h in hierarchies()]
+    except (CgroupUnavailable, OSError):
+        return []
+
+
+def _remove_base(base: str) -> None:
+    """Remove a server's runtime folder, with the kernels' filesystems mounted in it."""
+    runtime_folder.unmount_all(base)
+    shutil.rmtree(base, ignore_errors=True)
+
+
 def _remove_stale_bases() -> None:
     """Remove the runtime folders that grading processes killed before their clean-up left behind."""
     folder = tempfile.gettempdir()
@@ -270,7 +294,7 @@ def _remove_stale_bases() -> None:
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
-            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+            _remove_base(os.path.join(folder, name))
         except PermissionError:
             pass  # alive
 
@@ -368,6 +392,7 @@ class ForkedKernelProvisioner(LocalProvisioner):
                 )
                 manager._uid_lease = None  # never released by this process: no other kernel gets the id
         self.kernel = None  # the server has forgotten the kernel: polls are answered from here on
+        manager._remove_cgroup()
         manager._release_uid()
 
     async def terminate(self, restart: bool = False) -> None:
@@ -403,7 +428,10 @@ class ForkServerKernelManager(SandboxedKernelManager):
                 if server is not None:
                     server.close()
                 _remove_stale_bases()
+                remove_stale_groups()
                 base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-")
+                # each kernel's runtime folder is a tmpfs mounted in here after the server started: share them
+                runtime_folder.share(base)
                 command, fds = self._server_command(base)
                 try:
                     # debugpy (ipykernel's debugger, preloaded) warns on stderr about frozen modules at import
@@ -416,7 +444,9 @@ class ForkServerKernelManager(SandboxedKernelManager):
 
     def _server_command(self, base: str) -> tuple[list[str], tuple[int, ...]]:
         """The bubblewrap command around the server, and the descriptors it reads (the masks)."""
-        bwrap = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        # the server stays in the grader's cgroup namespace: it moves each kernel into the kernel's own group
+        # (cgroup v2 allows that only within the mover's namespace); each kernel then gets a namespace of its own
+        bwrap = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
         bwrap += ["--new-session", "--cap-drop", "ALL"]
         for capability in SERVER_CAPABILITIES:
             bwrap += ["--cap-add", capability]
@@ -440,8 +470,17 @@ class ForkServerKernelManager(SandboxedKernelManager):
         uid = self._uid_lease.uid
         try:
             self._runtime_dir = tempfile.mkdtemp(prefix="kernel-", dir=self._server.base)
-            os.chown(self._runtime_dir, 0, uid)
-            os.chmod(self._runtime_dir, 0o770)  # the kernel (group) makes its sockets here
+            # a filesystem of its own, the kernel's (group) to make its sockets in: it fills only that
+            runtime_folder.mount_private(
+                self._runtime_dir,
+                self.working_copy_limit + runtime_folder.RUNTIME_SIZE,
+                2 * MAX_WORKING_COPY_FILES + runtime_folder.RUNTIME_INODES,
+                0o770,
+                0,
+                uid,
+            )
+            if self._server.cgroups:
+                self._make_cgroup()
             self.transport = "ipc"
             self.ip = os.path.join(self._runtime_dir, "kernel")
             self.connection_file = os.path.join(self._runtime_dir, "connection.json")
@@ -463,6 +502,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
         except BaseException:
             self._release_uid()
             self._remove_runtime_dir()
+            self._remove_cgroup()
             raise
         kw["env"] = env
         return kernel_cmd, kw
@@ -485,6 +525,13 @@ class ForkServerKernelManager(SandboxedKernelManager):
                         offset += sent
                 finally:
                     os.close(target)
+        except OSError as error:
+            if error.errno != errno.ENOSPC:
+                raise
+            # the kernel's own filesystem (sized for the working copy): too many folders
+            raise WorkingCopyRefused(
+                f"the submission's folder does not fit in the kernel's working copy ({error.strerror})"
+            ) from error
         finally:
             copy.close()
 
@@ -496,8 +543,10 @@ class ForkServerKernelManager(SandboxedKernelManager):
             "base": server.base,
             # bound again inside the kernel's private /tmp, which would hide them (a clone under mktemp -d)
             "python_in_tmp": [path for path in python_paths() if _within(path, "/tmp")],
+            "cgroup": self._cgroup.name if self._cgroup is not None else None,
             "limits": {
-                "memory": self.memory_limit,
+                "inodes": self.inode_limit,
+                "memory": self.address_space_limit,
                 "cpu": self.cpu_limit,
                 "processes": self.process_limit,
                 "open_files": self.open_files_limit,
@@ -515,7 +564,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
     def _remove_runtime_dir(self) -> None:
         runtime_dir = getattr(self, "_runtime_dir", None)
         if runtime_dir:
-            shutil.rmtree(runtime_dir, ignore_errors=True)
+            self._remove_private_dir(runtime_dir)
             self._runtime_dir = None
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:

@@ -34,6 +34,7 @@ that runtime folder itself.
 """
 
 import ctypes
+import errno
 import gc
 import json
 import os
@@ -57,6 +58,57 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 SETUP_TIMEOUT = 60
 #: Largest request or reply, in bytes.
 MAX_MESSAGE = 1 << 20
+CLONE_NEWUSER = 0x10000000
+#: System calls every kernel is refused (EPERM), in the spirit of Docker's default profile: the usual entry
+#: points of Linux privilege escalations (new user namespaces, where a process has every capability, mounts,
+#: io_uring, the kernel keyring, BPF, perf events, userfaultfd, ptrace) and what only an administrator needs.
+DENIED_SYSCALLS = (
+    "unshare",
+    "setns",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "kexec_load",
+    "kexec_file_load",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "acct",
+    "quotactl",
+    "syslog",
+    "lookup_dcookie",
+    "fanotify_init",
+    "vhangup",
+    "iopl",
+    "ioperm",
+)
+#: The filter, built by the server once its modules are imported (:func:`main`).
+_SYSCALL_FILTER = None
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
@@ -85,6 +137,25 @@ def unshare(flags):
 
 def prctl(option, value):
     _checked(_libc.prctl(option, value, 0, 0, 0), f"prctl {option}")
+
+
+def syscall_filter():
+    """The kernels' seccomp filter (libseccomp, through pyseccomp): everything allowed but the denied calls.
+
+    Denied calls fail with ``EPERM`` (a library probing for one goes on without
+    it); ``clone`` is refused only with ``CLONE_NEWUSER``, and ``clone3``, whose
+    flags a filter cannot read, answers ``ENOSYS`` so that the C library falls
+    back to ``clone`` (as under Docker).
+    """
+    import pyseccomp as seccomp
+
+    denied = seccomp.ERRNO(errno.EPERM)
+    rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    for name in DENIED_SYSCALLS:
+        rules.add_rule(denied, name)
+    rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
+    rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    return rules
 
 
 # ------------------------------------------------------------------ messages
@@ -124,8 +195,10 @@ def _within(path, folder):
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _tmpfs(target, size, mode, uid=None):
+def _tmpfs(target, size, mode, uid=None, inodes=None):
     options = f"size={size},mode={mode:o}"
+    if inodes is not None:
+        options += f",nr_inodes={inodes}"
     if uid is not None:
         options += f",uid={uid},gid={uid}"
     mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options)
@@ -211,7 +284,9 @@ def _set_up_kernel(request):
     if _within(runtime, cwd) or not os.path.isabs(cwd):
         raise OSError(f"the kernel's folder {cwd} cannot hold its runtime folder")
     python_fds = {path: _hold(path) for path in request["python_in_tmp"]}
-    _tmpfs("/tmp", limits["tmp"], 0o1777)
+    if _SYSCALL_FILTER is None:
+        raise OSError("the fork server has no system-call filter for its kernels")
+    _tmpfs("/tmp", limits["tmp"], 0o1777, inodes=limits["inodes"])
     for path, descriptor in python_fds.items():
         # the server's read-only view of it, with the masks over the course's code (hence recursive)
         _bind_held(descriptor, path, MS_REC)
@@ -221,11 +296,11 @@ def _set_up_kernel(request):
     _bind_held(runtime_fd, runtime)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     if os.path.isdir("/dev/shm"):
-        _tmpfs("/dev/shm", limits["tmp"], 0o1777)
+        _tmpfs("/dev/shm", limits["tmp"], 0o1777, inodes=limits["inodes"])
     if os.path.isdir("/dev/pts"):  # terminals of its own, none of another kernel's
         mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
     _make_mount_point(cwd)
-    _tmpfs(cwd, limits["working_copy"], 0o700, uid)
+    _tmpfs(cwd, limits["working_copy"], 0o700, uid, inodes=limits["inodes"])
     _checked(_libc.sethostname(b"sandbox", 7), "sethostname")
     os.setsid()
 
@@ -245,6 +320,8 @@ def _set_up_kernel(request):
         resource.setrlimit(kind, (limits[name], limits[name]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.chdir(cwd)
+    # last, as its own unprivileged user: nothing of the set-up needs a denied call after this
+    _SYSCALL_FILTER.load()
     return spec
 
 
@@ -284,8 +361,11 @@ def _kernel(request, status):
         message = f"error {type(error).__name__}: {error}".replace("\n", " ")[:4000]
         os.write(status, (message + "\n").encode())
         os._exit(1)
-    null = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(null, 0)
+    # the kernel's standard descriptors: none leads to the grader's terminal or log (what a cell
+    # prints reaches the grader over the kernel's sockets, as the cell's outputs)
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
     os.close(null)
     os.write(status, b"ok\n")
     os.close(status)
@@ -338,11 +418,33 @@ def _init(request, status, life):
             os._exit(code if code >= 0 else 128 - code)
 
 
-def _supervise(request, status, server_pid):
+def _enter_cgroup(name, cgroup_fds):
+    """Move this process into the kernel's control group (made by the grader) in every hierarchy.
+
+    ``cgroup_fds`` are descriptors of the grader's folders of kernels' groups,
+    passed to the server at its start (the sandbox has no ``/sys``).
+    """
+    for folder in cgroup_fds:
+        procs = os.open(f"{name}/cgroup.procs", os.O_WRONLY | os.O_NOFOLLOW, dir_fd=folder)
+        try:
+            os.write(procs, str(os.getpid()).encode())
+        finally:
+            os.close(procs)
+
+
+def _supervise(request, status, server_pid, cgroup_fds):
     """The namespace's parent: make the namespaces, fork their process 1, wait for it; dies with the server."""
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != server_pid:
         os._exit(1)
+    if request.get("cgroup"):
+        try:  # before the cgroup namespace, whose root it becomes
+            _enter_cgroup(request["cgroup"], cgroup_fds)
+        except OSError as error:
+            os.write(status, f"error cannot enter the kernel's control group: {error}\n".encode())
+            os._exit(1)
+    for folder in cgroup_fds:
+        os.close(folder)
     unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
     life, alive = os.pipe()  # process 1 sees end of file on `life` once this process is gone
     init = os.fork()
@@ -368,8 +470,9 @@ def _supervise(request, status, server_pid):
 
 
 class Server:
-    def __init__(self, requests, replies):
+    def __init__(self, requests, replies, cgroup_fds=()):
         self.requests, self.replies = requests, replies
+        self.cgroup_fds = list(cgroup_fds)
         self.kernels = {}  # supervisor pid -> kernel pid (in the server's namespace)
         self.exited = {}  # supervisor pid -> exit status
         self.orphans_reaped = set()  # kernels reaped after their supervisor died
@@ -399,7 +502,7 @@ class Server:
             try:
                 os.close(status_read)
                 self._close_channels()
-                _supervise(request, status_write, self.pid)
+                _supervise(request, status_write, self.pid, self.cgroup_fds)
             finally:
                 os._exit(127)
         os.close(status_write)
@@ -493,7 +596,9 @@ def _map_module_files():
 
 
 def main():
+    global _SYSCALL_FILTER
     requests, replies, preload = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+    cgroup_fds = json.loads(sys.argv[4]) if len(sys.argv) > 4 else []
     if sys.path and sys.path[0] == "":
         del sys.path[0]  # IPython adds the kernel's folder back, as ipykernel_launcher does
     prctl(PR_SET_CHILD_SUBREAPER, 1)
@@ -505,13 +610,14 @@ def main():
         for name in preload:
             importlib.import_module(name)
         _map_module_files()
+        _SYSCALL_FILTER = syscall_filter()  # built once; each kernel loads it
         if threading.active_count() != 1:
             raise RuntimeError(f"importing {preload} started threads: a fork would copy them half-way")
     except Exception as error:  # noqa: BLE001 - reported to the grader
         send(replies, {"error": f"the fork server could not import its modules: {type(error).__name__}: {error}"})
         return
     send(replies, {"ready": os.getpid(), "modules": preload})
-    Server(requests, replies).serve()
+    Server(requests, replies, cgroup_fds).serve()
 
 
 if __name__ == "__main__":
