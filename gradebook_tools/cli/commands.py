@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,101 +28,24 @@ from gradebook_tools.cli.registry import (
     roster_option,
     warn,
 )
-from gradebook_tools.course.errors import EmptyClassError, GradebookError, RosterError, UnknownNameError
+from gradebook_tools.course.errors import GradebookError, RosterError, UnknownNameError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
-    from gradebook_tools.course.config import CourseSections
-    from gradebook_tools.gradebook.scores import ClassScores
+    from gradebook_tools.gradebook.class_data import ClassData
     from gradebook_tools.gradebook.sections import SectionTable
 
 
 # ---------------------------------------------------------------- loading
 
 
-@dataclass
-class ClassData:
-    """What a command reads: the course's sections, the gradebook and its scores."""
-
-    course: CourseSections
-    engine: Engine
-    scores: ClassScores
-    class_section_of: dict[str, str] | None = None
-
-
 def load_class(args: argparse.Namespace) -> ClassData:
-    """The course's sections, the gradebook's scores, and the roster.
+    """The course's sections, the gradebook's scores and the roster.
 
-    The roster is the one imported into the gradebook (``roster import``), or
-    ``--roster FILE`` read as if it were: its names fill in the ones the
-    gradebook lacks, and its students not in the gradebook are shown with 0
-    and ``missing``.
+    See :func:`gradebook_tools.gradebook.class_data.load_class`.
     """
-    from gradebook_tools.course.config import open_course
-    from gradebook_tools.gradebook.roster_store import read_class_sections
-    from gradebook_tools.gradebook.scores import open_gradebook, read_class_scores
-    from gradebook_tools.gradebook.sections import UNSECTIONED
+    from gradebook_tools.gradebook.class_data import load_class as load
 
-    opened = open_course(args.course, args.db)
-    course = opened.sections
-    for problem in course.problems():
-        warn(f"nbgrader_config.py: {problem}")
-    if not course.sections:
-        warn(
-            "no curriculum sections configured (c.CourseSections.sections in nbgrader_config.py); "
-            f"all assignments are shown as {UNSECTIONED!r}"
-        )
-    engine = open_gradebook(opened.db_url)
-    scores = read_class_scores(engine)
-    data = ClassData(course, engine, scores)
-    if getattr(args, "roster", None):
-        _apply_roster_file(data, args.roster)
-    else:
-        stored = read_class_sections(engine)
-        if stored is not None:
-            from gradebook_tools.gradebook.roster import NOT_ON_ROSTER
-
-            data.class_section_of = {s.id: stored.get(s.id, NOT_ON_ROSTER) for s in scores.students}
-    if not scores.students:
-        raise EmptyClassError(
-            "the gradebook has no students yet (gradebook-tools roster import roster.csv, or nbgrader db student add)"
-        )
-    if not scores.assignments:
-        raise EmptyClassError("the gradebook has no assignments yet (nbgrader generate_assignment)")
-    return data
-
-
-def _apply_roster_file(data: ClassData, path: Path) -> None:
-    """Read ``--roster``: class sections, missing names, and roster students the gradebook lacks."""
-    from dataclasses import replace
-
-    from gradebook_tools.gradebook.roster import assign_class_sections, read_roster
-    from gradebook_tools.gradebook.scores import StudentInfo
-
-    roster = read_roster(path)
-    for message in roster.messages:
-        warn(message)
-    known = {student.id for student in data.scores.students}
-    students = []
-    for student in data.scores.students:
-        entry = roster.entries.get(student.id)
-        if entry is not None and not (student.first_name or student.last_name):
-            student = replace(
-                student, first_name=entry.first_name, last_name=entry.last_name, email=student.email or entry.email
-            )
-        students.append(student)
-    absent = [entry for entry in roster.entries.values() if entry.student_id not in known]
-    if absent:
-        warn(
-            f"{len(absent)} roster student(s) not in the gradebook, shown with 0 and missing: "
-            f"{', '.join(entry.student_id for entry in absent)} (gradebook-tools roster import adds them)"
-        )
-        students += [StudentInfo(entry.student_id, entry.first_name, entry.last_name, entry.email) for entry in absent]
-    data.scores.students = sorted(students, key=lambda student: student.id)
-    data.class_section_of, messages = assign_class_sections(roster, [student.id for student in data.scores.students])
-    for message in messages:
-        warn(message)
+    return load(args.course, args.db, getattr(args, "roster", None), warn=warn)
 
 
 def build_table(args: argparse.Namespace, data: ClassData) -> SectionTable:

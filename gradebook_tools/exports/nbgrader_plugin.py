@@ -1,7 +1,7 @@
 """The ``nbgrader export`` plugin: nbgrader's CSV, plus the per-section CSV next to it.
 
 ``nbgrader_config.py`` names it ``gradebook_tools.exports.SectionCsvExportPlugin``
-(:mod:`gradebook_tools.exports.formats` finds it here on use). It extends nbgrader's
+(:mod:`gradebook_tools.exports` finds it here on use). It extends nbgrader's
 ``CsvExportPlugin``, which imports nbgrader, so it lives apart from the
 writers, which the ``gradebook-tools export`` command uses without nbgrader.
 """
@@ -14,9 +14,8 @@ from traitlets import Bool, Unicode
 
 from gradebook_tools.course.config import CourseSections
 from gradebook_tools.exports.formats import sections_path_for, write_section_csv
-from gradebook_tools.gradebook.roster import NOT_ON_ROSTER
-from gradebook_tools.gradebook.roster_store import read_class_sections
-from gradebook_tools.gradebook.scores import ClassScores, read_class_scores
+from gradebook_tools.gradebook.class_data import read_class
+from gradebook_tools.gradebook.scores import ClassScores
 from gradebook_tools.gradebook.sections import section_table
 
 
@@ -42,21 +41,15 @@ class SectionCsvExportPlugin(CsvExportPlugin):  # type: ignore[misc]  # nbgrader
         if self.write_nbgrader_csv:
             super().export(gradebook)
         destination = self.sections_to or sections_path_for(self.to or "grades.csv")
-        course = CourseSections(parent=self)
-        scores = read_class_scores(gradebook.engine)
+        data = read_class(gradebook.engine, CourseSections(parent=self), warn=self.log.warning)
+        scores = data.scores
         if self.assignment:
             wanted = {str(name) for name in self.assignment}
             scores.assignments = [a for a in scores.assignments if a.name in wanted]
-        table = section_table(scores, course, self._known_students(scores))
-        stored = read_class_sections(gradebook.engine)
-        class_section_of = (
-            None
-            if stored is None
-            else {row.student.id: stored.get(row.student.id, NOT_ON_ROSTER) for row in table.rows}
-        )
+        table = section_table(scores, data.course, self._known_students(scores))
         self.log.info("Exporting per-section grades to %s", destination)
         with open(destination, "w", encoding="utf-8", newline="") as out:
-            write_section_csv(table, out, class_section_of)
+            write_section_csv(table, out, data.class_section_of)
 
     def _known_students(self, scores: ClassScores) -> list[str] | None:
         """The ``--student`` filter, less (and warning about) ids the gradebook lacks."""
