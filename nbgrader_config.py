@@ -91,3 +91,12 @@ c.GenerateFeedback.exporter_class = "gradebook_tools.pages.html_safety.FeedbackH
 # nbgrader's templates and would drop images and tables).
 c.HTMLExporter.filters = {"markdown2html": "gradebook_tools.pages.html_safety.SafeMarkdown2HTML"}
 c.HTMLExporter.preprocessors = ["gradebook_tools.pages.html_safety.SanitizeOutputs"]
+
+# --- gradebook_tools: the ledger of score changes (docs/calendar.md) ----------
+# Every change of a score, comment or late penalty made through nbgrader's models
+# in a process that loads this file (nbgrader autograde, the formgrader, nbgrader's
+# API, gradebook-tools) is appended to the table gradebook_tools_ledger of the
+# gradebook, with who, when and why: `gradebook-tools history`.
+import gradebook_tools.gradebook.ledger  # noqa: E402
+
+gradebook_tools.gradebook.ledger.install()

@@ -38,6 +38,7 @@ from gradebook_tools.course.config import load_course_config
 from gradebook_tools.course.files import read_output_tree, write_files
 from gradebook_tools.engine.bundle import GRADEBOOK_NAME, private_course
 from gradebook_tools.engine.sql_engines import close_connections
+from gradebook_tools.gradebook.ledger import paused
 from gradebook_tools.gradebook.outcomes import FAILED, GRADED, SubmissionState
 from gradebook_tools.gradebook.snapshot import COMMENT_FIELDS, GRADE_FIELDS, apply_snapshot, read_snapshot
 from gradebook_tools.grading.execute import NOTES_KEY
@@ -164,7 +165,8 @@ def run_task(task: GradingTask, bundle_folder: Path) -> TaskResult:
             warnings.simplefilter("ignore", SAWarning)
             course.mkdir()
             private_course(bundle_folder, course)
-            _grade_in(course, task, result)
+            with paused():  # the task's private gradebook: the coordinator's writes are the ledger's
+                _grade_in(course, task, result)
     except CourseProblem as problem:
         result.state, result.course_problem = FAILED, str(problem)
     finally:
