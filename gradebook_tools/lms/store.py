@@ -1,0 +1,255 @@
+"""What the tool remembers about the platform, in tables of the gradebook's own database.
+
+Beside nbgrader's tables (SQLite or PostgreSQL alike; nbgrader ignores them):
+
+- ``gradebook_tools_lms_member``: platform user id -> course student id, recorded
+  when a roster is applied and never guessed again;
+- ``gradebook_tools_lms_score``: the last score sent (or being sent) for each
+  exercise and platform user, and its line item: only scores that differ are sent
+  again. A row in state ``sending`` was written before its request went out; a
+  push that finds one (an earlier push was interrupted) asks the platform's
+  results whether it arrived before sending it again;
+- ``gradebook_tools_lms_push_log``: every score the platform accepted, appended
+  in the same transaction that marks it sent (the push log);
+- ``gradebook_tools_lms_line_item``: the line item found or made for each
+  exercise, for ``--dry-run`` (a real push always asks the platform).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+
+METADATA = MetaData()
+MEMBERS = Table(
+    "gradebook_tools_lms_member",
+    METADATA,
+    Column("user_id", String(255), primary_key=True),
+    Column("student_id", String(128), nullable=False, unique=True),
+    Column("mapped_by", String(128), nullable=False),
+    Column("mapped_at", DateTime, nullable=False),
+)
+SCORES = Table(
+    "gradebook_tools_lms_score",
+    METADATA,
+    Column("assignment", String(128), primary_key=True),
+    Column("user_id", String(255), primary_key=True),
+    Column("student_id", String(128), nullable=False),
+    Column("line_item", Text, nullable=False),
+    Column("score_given", Float, nullable=True),
+    Column("score_maximum", Float, nullable=False),
+    Column("activity_progress", String(32), nullable=False),
+    Column("grading_progress", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("updated", DateTime, nullable=False),
+)
+PUSH_LOG = Table(
+    "gradebook_tools_lms_push_log",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("assignment", String(128), nullable=False),
+    Column("student_id", String(128), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("line_item", Text, nullable=False),
+    Column("score_given", Float, nullable=True),
+    Column("score_maximum", Float, nullable=False),
+    Column("grading_progress", String(32), nullable=False),
+    Column("sent_at", DateTime, nullable=False),
+)
+LINE_ITEMS = Table(
+    "gradebook_tools_lms_line_item",
+    METADATA,
+    Column("resource_id", String(128), primary_key=True),
+    Column("line_item", Text, nullable=False),
+    Column("updated", DateTime, nullable=False),
+)
+
+SENDING = "sending"
+SENT = "sent"
+
+
+def _record_in_ledger(connection: Connection, score: SentScore, previous: SentScore | None) -> None:
+    """Append the push to the course's ledger (:mod:`gradebook_tools.gradebook.ledger`) where it exists."""
+    try:
+        from gradebook_tools.gradebook import ledger
+    except ImportError:  # a course without the ledger: the push log is the record
+        return
+    old = previous.score_given if previous is not None and previous.state == SENT else None
+    entry = ledger.LedgerEntry(
+        ledger.now(),
+        ledger.current_who(),
+        score.student_id,
+        score.assignment,
+        "total",
+        old,
+        score.score_given,
+        f"pushed to the LMS ({score.grading_progress}) at {score.line_item}",
+        kind="lms",
+    )
+    ledger.record(connection, [entry])
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class SentScore:
+    """A score as it was last sent (or is being sent) to one line item for one platform user."""
+
+    assignment: str
+    user_id: str
+    student_id: str
+    line_item: str
+    score_given: float | None
+    score_maximum: float
+    activity_progress: str
+    grading_progress: str
+    state: str = SENT
+
+    def same_as(self, other: SentScore) -> bool:
+        """Whether ``other`` says the same to the platform (the timestamp aside)."""
+        return (
+            self.line_item,
+            self.score_given,
+            self.score_maximum,
+            self.activity_progress,
+            self.grading_progress,
+        ) == (
+            other.line_item,
+            other.score_given,
+            other.score_maximum,
+            other.activity_progress,
+            other.grading_progress,
+        )
+
+
+class LmsStore:
+    """The tool's LMS tables in the gradebook database behind ``engine``."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        METADATA.create_all(engine)
+
+    # ------------------------------------------------------------ members
+
+    def members(self) -> dict[str, str]:
+        """Platform user id -> course student id, as recorded."""
+        with self.engine.connect() as connection:
+            return dict(connection.execute(select(MEMBERS.c.user_id, MEMBERS.c.student_id)).all())
+
+    def record_members(self, mapping: dict[str, tuple[str, str]]) -> None:
+        """Record ``user_id -> (student_id, field it came from)`` for users not mapped yet, in one transaction."""
+        with self.engine.begin() as connection:
+            known = set(connection.execute(select(MEMBERS.c.user_id)).scalars())
+            rows = [
+                {"user_id": user_id, "student_id": student_id, "mapped_by": field, "mapped_at": _now()}
+                for user_id, (student_id, field) in mapping.items()
+                if user_id not in known
+            ]
+            if rows:
+                connection.execute(MEMBERS.insert(), rows)
+
+    # ------------------------------------------------------------ scores
+
+    def sent_scores(self) -> dict[tuple[str, str], SentScore]:
+        """(assignment, user id) -> the last score sent or being sent."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(SCORES).where(SCORES.c.state.in_([SENT, SENDING]))).all()
+        return {
+            (row.assignment, row.user_id): SentScore(
+                assignment=row.assignment,
+                user_id=row.user_id,
+                student_id=row.student_id,
+                line_item=row.line_item,
+                score_given=row.score_given,
+                score_maximum=row.score_maximum,
+                activity_progress=row.activity_progress,
+                grading_progress=row.grading_progress,
+                state=row.state,
+            )
+            for row in rows
+        }
+
+    def mark_sending(self, scores: list[SentScore]) -> None:
+        """Record, before any is sent, the scores about to be sent (one transaction)."""
+        if not scores:
+            return
+        with self.engine.begin() as connection:
+            for score in scores:
+                self._upsert(connection, score, SENDING)
+
+    def mark_sent(self, score: SentScore, previous: SentScore | None = None) -> None:
+        """Record that the platform accepted ``score``: its row, the push log and the ledger, in one transaction.
+
+        ``previous`` is the score sent before, the ledger's old value.
+        """
+        with self.engine.begin() as connection:
+            self._upsert(connection, score, SENT)
+            _record_in_ledger(connection, score, previous)
+            connection.execute(
+                PUSH_LOG.insert().values(
+                    assignment=score.assignment,
+                    student_id=score.student_id,
+                    user_id=score.user_id,
+                    line_item=score.line_item,
+                    score_given=score.score_given,
+                    score_maximum=score.score_maximum,
+                    grading_progress=score.grading_progress,
+                    sent_at=_now(),
+                )
+            )
+
+    def forget_sending(self, score: SentScore) -> None:
+        """Drop a ``sending`` row whose request the platform refused (sent again next time)."""
+        key = (SCORES.c.assignment == score.assignment) & (SCORES.c.user_id == score.user_id)
+        with self.engine.begin() as connection:
+            connection.execute(SCORES.delete().where(key & (SCORES.c.state == SENDING)))
+
+    @staticmethod
+    def _upsert(connection, score: SentScore, state: str) -> None:
+        values = {
+            "student_id": score.student_id,
+            "line_item": score.line_item,
+            "score_given": score.score_given,
+            "score_maximum": score.score_maximum,
+            "activity_progress": score.activity_progress,
+            "grading_progress": score.grading_progress,
+            "state": state,
+            "updated": _now(),
+        }
+        key = (SCORES.c.assignment == score.assignment) & (SCORES.c.user_id == score.user_id)
+        if connection.execute(SCORES.update().where(key).values(**values)).rowcount == 0:
+            connection.execute(SCORES.insert().values(assignment=score.assignment, user_id=score.user_id, **values))
+
+    def push_log(self) -> list[dict]:
+        """Every accepted score, oldest first."""
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(select(PUSH_LOG).order_by(PUSH_LOG.c.id))]
+
+    # ------------------------------------------------------------ line items
+
+    def line_items(self) -> dict[str, str]:
+        """Exercise id -> the line item URL last found or made for it."""
+        with self.engine.connect() as connection:
+            return dict(connection.execute(select(LINE_ITEMS.c.resource_id, LINE_ITEMS.c.line_item)).all())
+
+    def record_line_item(self, resource_id: str, url: str) -> None:
+        with self.engine.begin() as connection:
+            key = LINE_ITEMS.c.resource_id == resource_id
+            values = {"line_item": url, "updated": _now()}
+            if connection.execute(LINE_ITEMS.update().where(key).values(**values)).rowcount == 0:
+                connection.execute(LINE_ITEMS.insert().values(resource_id=resource_id, **values))
