@@ -188,7 +188,7 @@ def _roster_options(parser: argparse.ArgumentParser) -> None:
         "file",
         nargs="?",
         type=Path,
-        help="roster CSV for import: student_id,section[,first_name,last_name,email,lms_user_id]",
+        help="roster CSV for import: student_id,class_section[,first_name,last_name,email,lms_user_id]",
     )
 
 
@@ -369,7 +369,11 @@ def status(args: argparse.Namespace) -> int:
     from gradebook_tools.gradebook.outcomes import StatusStore
     from gradebook_tools.gradebook.scores import open_gradebook
 
-    records = StatusStore(open_gradebook(_course_db(args))).all(args.assignment)
+    store = StatusStore(open_gradebook(_course_db(args)))
+    # submissions the exchange refused (another student's name) are listed beside the outcomes
+    records = sorted(
+        store.all(args.assignment) + store.refused(args.assignment), key=lambda r: (r.assignment, r.student)
+    )
     if args.problems:
         records = [r for r in records if r.reason]
     if not records:

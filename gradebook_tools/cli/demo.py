@@ -71,7 +71,7 @@ def broken_first(release, source, exercise):
 
 #: The fictional class: student id -> how they fill in each release.
 CLASS = {"ada": complete, "ben": partly_wrong, "cy": blank, "dee": first_section_only, "eve": broken_first}
-ROSTER = """student_id,section,first_name,last_name,email
+ROSTER = """student_id,class_section,first_name,last_name,email
 ada,lab-a,Ada,Quill,ada@example.edu
 ben,lab-a,Ben,Marsh,ben@example.edu
 cy,lab-b,Cy,Okafor,cy@example.edu

@@ -67,7 +67,7 @@ def roster_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--roster",
         type=Path,
-        help="roster CSV (student_id,section[,first_name,last_name,email]) read instead of "
+        help="roster CSV (student_id,class_section[,first_name,last_name,email]) read instead of "
         "the one imported with `roster import`",
     )
 

@@ -1,8 +1,10 @@
 """The class roster: who the students are and which class section (lab or tutorial group) each is in.
 
-A roster is a CSV file with the columns ``student_id`` and ``section``, and
+A roster is a CSV file with the columns ``student_id`` and ``class_section``, and
 optionally ``first_name``, ``last_name``, ``email`` and ``lms_user_id``
-(nbgrader's own column names ``id`` and ``class_section`` are accepted too).
+(``id``, nbgrader's own name, and ``section``, this course's earlier one, are accepted too).
+"Section" alone always means a curriculum section (``c.CourseSections``); a
+student's lab or tutorial group is their *class section*.
 Problems with single rows (a missing, unsafe or duplicate id, a short row)
 become messages naming the line, and the row is reported, never silently
 dropped; only a file that cannot be a roster at all raises :class:`RosterError`.
@@ -21,10 +23,10 @@ from pathlib import Path
 from gradebook_tools.course.errors import RosterError
 from gradebook_tools.course.student_ids import student_id_problem
 
-REQUIRED_COLUMNS = ("student_id", "section")
+REQUIRED_COLUMNS = ("student_id", "class_section")
 OPTIONAL_COLUMNS = ("first_name", "last_name", "email", "lms_user_id")
-#: Other names of the columns: nbgrader's (``nbgrader db student import``) and a plainer one.
-COLUMN_ALIASES = {"id": "student_id", "class_section": "section"}
+#: Other names of the columns: nbgrader's (``nbgrader db student import``) and the course's earlier ``section``.
+COLUMN_ALIASES = {"id": "student_id", "section": "class_section"}
 
 #: Longest name, email or class section (nbgrader's columns hold 128 characters).
 MAX_TEXT = 128
@@ -38,7 +40,7 @@ class RosterEntry:
     """One student of the roster."""
 
     student_id: str
-    section: str
+    class_section: str
     first_name: str = ""
     last_name: str = ""
     email: str = ""
@@ -55,7 +57,7 @@ class Roster:
     @property
     def class_sections(self) -> list[str]:
         """Class sections in sorted order."""
-        return sorted({entry.section for entry in self.entries.values()})
+        return sorted({entry.class_section for entry in self.entries.values()})
 
 
 def read_roster(path: Path | str) -> Roster:
@@ -64,7 +66,7 @@ def read_roster(path: Path | str) -> Roster:
     Parameters
     ----------
     path
-        CSV with a header row naming at least ``student_id`` and ``section``.
+        CSV with a header row naming at least ``student_id`` and ``class_section`` (or ``section``).
 
     Raises
     ------
@@ -106,7 +108,7 @@ def _add_row(roster: Roster, header: list[str], cells: list[str]) -> str | None:
     if len(cells) > len(header):
         return f"{len(cells)} fields but the header has {len(header)}; row skipped"
     values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
-    student_id, section = values["student_id"], values["section"]
+    student_id, section = values["student_id"], values["class_section"]
     if not student_id:
         return "no student_id; row skipped"
     problem = student_id_problem(student_id)
@@ -114,16 +116,16 @@ def _add_row(roster: Roster, header: list[str], cells: list[str]) -> str | None:
         return f"student id {student_id!r} {problem}; row skipped"
     if not section:
         return f"no section for student {student_id!r}; row skipped"
-    for name in ("section",) + OPTIONAL_COLUMNS:
+    for name in ("class_section",) + OPTIONAL_COLUMNS:
         problem = _text_problem(values.get(name, ""))
         if problem:
             return f"{name} of student {student_id!r} {problem}; row skipped"
     if student_id in roster.entries:
-        kept = roster.entries[student_id].section
+        kept = roster.entries[student_id].class_section
         return f"duplicate student {student_id!r}: kept section {kept!r}, ignored {section!r}"
     roster.entries[student_id] = RosterEntry(
         student_id=student_id,
-        section=section,
+        class_section=section,
         **{name: values.get(name, "") for name in OPTIONAL_COLUMNS},
     )
     return None
@@ -156,7 +158,7 @@ def assign_class_sections(roster: Roster, student_ids: list[str]) -> tuple[dict[
             f"{NOT_ON_ROSTER!r}: {', '.join(unlisted)}"
         )
     sections = {
-        student_id: roster.entries[student_id].section if student_id in roster.entries else NOT_ON_ROSTER
+        student_id: roster.entries[student_id].class_section if student_id in roster.entries else NOT_ON_ROSTER
         for student_id in student_ids
     }
     return sections, messages

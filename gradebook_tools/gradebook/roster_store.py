@@ -73,12 +73,12 @@ def import_roster(roster: Roster, db_url: str, course_id: str = "") -> ImportRep
             changed = {name: value for name, value in wanted.items() if getattr(student, name) != value}
             for name, value in changed.items():
                 setattr(student, name, value)
-            if changed or sections.get(entry.student_id) != entry.section:
+            if changed or sections.get(entry.student_id) != entry.class_section:
                 report.updated.append(entry.student_id)
             else:
                 report.unchanged.append(entry.student_id)
         session.commit()
-        write_class_sections(gradebook.engine, {e.student_id: e.section for e in roster.entries.values()})
+        write_class_sections(gradebook.engine, {e.student_id: e.class_section for e in roster.entries.values()})
         report.not_on_roster = sorted(set(existing) - set(roster.entries))
     return report
 

@@ -17,15 +17,22 @@ def test_reads_sections_and_optional_names():
         ["student_id,section,first_name,last_name,email", "ada,lab-A,Ada,Lovelace,ada@example.edu", "bob,lab-B"]
     )
     assert roster.entries["ada"].email == "ada@example.edu"
-    assert roster.entries["bob"].section == "lab-B"
+    assert roster.entries["bob"].class_section == "lab-B"
     assert roster.entries["bob"].first_name == ""
     assert roster.class_sections == ["lab-A", "lab-B"]
     assert roster.messages == []
 
 
+def test_the_class_section_column_and_its_older_name_section_read_alike():
+    for header in ("student_id,class_section", "student_id,section", "id,class_section"):
+        roster = parse_roster([header, "ada,lab-A"])
+        assert roster.entries["ada"].class_section == "lab-A", header
+        assert roster.messages == []
+
+
 def test_header_is_case_and_space_insensitive_and_columns_may_be_reordered():
     roster = parse_roster([" Section , Student_ID", "tut-1, ada "])
-    assert roster.entries["ada"].section == "tut-1"
+    assert roster.entries["ada"].class_section == "tut-1"
 
 
 def test_bad_rows_are_reported_with_their_line_and_never_dropped_silently():
@@ -43,7 +50,7 @@ def test_bad_rows_are_reported_with_their_line_and_never_dropped_silently():
         source="roster.csv",
     )
     assert list(roster.entries) == ["ada", "eve"]
-    assert roster.entries["ada"].section == "lab-A"
+    assert roster.entries["ada"].class_section == "lab-A"
     assert roster.messages == [
         "roster.csv, line 3: duplicate student 'ada': kept section 'lab-A', ignored 'lab-B'",
         "roster.csv, line 4: no student_id; row skipped",
@@ -55,9 +62,9 @@ def test_bad_rows_are_reported_with_their_line_and_never_dropped_silently():
 @pytest.mark.parametrize(
     "lines, missing",
     [
-        (["name,group", "ada,A"], "student_id, section"),
-        (["student_id,name", "ada,Ada"], "section"),
-        ([], "student_id, section"),
+        (["name,group", "ada,A"], "student_id, class_section"),
+        (["student_id,name", "ada,Ada"], "class_section"),
+        ([], "student_id, class_section"),
     ],
 )
 def test_a_header_without_the_required_columns_is_an_error(lines, missing):
@@ -114,7 +121,7 @@ def test_unreadable_file_is_an_error(tmp_path):
 def test_byte_order_mark_of_spreadsheet_exports_is_ignored(tmp_path):
     path = tmp_path / "roster.csv"
     path.write_bytes("student_id,section\nada,lab-A\n".encode("utf-8-sig"))
-    assert read_roster(path).entries["ada"].section == "lab-A"
+    assert read_roster(path).entries["ada"].class_section == "lab-A"
 
 
 def test_unknown_and_unlisted_students_are_named():
