@@ -294,6 +294,11 @@ def _grade_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="grade again what is unchanged since last time")
     parser.add_argument("--no-feedback", dest="feedback", action="store_false", help="write no feedback pages")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; only problems and the summary")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="grade in a scratch copy and list whose scores would change; change nothing",
+    )
 
 
 def _course_db(args: argparse.Namespace) -> str:
@@ -324,7 +329,7 @@ def grade(args: argparse.Namespace) -> int:
     released_assignments(course, args.assignments)  # an unknown name stops here, before any worker starts
     runner = _grading_runner(args)  # first: local workers get ready while nbgrader is imported here
 
-    from gradebook_tools.cli.text_tables import render_outcomes
+    from gradebook_tools.cli.text_tables import render_outcomes, render_score_changes
     from gradebook_tools.engine.grade_course import grade_course
     from gradebook_tools.engine.progress import ProgressBar
 
@@ -338,6 +343,7 @@ def grade(args: argparse.Namespace) -> int:
             force=args.force,
             feedback=args.feedback,
             progress=bar.update if bar else None,
+            dry_run=args.dry_run,
         )
     except CourseProblem as problem:
         print(
@@ -348,6 +354,10 @@ def grade(args: argparse.Namespace) -> int:
     finally:
         if bar:
             bar.close()
+    if run.changes is not None:
+        print(render_outcomes(run.outcomes, quiet=args.quiet))
+        print(render_score_changes(run.changes))
+        return EXIT_OK
     for assignment in run.added:
         print(f"{assignment}: added to the gradebook from source/ (its release matches)")
     print(render_outcomes(run.outcomes, quiet=args.quiet))

@@ -132,3 +132,17 @@ def render_outcomes(outcomes, quiet: bool = False) -> str:
     if rows:
         lines.append(format_table(["assignment", "student", "state", "reason"], rows, 4))
     return "\n".join(lines)
+
+
+def render_score_changes(changes) -> str:
+    """A dry run's preview: each submission whose score would change, old -> new."""
+    if not changes:
+        return "dry run: nothing was changed, and grading for real would change no score"
+
+    def shown(score: float | None) -> str:
+        return "-" if score is None else f"{score:g}"
+
+    rows = [[c.student, c.assignment, shown(c.old), shown(c.new), f"{c.delta:+g}"] for c in changes]
+    return f"dry run: nothing was changed; grading for real would change {len(changes)} score(s):\n" + format_table(
+        ["student", "assignment", "now", "would be", "change"], rows, 5
+    )

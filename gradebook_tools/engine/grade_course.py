@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from traitlets.config import Config
 
     from gradebook_tools.engine.coordinator import Outcome
+    from gradebook_tools.engine.preview import ScoreChange
     from gradebook_tools.engine.runner import Runner
 
 __all__ = ["CourseProblem", "GradingRun", "course_root", "grade_course", "make_runner", "released_assignments"]
@@ -35,6 +36,8 @@ class GradingRun:
     feedback_refreshed: int = 0
     #: Student summary pages written (only for students whose results changed, or who had none).
     summaries: list[Path] = field(default_factory=list)
+    #: A dry run's preview: the submissions whose score the run would change (None: not a dry run).
+    changes: list[ScoreChange] | None = None
 
     @property
     def any_failed(self) -> bool:
@@ -87,6 +90,7 @@ def grade_course(
     regrade: bool = True,
     overrides: Config | None = None,
     progress: Callable[[int, int], None] | None = None,
+    dry_run: bool = False,
 ) -> GradingRun:
     """Grade a course's submissions and write what students read.
 
@@ -110,6 +114,9 @@ def grade_course(
         Configuration on top of the course's.
     progress
         ``progress(done, total)`` after each task.
+    dry_run
+        Grade in a scratch copy of the course and its gradebook (:mod:`.preview`) and change
+        nothing; the run's ``changes`` list the scores that grading for real would change.
 
     Returns
     -------
@@ -129,20 +136,30 @@ def grade_course(
 
     root = course_root(course)
     names = released_assignments(root, assignments)
-    opened = open_course(root, db_url)
-    grader = BatchGrader(
-        root,
-        opened.db_url,
-        runner=runner,
-        force=force,
-        feedback=feedback,
-        regrade=regrade,
-        overrides=overrides,
-        progress=progress,
-    )
-    run = GradingRun(grader.run(names))
-    run.added, run.feedback_refreshed = grader.added, grader.feedback_refreshed
-    if feedback:
-        changed = {outcome.student for outcome in run.outcomes if outcome.changed} | grader.refreshed_students
-        run.summaries = write_student_summaries(root, opened.db_url, changed)
-    return run
+    db_url = open_course(root, db_url).db_url
+
+    def grade(folder: Path, url: str, write_pages: bool) -> GradingRun:
+        grader = BatchGrader(
+            folder,
+            url,
+            runner=runner,
+            force=force,
+            feedback=write_pages,
+            regrade=regrade,
+            overrides=overrides,
+            progress=progress,
+        )
+        run = GradingRun(grader.run(names))
+        run.added, run.feedback_refreshed = grader.added, grader.feedback_refreshed
+        if write_pages:
+            changed = {outcome.student for outcome in run.outcomes if outcome.changed} | grader.refreshed_students
+            run.summaries = write_student_summaries(folder, url, changed)
+        return run
+
+    if dry_run:
+        from gradebook_tools.engine.preview import preview_grading
+
+        run, changes = preview_grading(lambda folder, url: grade(folder, url, write_pages=False), root, db_url)
+        run.changes = changes
+        return run
+    return grade(root, db_url, feedback)

@@ -1,0 +1,88 @@
+"""`gradebook-tools grade --dry-run`: the scores a regrade would change, previewed without changing anything."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from tests.support.course import REPO, fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dry-run")]  # real grading; one class, in order
+
+EXERCISE = "ex01_response_only_sft"
+DUE = "2026-01-01 00:00:00"
+
+
+def tree_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def totals(root: Path) -> dict[str, tuple[float, float]]:
+    """Student -> (automatic points, late penalty), read back through nbgrader's API."""
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        return {
+            s.student.id: (s.code_score, s.late_submission_penalty)
+            for s in gradebook.find_assignment(EXERCISE).submissions
+        }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """An on-time and a late student, graded with no late policy (nbgrader's default: no penalty)."""
+    root = tmp_path_factory.mktemp("preview")
+    (root / "nbgrader_config.py").write_text((REPO / "nbgrader_config.py").read_text())
+    shutil.copytree(REPO / "source" / EXERCISE, root / "source" / EXERCISE)
+    nbgrader("generate_assignment", EXERCISE, "--force", cwd=root)
+    nbgrader("db", "assignment", "add", EXERCISE, f"--duedate={DUE}", cwd=root)
+    release = read_notebook(root / "release" / EXERCISE / f"{EXERCISE}.ipynb")
+    good = fill_answers(release, solution_code(read_notebook(root / "source" / EXERCISE / f"{EXERCISE}.ipynb")))
+    for student, stamp in (("ontime", "2025-12-31 12:00:00"), ("late", "2026-01-01 02:00:00")):
+        folder = root / "submitted" / student / EXERCISE
+        folder.mkdir(parents=True)
+        nbformat.write(good, folder / f"{EXERCISE}.ipynb")
+        (folder / "timestamp.txt").write_text(stamp)
+    first = gradebook_tools("grade", "--quiet", cwd=root)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert totals(root) == {"ontime": (8.0, 0.0), "late": (8.0, 0.0)}
+    return root
+
+
+def test_a_dry_run_lists_exactly_what_the_regrade_then_changes(graded):
+    root = graded
+    # the instructor adopts a stricter late policy: late work scores zero
+    config = root / "nbgrader_config.py"
+    config.write_text(config.read_text() + '\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    untouched = {name: tree_hash(root / name) for name in ("submitted", "autograded", "feedback")}
+    gradebook_bytes = (root / "gradebook.db").read_bytes()
+
+    preview = gradebook_tools("grade", "--quiet", "--force", "--dry-run", cwd=root)
+
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert "grading for real would change 1 score(s)" in preview.stdout
+    (row,) = [line.split() for line in preview.stdout.splitlines() if line.startswith("late ")]
+    assert row == ["late", EXERCISE, "8", "0", "-8"]
+    assert "ontime" not in preview.stdout.split("would change", 1)[1]
+    # nothing changed: the gradebook (with its outcome table) and every folder are byte-identical
+    assert (root / "gradebook.db").read_bytes() == gradebook_bytes
+    assert {name: tree_hash(root / name) for name in untouched} == untouched
+
+    applied = gradebook_tools("grade", "--quiet", "--force", cwd=root)
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert totals(root) == {"ontime": (8.0, 0.0), "late": (8.0, 8.0)}  # score 8 - 8 = 0, as previewed
+
+
+def test_a_dry_run_with_nothing_changed_says_so(graded):
+    again = gradebook_tools("grade", "--quiet", "--dry-run", cwd=graded)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "grading for real would change no score" in again.stdout
