@@ -45,7 +45,9 @@ def partly_wrong(release, source, exercise):
     """Correct but for a lazy first function, an unfinished last one and no answer."""
     answers = solution_code(source)
     functions = [
-        grade_id(c) for c in release.cells if grade_id(c) in answers and grade_id(c) not in ("answer", "explanation")
+        cell_id
+        for c in release.cells
+        if (cell_id := grade_id(c)) is not None and cell_id in answers and cell_id not in ("answer", "explanation")
     ]
     first, last = functions[0], functions[-1]
     answers[first] = f"def {first}(*args, **kwargs):\n    return 0.0  # TODO: the real formula\n"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
@@ -40,7 +40,7 @@ from gradebook_tools.engine.task import (
     TaskResult,
     write_result,
 )
-from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, StatusStore, SubmissionState
+from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, Status, StatusStore, SubmissionState
 from gradebook_tools.gradebook.snapshot import read_snapshot, zero_submission
 from gradebook_tools.pages.freshness import pages_show
 
@@ -207,7 +207,7 @@ class BatchGrader:
                 bundle = build_bundle(self.course, self.db_url, assignments)
                 results = self.runner.run(chain([first], plan), bundle)
             else:
-                results = []
+                results = iter(())
             for result in results:
                 if result.course_problem:
                     raise CourseProblem(result.course_problem)
@@ -238,7 +238,13 @@ class BatchGrader:
                 add_assignment_from_release(self.course, self.db_url, assignment)
                 self.added.append(assignment)
 
-    def _plan(self, gradebook: Gradebook, assignments: list[str], outcomes: list[Outcome], notes: dict):
+    def _plan(
+        self,
+        gradebook: Gradebook,
+        assignments: list[str],
+        outcomes: list[Outcome],
+        notes: dict[tuple[str, str], list[str]],
+    ) -> Iterator[GradingTask]:
         """Yield the tasks to run; add to ``outcomes`` what needs none, to ``notes`` what inspection found."""
         for assignment in assignments:
             expected = release_cells(self.course, assignment)
@@ -275,7 +281,9 @@ class BatchGrader:
                     overrides=self.overrides,
                 )
 
-    def _feedback_task(self, gradebook: Gradebook, assignment: str, student: str, recorded) -> GradingTask | None:
+    def _feedback_task(
+        self, gradebook: Gradebook, assignment: str, student: str, recorded: Status
+    ) -> GradingTask | None:
         """A task regenerating the feedback of an unchanged submission whose grades changed, or None."""
         if not self.feedback or recorded.state != GRADED:
             return None
@@ -317,7 +325,7 @@ class BatchGrader:
                 self._write(assignment, student, "feedback", result.feedback)
                 self.feedback_refreshed += 1
                 self.refreshed_students.add(student)
-            recorded = self.store.get(assignment, student)
+            recorded = cast(Status, self.store.get(assignment, student))  # planned from this record
             return Outcome(assignment, student, recorded.state, recorded.reason, skipped=True)
         self._write_log(result)
         reasons = ([result.reason] if result.reason else []) + notes + result.notes
@@ -362,13 +370,13 @@ class BatchGrader:
 class _Counted:
     """An iterator that counts what it has given (the progress bar's total grows as tasks are planned)."""
 
-    def __init__(self, items: Iterator):
+    def __init__(self, items: Iterator[GradingTask]):
         self._items, self.count = items, 0
 
-    def __iter__(self):
+    def __iter__(self) -> _Counted:
         return self
 
-    def __next__(self):
+    def __next__(self) -> GradingTask:
         item = next(self._items)
         self.count += 1
         return item

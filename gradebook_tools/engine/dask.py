@@ -26,13 +26,16 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from gradebook_tools.engine.bundle import CourseBundle
-from gradebook_tools.engine.task import FAILED, CourseProblem, GradingTask, TaskResult
+from gradebook_tools.engine.task import CourseProblem, GradingTask, TaskResult
+from gradebook_tools.gradebook.outcomes import FAILED
 
 if TYPE_CHECKING:
+    from distributed import Client, Future, Security
+
     from gradebook_tools.engine.local import WarmWorkers
 
 #: Name of the worker resource that counts sandboxed kernels.
@@ -72,7 +75,7 @@ def _warm_workers(task_timeout: float) -> WarmWorkers:
 MIN_IN_FLIGHT = 256
 
 
-def in_flight_for(workers: dict) -> int:
+def in_flight_for(workers: dict[str, dict[str, Any]]) -> int:
     """How many submissions a run keeps on the cluster: four per grading slot, at least :data:`MIN_IN_FLIGHT`.
 
     Each queued submission waits on the scheduler as its bytes (~0.1-1 MB):
@@ -94,7 +97,7 @@ class DaskRunner:
         address: str,
         task_timeout: float = 3600,
         connect_timeout: float = 30,
-        security=None,
+        security: Security | None = None,
         in_flight: int | None = None,
     ):
         self.address, self.task_timeout, self.connect_timeout = address, task_timeout, connect_timeout
@@ -102,7 +105,7 @@ class DaskRunner:
         #: Submissions sent to the cluster and not yet back, at most (default :func:`in_flight_for`).
         self.in_flight = in_flight
 
-    def _client(self):
+    def _client(self) -> Client:
         try:
             from distributed import Client
         except ImportError as error:
@@ -112,7 +115,12 @@ class DaskRunner:
         except (OSError, TypeError, ValueError) as error:  # unreachable, or no TLS configuration for tls://
             raise CourseProblem(f"cannot reach the Dask scheduler at {self.address}: {error}") from error
 
-    def run(self, tasks: Iterable[GradingTask], bundle: CourseBundle, started=None) -> Iterator[TaskResult]:
+    def run(
+        self,
+        tasks: Iterable[GradingTask],
+        bundle: CourseBundle,
+        started: Callable[[GradingTask], None] | None = None,
+    ) -> Iterator[TaskResult]:
         """Yield each task's result as it completes."""
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
@@ -126,10 +134,10 @@ class DaskRunner:
             options = {"resources": {SANDBOX_RESOURCE: 1}} if slots else {}
             # a task holding the bytes, not scattered data: if every worker holding it dies, Dask makes it again
             shared_bundle = client.submit(course_bundle, bundle, key=f"course-bundle-{bundle.digest}", pure=False)
-            futures: dict = {}
+            futures: dict[object, GradingTask] = {}  # by Dask key
 
-            def submit(task: GradingTask):
-                future = client.submit(
+            def submit(task: GradingTask) -> Future[TaskResult]:
+                future: Future[TaskResult] = client.submit(
                     grade_on_worker,
                     task,
                     shared_bundle,
@@ -141,7 +149,7 @@ class DaskRunner:
                 futures[future.key] = task
                 return future
 
-            def outcome(future) -> TaskResult | None:
+            def outcome(future: Future[TaskResult]) -> TaskResult | None:
                 """The task's result; None when its workers kept dying under it (Dask's KilledWorker)."""
                 try:
                     return future.result()

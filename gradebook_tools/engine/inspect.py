@@ -30,7 +30,7 @@ class Inspection:
     fingerprint: str = ""
 
 
-def graded_cells(notebook) -> list[tuple[str, str]]:
+def graded_cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
     """``(grade_id, cell_type)`` of every cell with well-formed nbgrader metadata, in order."""
     return [
         (cell.metadata["nbgrader"]["grade_id"], cell.cell_type)

@@ -20,10 +20,12 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from gradebook_tools.engine.bundle import CourseBundle, unpacked
 from gradebook_tools.engine.sql_engines import share_engines
@@ -77,7 +79,7 @@ def _worker(connection: Connection) -> None:
 
 @dataclass
 class _Worker:
-    process: multiprocessing.Process
+    process: BaseProcess
     connection: Connection
     task: GradingTask | None = None
     attempt: int = 0
@@ -171,9 +173,9 @@ class LocalRunner:
             for worker in workers:
                 self._stop(worker)
 
-    def _settle(self, worker: _Worker, result) -> tuple[_Worker, TaskResult | None]:
+    def _settle(self, worker: _Worker, result: TaskResult | object) -> tuple[_Worker, TaskResult | None]:
         """What a finished task comes to: the worker to go on with, and the result (None: try again)."""
-        task, attempt = worker.task, worker.attempt
+        task, attempt = cast("GradingTask", worker.task), worker.attempt
         worker.task = None
         if result is _DIED:
             exit_code = worker.process.exitcode
@@ -185,16 +187,23 @@ class LocalRunner:
         if result is _OVERRAN:
             reason = f"grading took longer than {self.task_timeout:g} s and was stopped: it scores 0"
             return self._replace(worker), _failed(task, reason)
-        return worker, result
+        return worker, cast("TaskResult", result)
 
-    def _hand(self, worker: _Worker, task: GradingTask, attempt: int, bundle_folder, started) -> None:
+    def _hand(
+        self,
+        worker: _Worker,
+        task: GradingTask,
+        attempt: int,
+        bundle_folder: Path,
+        started: Callable[[GradingTask], None] | None,
+    ) -> None:
         worker.task, worker.attempt = task, attempt
         worker.deadline = time.monotonic() + self.task_timeout
         worker.connection.send((task, bundle_folder))
         if started:
             started(task)
 
-    def _finished(self, worker: _Worker, ready: list):
+    def _finished(self, worker: _Worker, ready: Sequence[object]) -> TaskResult | object | None:
         """The worker's result, _DIED, _OVERRAN, or None while it is still grading."""
         if worker.connection in ready:
             try:
@@ -203,7 +212,7 @@ class LocalRunner:
                 return _DIED
             from gradebook_tools.engine.task import TaskResult
 
-            if isinstance(result, TaskResult) and result.student == worker.task.student:
+            if isinstance(result, TaskResult) and worker.task is not None and result.student == worker.task.student:
                 return result
             return _DIED
         if worker.process.sentinel in ready or not worker.process.is_alive():
@@ -276,6 +285,7 @@ class WarmWorkers:
 
 
 def _failed(task: GradingTask, reason: str) -> TaskResult:
-    from gradebook_tools.engine.task import FAILED, TaskResult
+    from gradebook_tools.engine.task import TaskResult
+    from gradebook_tools.gradebook.outcomes import FAILED
 
     return TaskResult(task.assignment, task.student, task.fingerprint, FAILED, reason)

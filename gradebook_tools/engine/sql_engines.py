@@ -21,15 +21,17 @@ course (and its database file) is removed.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
-_ENGINES: dict[tuple, Engine] = {}
+_ENGINES: dict[tuple[str, tuple[tuple[str, Any], ...]], Engine] = {}
 _LOCK = threading.Lock()
 
 
-def shared_engine(url, **options) -> Engine:
+def shared_engine(url: str | URL, **options: Any) -> Engine:
     """``sqlalchemy.create_engine``, returning the process's engine for the same URL and options."""
     key = (str(url), tuple(sorted(options.items())))
     with _LOCK:
@@ -41,7 +43,7 @@ def shared_engine(url, **options) -> Engine:
         return engine
 
 
-def _throw_away_database(connection, _record) -> None:
+def _throw_away_database(connection: DBAPIConnection, _record: object) -> None:
     # a worker's gradebooks are private copies removed after each task (the coordinator writes the
     # real one): waiting for the disk at each of nbgrader's ~40 commits a task buys nothing
     cursor = connection.cursor()

@@ -26,9 +26,11 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde, GenerateFeedback
+from nbgrader.converters.base import BaseConverter
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors.execute import UnresponsiveKernelError
 from sqlalchemy.exc import OperationalError, SAWarning
@@ -40,7 +42,14 @@ from gradebook_tools.engine.bundle import GRADEBOOK_NAME, private_course
 from gradebook_tools.engine.sql_engines import close_connections
 from gradebook_tools.gradebook.ledger import paused
 from gradebook_tools.gradebook.outcomes import FAILED, GRADED, SubmissionState
-from gradebook_tools.gradebook.snapshot import COMMENT_FIELDS, GRADE_FIELDS, apply_snapshot, read_snapshot
+from gradebook_tools.gradebook.snapshot import (
+    COMMENT_FIELDS,
+    GRADE_FIELDS,
+    NotebookSnapshot,
+    Snapshot,
+    apply_snapshot,
+    read_snapshot,
+)
 from gradebook_tools.grading.execute import NOTES_KEY
 from gradebook_tools.sandbox.bubblewrap import SandboxUnavailable, sandbox_problem
 
@@ -62,12 +71,12 @@ class GradingTask:
     files: dict[str, bytes]
     fingerprint: str
     #: The submission's grades in the real gradebook now (:func:`read_snapshot`), or None.
-    snapshot: dict | None = None
+    snapshot: Snapshot | None = None
     #: Regenerate the feedback from an autograded notebook whose grades changed; grade nothing.
     feedback_only: bool = False
     feedback: bool = True
     #: Configuration on top of the course's (e.g. ``{"Execute": {"timeout": 60}}``).
-    overrides: dict = field(default_factory=dict)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -87,7 +96,7 @@ class TaskResult:
     #: The submission's timestamp (ISO text) and per notebook its automatic grades:
     #: ``{notebook: {"late_submission_penalty": x, "grades": {cell: {...}}, "comments": {cell: {...}}}}``.
     timestamp: str | None = None
-    notebooks: dict = field(default_factory=dict)
+    notebooks: dict[str, NotebookSnapshot] = field(default_factory=dict)
     autograded: dict[str, bytes] = field(default_factory=dict)
     feedback: dict[str, bytes] = field(default_factory=dict)
     feedback_only: bool = False
@@ -100,7 +109,7 @@ class TaskResult:
 
 def write_result(gradebook: Gradebook, result: TaskResult) -> None:
     """Write a graded result's automatic grades into the real gradebook (the coordinator's job)."""
-    snapshot = {"timestamp": result.timestamp, "notebooks": result.notebooks}
+    snapshot: Snapshot = {"timestamp": result.timestamp, "notebooks": result.notebooks}
     apply_snapshot(
         gradebook,
         result.assignment,
@@ -114,7 +123,7 @@ def write_result(gradebook: Gradebook, result: TaskResult) -> None:
 # ---------------------------------------------------------------- the worker's side
 
 
-class _OneSubmission:
+class _OneSubmission(BaseConverter):  # type: ignore[misc]  # nbgrader is untyped
     """nbgrader's converters, for exactly one submission, letting its exceptions through.
 
     nbgrader's own ``convert_notebooks`` logs a failed student and goes on; here
@@ -123,7 +132,7 @@ class _OneSubmission:
 
     notes: list[str]
 
-    def convert_notebooks(self):
+    def convert_notebooks(self) -> None:
         self.notes = []
         for folder in sorted(self.assignments):
             self.notebooks = sorted(self.assignments[folder])
@@ -136,16 +145,16 @@ class _OneSubmission:
             self.set_permissions(assignment, student)
             self.run_post_convert_hook()
 
-    def write_single_notebook(self, output, resources):
+    def write_single_notebook(self, output: str, resources: dict[str, Any]) -> None:
         self.notes += resources.get(NOTES_KEY, [])
         super().write_single_notebook(output, resources)
 
 
-class _Autograde(_OneSubmission, Autograde):
+class _Autograde(_OneSubmission, Autograde):  # type: ignore[misc]
     pass
 
 
-class _GenerateFeedback(_OneSubmission, GenerateFeedback):
+class _GenerateFeedback(_OneSubmission, GenerateFeedback):  # type: ignore[misc]
     pass
 
 
@@ -223,6 +232,7 @@ def _grade_in(course: Path, task: GradingTask, result: TaskResult) -> None:
         result.autograded = read_output_tree(course / "autograded" / task.student / task.assignment)
         with Gradebook(db_url, course_id) as gradebook:
             snapshot = read_snapshot(gradebook, task.assignment, task.student)
+        assert snapshot is not None  # Autograde has just recorded the submission
         result.timestamp, result.notebooks = snapshot["timestamp"], snapshot["notebooks"]
         late = max((n["late_submission_penalty"] or 0 for n in result.notebooks.values()), default=0)
         if late > 0:
@@ -258,7 +268,7 @@ def _config(course: Path, db_url: str, task: GradingTask) -> Config:
     return config
 
 
-def _convert(converter_class, course: Path, config: Config, result: TaskResult) -> bool:
+def _convert(converter_class: type[_OneSubmission], course: Path, config: Config, result: TaskResult) -> bool:
     """Run one nbgrader converter; on failure set the result's state and reason."""
     converter = converter_class(coursedir=CourseDirectory(config=config), config=config)
     try:

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, event, select
 from sqlalchemy.engine import Connection, Engine
@@ -156,7 +156,7 @@ def paused() -> Iterator[None]:
 # ---------------------------------------------------------------- reading and writing rows
 
 
-_KNOWN: weakref.WeakSet = weakref.WeakSet()  # engines whose database has the table
+_KNOWN: weakref.WeakSet[Any] = weakref.WeakSet()  # engines whose database has the table
 
 
 def ensure_table(bind: Engine | Connection) -> None:
@@ -216,11 +216,12 @@ def record(target: Engine | Connection | Session | Any, entries: Iterable[Ledger
         with target.begin() as connection:
             connection.execute(LEDGER.insert(), rows)
     else:
-        connection = (
-            target.connection() if hasattr(target, "connection") and not isinstance(target, Connection) else target
+        session_connection = cast(
+            Connection,
+            target.connection() if hasattr(target, "connection") and not isinstance(target, Connection) else target,
         )
-        ensure_table(connection)
-        connection.execute(LEDGER.insert(), rows)
+        ensure_table(session_connection)
+        session_connection.execute(LEDGER.insert(), rows)
     return len(rows)
 
 
@@ -284,7 +285,7 @@ def read_ledger(
 _PENDING_KEY = "gradebook_tools_ledger_pending"
 
 
-def _before(history, default=None):
+def _before(history: attributes.History, default: Any = None) -> Any:
     """The value an attribute had before this flush's change."""
     if history.deleted:
         return history.deleted[0]
@@ -293,7 +294,7 @@ def _before(history, default=None):
     return default
 
 
-def _after(history, default=None):
+def _after(history: attributes.History, default: Any = None) -> Any:
     if history.added:
         return history.added[0]
     if history.unchanged:
@@ -301,21 +302,21 @@ def _after(history, default=None):
     return default
 
 
-def _score(manual, auto):
+def _score(manual: Any, auto: Any) -> Any:
     return manual if manual is not None else auto
 
 
-def _changes(obj) -> list[tuple[str, Any, Any]]:
+def _changes(obj: Any) -> list[tuple[str, Any, Any]]:
     """(kind, old, new) of an nbgrader object's recorded values changed in this flush."""
     from nbgrader.api import Comment, Grade, SubmittedNotebook
 
     state = attributes.instance_state(obj)
     new_object = state.key is None
 
-    def history(name):
+    def history(name: str) -> attributes.History:
         return attributes.get_history(obj, name)
 
-    changes = []
+    changes: list[tuple[str, Any, Any]] = []
     if isinstance(obj, Grade):
         manual, auto, extra = history("manual_score"), history("auto_score"), history("extra_credit")
         if manual.has_changes() or auto.has_changes() or new_object:
@@ -343,7 +344,7 @@ def _changes(obj) -> list[tuple[str, Any, Any]]:
     return changes
 
 
-def _before_flush(session: Session, _flush_context, _instances) -> None:
+def _before_flush(session: Session, _flush_context: object, _instances: object) -> None:
     if _PAUSED.get() or "nbgrader.api" not in sys.modules:
         return
     from nbgrader.api import Comment, Grade, SubmittedNotebook
@@ -357,7 +358,7 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
         session.info[_PENDING_KEY + ".context"] = (current_who(), current_why())
 
 
-def _after_flush(session: Session, _flush_context) -> None:
+def _after_flush(session: Session, _flush_context: object) -> None:
     pending = session.info.pop(_PENDING_KEY, None)
     who, why = session.info.pop(_PENDING_KEY + ".context", (None, None))
     if not pending:
@@ -377,7 +378,7 @@ def _after_flush(session: Session, _flush_context) -> None:
             .where(SubmittedNotebook.id.in_(notebook_ids))
         )
     }
-    cells = (
+    cells: dict[str, str] = (
         dict(connection.execute(select(BaseCell.id, BaseCell.name).where(BaseCell.id.in_(cell_ids))).all())
         if cell_ids
         else {}
@@ -395,7 +396,7 @@ def _after_flush(session: Session, _flush_context) -> None:
 _INSTALLED = False
 
 
-def _keep_old_value(_target, value, _old, _initiator):
+def _keep_old_value(_target: object, value: Any, _old: object, _initiator: object) -> Any:
     return value
 
 
@@ -436,7 +437,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         loader, then = spec.loader, self.then
 
         def exec_module(module: ModuleType) -> None:
-            type(loader).exec_module(loader, module)  # type: ignore[attr-defined]
+            type(loader).exec_module(loader, module)
             then()
 
         loader.exec_module = exec_module  # type: ignore[method-assign]
@@ -463,7 +464,7 @@ def _hook_gradebook() -> None:
 
     original = Gradebook.__init__
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
         if not _PAUSED.get():
             ensure_table(self.engine)
@@ -492,7 +493,7 @@ def _hook_formgrader() -> None:
     handler._ledger_hooked = True
 
 
-def jupyter_user(handler) -> str:
+def jupyter_user(handler: Any) -> str:
     """The name of a Jupyter request's user (jupyter_server's ``User``, a hub's model or a string)."""
     user = getattr(handler, "current_user", None)
     for name in ("username", "name"):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 
 
 class SubmissionState(StrEnum):
@@ -78,6 +79,6 @@ class StatusStore:
             return [_status(row) for row in connection.execute(query)]
 
 
-def _status(row) -> Status:
+def _status(row: Row[Any]) -> Status:
     values = dict(row._mapping)
     return Status(**{**values, "state": SubmissionState(values["state"])})

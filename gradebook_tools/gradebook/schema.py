@@ -14,7 +14,10 @@ Writing (students, submissions) still goes through :class:`nbgrader.api.Gradeboo
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from sqlalchemy import Boolean, Column, DateTime, Float, MetaData, String, Table, case, func, literal_column
+from sqlalchemy.sql import ColumnElement, Select
 
 METADATA = MetaData()
 
@@ -97,7 +100,10 @@ GRADEBOOK_TABLES = frozenset(
 )
 
 
-def grade_score():
+_Select = TypeVar("_Select", bound=Select[Any])
+
+
+def grade_score() -> ColumnElement[Any]:
     """nbgrader's ``Grade.score``: the manual score over the auto score, plus extra credit; else 0."""
     extra = case((GRADE.c.extra_credit.is_not(None), GRADE.c.extra_credit), else_=literal_column("0.0"))
     return case(
@@ -107,12 +113,12 @@ def grade_score():
     )
 
 
-def cell_max_score():
+def cell_max_score() -> ColumnElement[Any]:
     """A graded cell's maximum: from whichever of ``grade_cells`` and ``task_cells`` holds it."""
     return func.coalesce(GRADE_CELLS.c.max_score, TASK_CELLS.c.max_score, 0.0)
 
 
-def with_graded_cells(statement):
+def with_graded_cells(statement: _Select) -> _Select:
     """``statement`` (selecting from ``base_cell``) joined to both kinds of graded cell."""
     return statement.outerjoin(GRADE_CELLS, GRADE_CELLS.c.id == BASE_CELL.c.id).outerjoin(
         TASK_CELLS, TASK_CELLS.c.id == BASE_CELL.c.id

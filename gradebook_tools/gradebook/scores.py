@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import case, create_engine, func, inspect, select
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from gradebook_tools.course.errors import GradebookError
@@ -136,7 +136,7 @@ class CellGrade:
     needs_manual_grade: bool
 
 
-def _check_sqlite_file(url) -> None:
+def _check_sqlite_file(url: URL) -> None:
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
@@ -209,7 +209,7 @@ def _graded_cell_max_scores(connection: Connection) -> dict[str, tuple[str, floa
 def read_assignments(connection: Connection) -> list[AssignmentInfo]:
     """All assignments with their maximum score, in nbgrader's order (due date, name)."""
     assignment_of_notebook = dict(connection.execute(select(NOTEBOOK.c.id, NOTEBOOK.c.assignment_id)).all())
-    max_scores: dict[str, float] = {}
+    max_scores: dict[str | None, float] = {}  # None: a notebook of no assignment (not expected)
     for notebook_id, max_score in _graded_cell_max_scores(connection).values():
         assignment_id = assignment_of_notebook.get(notebook_id)
         max_scores[assignment_id] = max_scores.get(assignment_id, 0.0) + max_score
@@ -238,10 +238,11 @@ def read_submissions(connection: Connection) -> dict[tuple[str, str], Submission
         )
     ).all()
     submission_of_notebook: dict[str, str] = {}
-    raw: dict[str, float] = {}
+    # keyed by submission; None collects grades of notebooks no submission holds (not expected)
+    raw: dict[str | None, float] = {}
     penalty: dict[str, float] = {}
-    pending_cells: dict[str, int] = {}
-    pending_points: dict[str, float] = {}
+    pending_cells: dict[str | None, int] = {}
+    pending_points: dict[str | None, float] = {}
     for notebook_id, submission_id, late in connection.execute(
         select(
             SUBMITTED_NOTEBOOK.c.id, SUBMITTED_NOTEBOOK.c.assignment_id, SUBMITTED_NOTEBOOK.c.late_submission_penalty

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any, TypedDict, cast
 
 from nbgrader.api import BaseCell, Comment, Grade, Gradebook, MissingEntry
 
@@ -15,7 +16,38 @@ GRADE_FIELDS = ("auto_score", "manual_score", "extra_credit", "needs_manual_grad
 COMMENT_FIELDS = ("auto_comment", "manual_comment")
 
 
-def read_snapshot(gradebook: Gradebook, assignment: str, student: str) -> dict | None:
+class GradeValues(TypedDict, total=False):
+    """One graded cell's fields (:data:`GRADE_FIELDS`; a task's result carries only the automatic ones)."""
+
+    auto_score: float | None
+    manual_score: float | None
+    extra_credit: float | None
+    needs_manual_grade: bool
+
+
+class CommentValues(TypedDict, total=False):
+    """One cell's comments (:data:`COMMENT_FIELDS`)."""
+
+    auto_comment: str | None
+    manual_comment: str | None
+
+
+class NotebookSnapshot(TypedDict):
+    """One submitted notebook's late penalty, and its grades and comments by cell name."""
+
+    late_submission_penalty: float | None
+    grades: dict[str, GradeValues]
+    comments: dict[str, CommentValues]
+
+
+class Snapshot(TypedDict):
+    """A submission's grades as plain data (JSON-able, picklable): what travels between coordinator and worker."""
+
+    timestamp: str | None  # ISO text
+    notebooks: dict[str, NotebookSnapshot]
+
+
+def read_snapshot(gradebook: Gradebook, assignment: str, student: str) -> Snapshot | None:
     """A submission's grades, comments, timestamp and late penalties as plain data."""
     try:
         submission = gradebook.find_submission(assignment, student)
@@ -27,10 +59,12 @@ def read_snapshot(gradebook: Gradebook, assignment: str, student: str) -> dict |
             notebook.name: {
                 "late_submission_penalty": notebook.late_submission_penalty,
                 "grades": {
-                    name: {f: getattr(g, f) for f in GRADE_FIELDS} for g, name in _named(gradebook, Grade, notebook)
+                    name: cast(GradeValues, {f: getattr(g, f) for f in GRADE_FIELDS})
+                    for g, name in _named(gradebook, Grade, notebook)
                 },
                 "comments": {
-                    name: {f: getattr(c, f) for f in COMMENT_FIELDS} for c, name in _named(gradebook, Comment, notebook)
+                    name: cast(CommentValues, {f: getattr(c, f) for f in COMMENT_FIELDS})
+                    for c, name in _named(gradebook, Comment, notebook)
                 },
             }
             for notebook in submission.notebooks
@@ -38,16 +72,17 @@ def read_snapshot(gradebook: Gradebook, assignment: str, student: str) -> dict |
     }
 
 
-def _named(gradebook: Gradebook, model, notebook) -> list:
+def _named(gradebook: Gradebook, model: type[Grade | Comment], notebook: Any) -> list[Any]:
     """A submitted notebook's ``Grade`` or ``Comment`` rows with their cells' names, in one query.
 
     (``grade.name`` is an association proxy: reading it loads the cell, one query a grade.)
     """
     query = gradebook.db.query(model, BaseCell.name).join(BaseCell, model.cell_id == BaseCell.id)
-    return query.filter(model.notebook_id == notebook.id).all()
+    rows: list[Any] = query.filter(model.notebook_id == notebook.id).all()
+    return rows
 
 
-def snapshot_digest(snapshot: dict | None) -> str:
+def snapshot_digest(snapshot: Snapshot | None) -> str:
     """A hash of a snapshot: the feedback pages are current while it is unchanged."""
     return hashlib.sha256(json.dumps(snapshot, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -56,9 +91,9 @@ def apply_snapshot(
     gradebook: Gradebook,
     assignment: str,
     student: str,
-    snapshot: dict,
-    grade_fields=GRADE_FIELDS,
-    comment_fields=COMMENT_FIELDS,
+    snapshot: Snapshot,
+    grade_fields: tuple[str, ...] = GRADE_FIELDS,
+    comment_fields: tuple[str, ...] = COMMENT_FIELDS,
     late: bool = True,
 ) -> None:
     """Set a submission's fields from a snapshot (the submission is created where missing)."""
@@ -74,8 +109,8 @@ def apply_snapshot(
         if late:
             notebook.late_submission_penalty = data.get("late_submission_penalty")
         for rows, fields, values in (
-            (_named(gradebook, Grade, notebook), grade_fields, data["grades"]),
-            (_named(gradebook, Comment, notebook), comment_fields, data["comments"]),
+            (_named(gradebook, Grade, notebook), grade_fields, cast(dict[str, dict[str, Any]], data["grades"])),
+            (_named(gradebook, Comment, notebook), comment_fields, cast(dict[str, dict[str, Any]], data["comments"])),
         ):
             for row, cell in rows:
                 for name in fields:

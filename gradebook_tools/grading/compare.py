@@ -17,7 +17,7 @@ import numpy as np
 
 from gradebook_tools.grading.spec import Case
 
-_NUMPY_KINDS = {"f": "float", "b": "bool", "i": "integer", "u": "integer"}
+_NUMPY_KINDS: dict[object, str] = {"f": "float", "b": "bool", "i": "integer", "u": "integer"}  # looked up with replies
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ def case_seed(salt: str, assignment: str, notebook: str, student: str, grade_id:
 class TrustedExecute(Execute):
     """Execute a submission; decide graded test cells in the grader process."""
 
+    timeout: int | None  # nbclient's trait (nbgrader's Execute has no type information)
+
     check_timeout = Integer(20, help="Seconds the student's code may take for all the cases of one hidden check.").tag(
         config=True
     )

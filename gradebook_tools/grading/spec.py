@@ -110,7 +110,8 @@ class Check:
     target: str
     summary: str
     make_cases: Callable[[np.random.Generator], list[Case]]
-    reference: Callable[..., Any] | None = None
+    # None is replaced in __post_init__: a made Check always has its reference
+    reference: Callable[..., Any] = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.reference is not None:

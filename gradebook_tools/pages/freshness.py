@@ -22,7 +22,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from sqlalchemy.exc import SAWarning
 
 from gradebook_tools.course.files import read_output_tree
-from gradebook_tools.gradebook.snapshot import read_snapshot, snapshot_digest
+from gradebook_tools.gradebook.snapshot import Snapshot, read_snapshot, snapshot_digest
 
 #: Suffix of the file beside ``<notebook>.html`` holding the digest of the grades the page shows.
 DIGEST_SUFFIX = ".grades-digest"
@@ -46,7 +46,7 @@ def page_is_current(gradebook: Gradebook, feedback_folder: Path, assignment: str
     return pages_show(feedback_folder, read_snapshot(gradebook, assignment, student))
 
 
-def pages_show(feedback_folder: Path, snapshot: dict | None) -> bool:
+def pages_show(feedback_folder: Path, snapshot: Snapshot | None) -> bool:
     """Whether every page in ``feedback_folder`` was made from the grades of ``snapshot`` (:func:`read_snapshot`)."""
     files = read_output_tree(feedback_folder)
     digests = {name: content for name, content in files.items() if name.endswith(DIGEST_SUFFIX)}

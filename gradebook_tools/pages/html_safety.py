@@ -37,6 +37,7 @@ import base64
 import functools
 import html
 import re
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import jinja2
@@ -291,9 +292,10 @@ class _Remembered:
     """Pieces of pages made once per process (a class's pages share most of their cells), at most ``capacity``."""
 
     def __init__(self, capacity: int = 4096):
-        self.capacity, self._made = capacity, {}
+        self.capacity = capacity
+        self._made: dict[Hashable, str] = {}
 
-    def get(self, key, make):
+    def get(self, key: Hashable, make: Callable[[], str]) -> str:
         if key not in self._made:
             if len(self._made) >= self.capacity:
                 self._made.clear()
@@ -315,7 +317,7 @@ class SafeMarkdown2HTML(LoggingConfigurable):
     """
 
     #: Tells jinja to pass the template context first, as to nbconvert's own filter.
-    jinja_pass_arg = jinja2.pass_context(lambda: None).jinja_pass_arg
+    jinja_pass_arg = jinja2.pass_context(lambda: None).jinja_pass_arg  # type: ignore[attr-defined]
 
     def __call__(self, context, source: str) -> str:
         exporter = self.parent
