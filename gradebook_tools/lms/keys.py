@@ -60,13 +60,16 @@ def _b64url_uint(value: int) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def key_id(key: RSAPrivateKey) -> str:
-    """RFC 7638 thumbprint (SHA-256) of the public key."""
-    numbers = key.public_key().public_numbers()
-    canonical = json.dumps(
-        {"e": _b64url_uint(numbers.e), "kty": "RSA", "n": _b64url_uint(numbers.n)}, separators=(",", ":")
-    )
+def rsa_thumbprint(n: str, e: str) -> str:
+    """RFC 7638 thumbprint (SHA-256) of an RSA public key given as base64url ``n`` and ``e``."""
+    canonical = json.dumps({"e": e, "kty": "RSA", "n": n}, separators=(",", ":"))
     return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode("ascii")
+
+
+def key_id(key: RSAPrivateKey) -> str:
+    """The key id the tool signs with: the RFC 7638 thumbprint of its public key."""
+    numbers = key.public_key().public_numbers()
+    return rsa_thumbprint(_b64url_uint(numbers.n), _b64url_uint(numbers.e))
 
 
 def public_jwks(key: RSAPrivateKey) -> dict[str, Any]:

@@ -176,9 +176,10 @@ class PlatformClient:
         granted = set(str(body.get("scope", " ".join(self.scopes))).split())
         missing = [scope for scope in self.scopes if scope not in granted]
         if missing:
-            self.log(
-                f"warning: the platform did not grant {', '.join(missing)}: enable these scopes in the "
-                "tool's registration (docs/lms.md)"
+            raise PlatformError(
+                f"the platform did not grant the scope(s) {', '.join(missing)}: enable them in the tool's "
+                "registration (Canvas: the developer key's LTI Advantage Services; Moodle: the tool's services), "
+                "see docs/lms.md"
             )
         self._token_expires = time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN_SECONDS)
         return token

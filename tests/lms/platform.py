@@ -105,6 +105,8 @@ class Platform:
         self.scores: dict[tuple[int, str], list[dict[str, Any]]] = {}
         self.received: list[Received] = []
         self.token_requests = 0
+        #: The scopes of each token request, in order.
+        self.requested_scopes: list[set[str]] = []
         self.faults: list[Fault] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
@@ -374,6 +376,7 @@ def _handler(platform: Platform):
                 if claims["jti"] in platform.seen_jti:
                     raise _Answer(401, {"error": "invalid_client", "error_description": "jti reused"})
                 platform.seen_jti.add(claims["jti"])
+                platform.requested_scopes.append(set(form.get("scope", "").split()))
                 granted = set(form.get("scope", "").split()) & platform.granted_scopes
                 token = secrets.token_urlsafe(24)
                 platform.tokens[token] = (granted, time.time() + 3600)
