@@ -17,6 +17,7 @@ the notes TrustedExecute leaves in nbgrader's ``resources``.
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
@@ -59,6 +60,33 @@ FORK_SERVER_MANAGER = "gradebook_tools.sandbox.forkserver.ForkServerKernelManage
 
 class CourseProblem(RuntimeError):
     """The course's set-up, not the submission, stopped grading; the message names the fix."""
+
+
+#: Write errors of the grader's own disk: the machine's problem, never a submission's.
+OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _out_of_space(error: BaseException) -> OSError | None:
+    """The "no space" or "quota" error behind ``error`` (its causes and contexts included), if any.
+
+    A kernel's own filesystems are private to it, so such an error reaching the
+    grader comes from the grader's workspace (or the grader's temporary folder).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in OUT_OF_SPACE:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _machine_problem(error: OSError) -> CourseProblem:
+    return CourseProblem(
+        f"the grading machine's disk is full ({error.strerror}: {error.filename or 'the workspace'}); free space "
+        f"in {tempfile.gettempdir()} and grade again: no submission was recorded"
+    )
 
 
 @dataclass
@@ -178,6 +206,10 @@ def run_task(task: GradingTask, bundle_folder: Path) -> TaskResult:
                 _grade_in(course, task, result)
     except CourseProblem as problem:
         result.state, result.course_problem = FAILED, str(problem)
+    except OSError as error:
+        if _out_of_space(error) is None:
+            raise
+        result.state, result.course_problem = FAILED, str(_machine_problem(error))
     finally:
         close_connections()
         shutil.rmtree(course, ignore_errors=True)
@@ -281,6 +313,9 @@ def _convert(converter_class: type[_OneSubmission], course: Path, config: Config
         result.state = FAILED
         result.reason = "the kernel stopped responding and could not be interrupted: it scores 0"
     except Exception as error:  # noqa: BLE001 - any other failure belongs to this submission alone
+        full = _out_of_space(error)
+        if full is not None:
+            raise _machine_problem(full) from error
         sandboxed = config.get("TrustedExecute", {}).get("sandbox", True)
         problem = sandbox_problem() if sandboxed else ""  # ... unless no kernel can start here at all
         if problem:

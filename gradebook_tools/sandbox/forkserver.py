@@ -37,6 +37,7 @@ import errno
 import fcntl
 import itertools
 import json
+import multiprocessing.util
 import os
 import select
 import shutil
@@ -238,6 +239,7 @@ class ForkServer:
 
 _servers: dict[tuple, ForkServer] = {}
 _servers_lock = threading.Lock()
+_exit_hook_pid = 0
 
 
 @atexit.register
@@ -248,6 +250,18 @@ def shutdown_fork_servers() -> None:
         _servers.clear()
     for server in servers:
         server.close()
+
+
+def _stop_servers_at_exit() -> None:
+    """Also stop this process's servers when it is a multiprocessing worker, which ends without ``atexit``.
+
+    (Their kernels' filesystems are mounted in the server's folder: left behind, they wait for the next
+    grader's :func:`_remove_stale_bases`.)
+    """
+    global _exit_hook_pid
+    if _exit_hook_pid != os.getpid():
+        _exit_hook_pid = os.getpid()
+        multiprocessing.util.Finalize(None, shutdown_fork_servers, exitpriority=10)
 
 
 def _forget_in_child() -> None:
@@ -440,6 +454,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
                 finally:
                     self._close_fds()
                 _servers[key] = server
+                _stop_servers_at_exit()
         return server
 
     def _server_command(self, base: str) -> tuple[list[str], tuple[int, ...]]:
