@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from gradebook_tools.course.files import SubmittedFiles
-from gradebook_tools.grading.sanitize import metadata_problem
+from gradebook_tools.grading.sanitize import metadata_problem, other_exercise, other_exercise_reason
 
 #: Files nbgrader itself writes or reads beside the notebooks: never an "extra file".
 NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
@@ -72,7 +72,12 @@ def inspect_submission(submitted: SubmittedFiles, expected: dict[str, dict[str, 
                 f"{name}.ipynb: cells {', '.join(damaged[:5])} had damaged nbgrader metadata "
                 "and were treated as deleted"
             )
-        inspection.notes += _cell_problems(name, graded_cells(notebook), release_ids)
+        cells = graded_cells(notebook)
+        other = other_exercise(name, [grade_id for grade_id, _ in cells])
+        if other:  # refused whole, as the sanitizing chain of a plain `nbgrader autograde` does
+            inspection.fatal.append(other_exercise_reason(name, other))
+            continue
+        inspection.notes += _cell_problems(name, cells, release_ids)
     for path in sorted(files):
         stem, _, suffix = path.rpartition(".")
         if path in NBGRADER_FILES or (suffix == "ipynb" and stem in expected):

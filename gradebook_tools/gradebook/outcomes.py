@@ -22,9 +22,11 @@ class SubmissionState(StrEnum):
     GRADED = "graded"  # autograded; notes may still name problems that were repaired
     FAILED = "failed"  # could not be graded; the reason says why; it scores 0
     MISSING = "missing"  # nothing was submitted
+    REFUSED = "refused"  # the exchange refused it (not its claimed student's own); never collected
 
 
 GRADED, FAILED, MISSING = SubmissionState.GRADED, SubmissionState.FAILED, SubmissionState.MISSING
+REFUSED = SubmissionState.REFUSED
 
 METADATA = MetaData()
 STATUS = Table(
@@ -35,6 +37,17 @@ STATUS = Table(
     Column("state", String(16), nullable=False),
     Column("reason", Text, nullable=False, default=""),
     Column("fingerprint", String(64), nullable=False, default=""),
+    Column("updated", DateTime, nullable=False),
+)
+#: Submissions ``collect`` refused (gradebook_tools.exchange.collect): one row per folder of the exchange's
+#: inbound, apart from the outcomes, so that a refused attempt never hides the claimed student's own outcome.
+REFUSALS = Table(
+    "gradebook_tools_refused_submissions",
+    METADATA,
+    Column("inbound", String(512), primary_key=True),  # the folder's name in the exchange's inbound/
+    Column("assignment", String(128), nullable=False),
+    Column("student", String(128), nullable=False),  # whom it claims to be from
+    Column("reason", Text, nullable=False),
     Column("updated", DateTime, nullable=False),
 )
 
@@ -56,7 +69,7 @@ class StatusStore:
 
     def __init__(self, db_url: str | Engine):
         self.engine = create_engine(db_url) if isinstance(db_url, str) else db_url
-        METADATA.create_all(self.engine, tables=[STATUS])
+        METADATA.create_all(self.engine, tables=[STATUS, REFUSALS])
 
     def record(self, assignment: str, student: str, state: str, reason: str = "", fingerprint: str = "") -> None:
         row = dict(state=state, reason=reason, fingerprint=fingerprint, updated=datetime.datetime.now())
@@ -64,6 +77,25 @@ class StatusStore:
         with self.engine.begin() as connection:
             if connection.execute(STATUS.update().where(key).values(**row)).rowcount == 0:
                 connection.execute(STATUS.insert().values(assignment=assignment, student=student, **row))
+
+    def record_refused(self, inbound: str, assignment: str, student: str, reason: str) -> None:
+        """Record that the exchange's folder ``inbound``, claiming ``student``, was refused (kept once per folder)."""
+        row = dict(assignment=assignment, student=student, reason=reason, updated=datetime.datetime.now())
+        with self.engine.begin() as connection:
+            key = REFUSALS.c.inbound == inbound
+            if connection.execute(REFUSALS.update().where(key).values(**row)).rowcount == 0:
+                connection.execute(REFUSALS.insert().values(inbound=inbound, **row))
+
+    def refused(self, assignment: str | None = None) -> list[Status]:
+        """The refused submissions, as outcomes in state ``refused`` (the folder's name is their fingerprint)."""
+        query = select(REFUSALS).order_by(REFUSALS.c.assignment, REFUSALS.c.student, REFUSALS.c.inbound)
+        if assignment is not None:
+            query = query.where(REFUSALS.c.assignment == assignment)
+        with self.engine.connect() as connection:
+            return [
+                Status(row.assignment, row.student, REFUSED, row.reason, row.inbound, row.updated)
+                for row in connection.execute(query)
+            ]
 
     def get(self, assignment: str, student: str) -> Status | None:
         key = (STATUS.c.assignment == assignment) & (STATUS.c.student == student)

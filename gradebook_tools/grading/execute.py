@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import subprocess
 import time
 
 import numpy as np
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Type, Unicode, default
@@ -27,14 +29,13 @@ from gradebook_tools.course.cells import is_graded_test_cell
 from gradebook_tools.grading.checks import UnknownNotebook, checks_for
 from gradebook_tools.grading.compare import Verdict, expected_result, judge
 from gradebook_tools.grading.probe import MAX_REPLY_CHARS, ProbeError, parse_reply, probe_cell_source
+from gradebook_tools.grading.sanitize import NOTES_KEY
 from gradebook_tools.grading.spec import Check
 from gradebook_tools.grading.verdict import VERDICT_KEY, render_verdict, verdict_metadata
 from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager, require_sandbox_tools
 
 _TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
-#: Key of nbgrader's ``resources`` where TrustedExecute leaves its notes on a notebook (plain sentences,
-#: written by the grader, never by the kernel); the grading engine records them with the outcome.
-NOTES_KEY = "gradebook_tools_notes"
+__all__ = ["NOTES_KEY", "TrustedExecute", "case_seed"]  # NOTES_KEY: where TrustedExecute leaves its notes too
 
 
 def case_seed(salt: str, assignment: str, notebook: str, student: str, grade_id: str) -> int:
@@ -105,6 +106,22 @@ class TrustedExecute(Execute):
             self._checks = {}
         self._kernel_lost = ""
         return super().preprocess(nb, resources, km)
+
+    async def async_start_new_kernel(self, **kwargs):
+        """Start the kernel with its standard output and error on ``/dev/null``.
+
+        A kernel otherwise inherits the grader's descriptors: raw bytes it writes
+        there (a forged ``[AutogradeApp | INFO]`` line, terminal escapes that set
+        the clipboard) would reach the instructor's terminal and nbgrader's log.
+        What a cell prints still arrives as its outputs, over the kernel's sockets.
+        (Fork-server kernels get the same in the fork server: ``forkserver_child._kernel``.)
+        """
+        kwargs.setdefault("stdout", subprocess.DEVNULL)
+        kwargs.setdefault("stderr", subprocess.DEVNULL)
+        return await super().async_start_new_kernel(**kwargs)
+
+    # nbclient binds the synchronous form to its own coroutine at class creation
+    start_new_kernel = run_sync(async_start_new_kernel)
 
     def _note(self, sentence: str) -> None:
         if sentence not in self._notes:

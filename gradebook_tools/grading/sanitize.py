@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import functools
 import json
+import pkgutil
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
 
 import jsonschema
+from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader import preprocessors, utils
+from nbgrader.api import Gradebook
 from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, SchemaTooOldError, ValidationError
 from nbgrader.nbgraderformat.common import BaseMetadataValidator
 
 from gradebook_tools.course.cells import grade_id
+from gradebook_tools.grading import checks
+
+#: Key of nbgrader's ``resources`` where the grader leaves its notes on a notebook (plain sentences,
+#: written by the grader, never by the kernel); the grading engine records them with the outcome.
+NOTES_KEY = "gradebook_tools_notes"
 
 
 def metadata_problem(cell) -> str | None:
@@ -221,3 +230,194 @@ class RefuseLinks(preprocessors.NbGraderPreprocessor):
                     copy.unlink()
                 self.log.warning("%s is not a regular file: it was left out", entry.relative_to(folder))
         return nb, resources
+
+
+# ---------------------------------------------------------------- the release's flags and exercise
+
+
+def _exercise_ids(notebook_id: str) -> frozenset[str]:
+    """The ``grade_id``s that name a notebook's graded work: its test cells and the answer cells they check."""
+    try:
+        found = checks.checks_for(notebook_id)
+    except checks.UnknownNotebook:
+        return frozenset()
+    return frozenset(found) | frozenset(check.target for check in found.values())
+
+
+@functools.cache
+def _exclusive_ids() -> dict[str, frozenset[str]]:
+    """Notebook id -> the ids of its graded work that no other notebook of the course uses."""
+    names = [module.name for module in pkgutil.iter_modules(checks.__path__) if not module.name.startswith("_")]
+    ids = {name: _exercise_ids(name) for name in names}
+    return {
+        name: own - frozenset().union(*(other for other_name, other in ids.items() if other_name != name))
+        for name, own in ids.items()
+    }
+
+
+def other_exercise(notebook_id: str, submitted_ids: Iterable[str]) -> str | None:
+    """The exercise whose notebook this is when it is not ``notebook_id``'s, else None.
+
+    Decided by the graded cells only another exercise has (``answer`` and
+    ``explanation``, shared by every exercise, decide nothing): the notebook is
+    another exercise's when more of that exercise's own cells are in it than of
+    ``notebook_id``'s.
+    """
+    exclusive = _exclusive_ids()
+    if notebook_id not in exclusive:
+        return None
+    submitted = set(submitted_ids)
+    own = len(submitted & exclusive[notebook_id])
+    count, other = max(
+        ((len(submitted & ids), name) for name, ids in exclusive.items() if name != notebook_id), default=(0, None)
+    )
+    return other if count > own else None
+
+
+def other_exercise_reason(notebook_id: str, other: str) -> str:
+    """The sentence the student, the instructor and the feedback read."""
+    return (
+        f"this is {other}'s notebook, submitted as {notebook_id}: it was not graded; "
+        f"every graded cell of {notebook_id} was restored empty and scores 0"
+    )
+
+
+def _release_cell(source_cell, points: float | None, solution: bool, task: bool):
+    """A cell exactly as the release had it (its checksum matches): a restored, empty cell."""
+    metadata = {
+        "grade": points is not None and not task,
+        "grade_id": source_cell.name,
+        "locked": bool(source_cell.locked),
+        "schema_version": 3,
+        "solution": solution,
+        "checksum": source_cell.checksum,
+    }
+    if points is not None:
+        metadata["points"] = points
+    if task:
+        metadata["task"] = True
+    make = new_code_cell if source_cell.cell_type == "code" else new_markdown_cell
+    return make(source=source_cell.source, metadata={"nbgrader": metadata})
+
+
+class _ReleaseDefinitions:
+    """The release's cells of one notebook, read once from the gradebook."""
+
+    def __init__(self, resources) -> None:
+        identity = resources["nbgrader"]
+        with Gradebook(identity["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(identity["notebook"], identity["assignment"])
+            self.points = {cell.name: float(cell.max_score) for cell in notebook.grade_cells}
+            self.tasks = {cell.name: float(cell.max_score) for cell in notebook.task_cells}
+            self.solutions = {cell.name for cell in notebook.solution_cells}
+            self.cells = [(cell, cell.name) for cell in notebook.source_cells]
+            self.source = {name: cell for cell, name in self.cells}
+
+    def flags(self, name: str) -> dict:
+        """The nbgrader flags the release gave cell ``name``."""
+        points = self.points.get(name, self.tasks.get(name))
+        flags = {
+            "grade": name in self.points,
+            "solution": name in self.solutions,
+            "locked": bool(self.source[name].locked),
+            "task": name in self.tasks,
+        }
+        if points is not None:
+            flags["points"] = points
+        return flags
+
+
+class RefuseOtherExercise(preprocessors.NbGraderPreprocessor):
+    """Refuse another exercise's notebook whole, early in the sanitizing chain.
+
+    The ``answer`` and ``explanation`` cells have the same ``grade_id`` in every
+    exercise: left in place, the other exercise's answer would be checked here
+    and its essay shown to a TA under this exercise's score. Instead every cell
+    is replaced by the release's graded, answer and locked cells exactly as
+    released (they score 0; an unchanged manual answer needs no TA), after one
+    plain cell that says why. The reason goes to the log and to the grader's notes.
+    """
+
+    def preprocess(self, nb, resources):
+        notebook_id = resources["nbgrader"]["notebook"]
+        ids = [grade_id(cell) for cell in nb.cells if isinstance(cell.get("metadata", {}).get("nbgrader"), dict)]
+        other = other_exercise(notebook_id, [name for name in ids if isinstance(name, str)])
+        if other is None:
+            return nb, resources
+        reason = other_exercise_reason(notebook_id, other)
+        self.log.error("%s/%s: %s", resources["nbgrader"]["student"], notebook_id, reason)
+        notes = resources.setdefault(NOTES_KEY, [])
+        if reason not in notes:
+            notes.append(reason)
+        release = _ReleaseDefinitions(resources)
+        cells = [new_markdown_cell(f"**Not graded:** {reason}.")]
+        for source_cell, name in release.cells:
+            flags = release.flags(name)
+            cells.append(_release_cell(source_cell, flags.get("points"), flags["solution"], flags["task"]))
+        nb.cells = cells
+        return nb, resources
+
+
+class RestoreCellFlags(preprocessors.NbGraderPreprocessor):
+    """Give every cell the release knows the release's nbgrader flags, before nbgrader's own checks.
+
+    A student's copy says which cells are tests, answers, locked or worth what;
+    nbgrader believes some of it: a test cell flipped to ``solution: true``
+    fails with "Inconsistent checksums" and leaves every test cell for manual
+    grading, a test cell marked ``grade: false`` or an answer cell marked
+    ``grade: true`` fails with ``MissingEntry``. Here ``grade``, ``solution``,
+    ``locked``, ``task``, ``points`` and the cell type of each cell whose
+    ``grade_id`` the gradebook knows are set from the gradebook (the cells
+    ``generate_assignment`` stored), so the notebook is graded as released.
+    """
+
+    def preprocess(self, nb, resources):
+        release = None
+        for index, cell in enumerate(nb.cells):
+            metadata = cell.get("metadata", {}).get("nbgrader")
+            name = metadata.get("grade_id") if isinstance(metadata, dict) else None
+            if not isinstance(name, str):
+                continue
+            release = release or _ReleaseDefinitions(resources)
+            if name not in release.source:
+                continue
+            changed = self._restore(cell, metadata, release.flags(name), release.source[name].cell_type)
+            if changed:
+                self.log.warning("Cell %d (%s): %s restored from the release", index + 1, name, ", ".join(changed))
+        return nb, resources
+
+    @staticmethod
+    def _restore(cell, metadata: dict, flags: dict, cell_type: str) -> list[str]:
+        changed = []
+        for key in ("grade", "solution", "locked", "task"):
+            if key == "task" and not flags[key]:
+                if "task" in metadata:
+                    del metadata["task"]
+                    changed.append(key)
+            elif metadata.get(key) is not flags[key]:
+                metadata[key] = flags[key]
+                changed.append(key)
+        points, have = flags.get("points"), metadata.get("points")
+        if points is None and "points" in metadata:
+            del metadata["points"]
+            changed.append("points")
+        elif points is not None and (type(have) not in (int, float) or float(have) != points):
+            metadata["points"] = points
+            changed.append("points")
+        if metadata.get("cell_type", cell_type) != cell_type:
+            metadata["cell_type"] = cell_type
+        if cell.cell_type != cell_type and cell_type in ("code", "markdown"):
+            _retype(cell, cell_type)
+            changed.append("cell type")
+        return changed
+
+
+def _retype(cell, cell_type: str) -> None:
+    """Make ``cell`` a code or markdown cell, as nbgrader's ``OverwriteCells.update_cell_type`` does."""
+    cell.cell_type = cell_type
+    if cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+        cell.pop("attachments", None)  # a code cell has none in nbformat's schema
+    else:
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)

@@ -92,7 +92,7 @@ def make_class(root: Path) -> dict[str, str]:
         "late": "graded",
         "invalid-json": "failed",
         "no-notebook": "failed",
-        "other-exercise": "graded",
+        "other-exercise": "failed",  # refused whole (issue 16): nothing of the other exercise is graded
         "extra-file": "graded",
         "deleted-cells": "graded",
         "duplicated-cells": "graded",
@@ -108,7 +108,7 @@ EXPECTED = {
     "late": (8, "late"),  # nbgrader's late penalty then takes all 8, see below
     "invalid-json": (0, "not a readable notebook"),
     "no-notebook": (0, "no notebook was submitted"),
-    "other-exercise": (0, "another exercise"),
+    "other-exercise": (0, f"this is {OTHER}'s notebook, submitted as {EXERCISE}"),
     "extra-file": (8, "extra file scratch.py"),
     "deleted-cells": (8, "deleted and restored"),  # restored tests, graded as usual
     "duplicated-cells": (8, "duplicated"),
