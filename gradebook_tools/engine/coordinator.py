@@ -40,6 +40,9 @@ from gradebook_tools.engine.task import (
     TaskResult,
     write_result,
 )
+from gradebook_tools.gradebook import ledger
+from gradebook_tools.gradebook.calendar import read_calendar
+from gradebook_tools.gradebook.late_policy import policy_of, reapply_after_grading
 from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, Status, StatusStore, SubmissionState
 from gradebook_tools.gradebook.snapshot import read_snapshot, zero_submission
 from gradebook_tools.pages.freshness import pages_show
@@ -176,7 +179,11 @@ class BatchGrader:
         self.force, self.feedback, self.regrade = force, feedback, regrade
         self.overrides = overrides or Config()
         self.progress = progress
-        self.course_id = open_course(self.course).course_id
+        opened = open_course(self.course)
+        self.course_id = opened.course_id
+        # the student's own due date (extension, accommodation, late days) is applied where the grades are written
+        self.late_policy = policy_of(opened.config)
+        ledger.install()  # this process writes the grades: every change goes to the ledger
         put_tools_on_path()
         with self._gradebook():  # nbgrader's tables and alembic stamp first, then the outcome table
             pass
@@ -330,7 +337,12 @@ class BatchGrader:
         self._write_log(result)
         reasons = ([result.reason] if result.reason else []) + notes + result.notes
         if result.state == GRADED:
-            write_result(gradebook, result)
+            with ledger.acting(why="autograde (gradebook-tools grade)"):
+                write_result(gradebook, result)
+            if self.late_policy is not None:
+                late = reapply_after_grading(gradebook.db, self.late_policy, student, assignment)
+                gradebook.db.commit()
+                reasons = [r for r in reasons if not r.startswith("submitted after the due date")] + [late] * bool(late)
             self._write(assignment, student, "autograded", result.autograded, mode=0o444)
             if result.feedback:
                 self._write(assignment, student, "feedback", result.feedback)
@@ -358,7 +370,10 @@ class BatchGrader:
         submitted = set(submitted_students(self.course, assignment))
         outcomes = []
         reason = "nothing was submitted: it scores 0"
+        calendar = read_calendar(gradebook.db.connection())
         for student in sorted({s.id for s in gradebook.students} - submitted):
+            if not calendar.missing_counts(student, assignment):
+                continue  # not assigned yet, or the student's own due date has not passed: not missing
             recorded = self.store.get(assignment, student)
             unchanged = recorded is not None and recorded.state == MISSING and recorded.reason == reason
             if not unchanged:

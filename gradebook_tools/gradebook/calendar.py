@@ -178,6 +178,17 @@ class Calendar:
         days = self.late_days.get((student, assignment), (0, False))[0]
         return due + timedelta(days=days) if due is not None else None
 
+    def missing_counts(self, student: str, assignment: str, now: datetime | None = None) -> bool:
+        """Whether a student who submitted nothing is *missing* now: assigned, and their own due date passed.
+
+        An exercise without a due date counts as due (nbgrader's own view).
+        """
+        entry = self.entries.get(assignment)
+        if entry is not None and not entry.is_assigned(self.in_use, now):
+            return False
+        due = self.due_for(student, assignment)
+        return due is None or due <= (now or utc_now())
+
     def late_days_used(self, student: str) -> int:
         return sum(days for (who, _), (days, _) in self.late_days.items() if who == student)
 

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from nbgrader.plugins import LateSubmissionPlugin
 from sqlalchemy.orm import Session
 from traitlets import Enum, Float, Integer
+from traitlets.config import Config
 
 from gradebook_tools.gradebook.calendar import Calendar, has_tables, read_calendar, write_late_days
 
@@ -53,6 +54,8 @@ class CourseLatePenalty(LateSubmissionPlugin):
         """The share of the score lost ``seconds_late`` after the student's due date."""
         if seconds_late <= 0:
             return 0.0
+        if self.penalty_method == "zero":  # nbgrader's own trait, honoured: late work scores 0
+            return 1.0
         if self.cutoff_days and seconds_late > self.cutoff_days * DAY:
             return 1.0
         days = math.ceil(seconds_late / DAY)
@@ -345,6 +348,33 @@ def reapply(
     return plan
 
 
-def course_policy(config) -> CourseLatePenalty:  # type: ignore[no-untyped-def]
+def course_policy(config: Config) -> CourseLatePenalty:
     """The policy configured in a course's ``nbgrader_config.py``."""
     return CourseLatePenalty(config=config)
+
+
+def policy_of(config: Config) -> CourseLatePenalty | None:
+    """The course's policy when ``nbgrader_config.py`` makes it nbgrader's late-penalty plugin, else None."""
+    plugin = config.get("AssignLatePenalties", {}).get("plugin_class")
+    name = (
+        plugin if isinstance(plugin, str) else f"{getattr(plugin, '__module__', '')}.{getattr(plugin, '__name__', '')}"
+    )
+    if not name.endswith("CourseLatePenalty"):
+        return None
+    return CourseLatePenalty(config=config)
+
+
+def reapply_after_grading(session: Session, policy: CourseLatePenalty, student: str, assignment: str) -> str:
+    """The grading engine's step once it wrote a submission's grades: the student's own due date applies.
+
+    A grading worker's private gradebook knows only the class's due date; this
+    re-applies the policy with the student's extension, accommodation and late
+    days (the ledger records any change). Returns the lateness in words when
+    the submission is late, else ``""``. The caller commits.
+    """
+    plan = plan_penalties(session, policy, {student}, {assignment})
+    apply_plan(session, plan, why="late policy (gradebook-tools grade)")
+    item = plan.submissions.get((student, assignment))
+    if item is None or not item.new_penalty:
+        return ""
+    return "submitted late: " + item.describe(policy)

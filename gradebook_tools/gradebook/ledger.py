@@ -114,6 +114,9 @@ def os_user() -> str:
 def command_line() -> str:
     """The program and its subcommand, e.g. ``nbgrader autograde``: the default *why*."""
     program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    if program == "__main__.py":  # `python -m nbgrader ...`: the package's name
+        spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+        program = spec.name.removesuffix(".__main__") if spec is not None else "python"
     words = [program] + [word for word in sys.argv[1:2] if not word.startswith("-")]
     return " ".join(words)
 
