@@ -30,7 +30,7 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.exc import SAWarning
 
 from gradebook_tools.course.config import Course
@@ -113,7 +113,7 @@ def _grade_rows(session, key: CellKey | None = None):
         .join(NOTEBOOK, NOTEBOOK.c.id == BASE_CELL.c.notebook_id)
         .join(ASSIGNMENT, ASSIGNMENT.c.id == NOTEBOOK.c.assignment_id)
         # graded by hand: a graded Markdown cell (the written answers)
-        .where(GRADE_CELLS.c.cell_type == "markdown")
+        .where(cast(GRADE_CELLS.c.cell_type, String) == "markdown")  # an enum in PostgreSQL
     )
     if key is not None:
         query = query.where(
@@ -324,14 +324,19 @@ def _question(path: str, mtime: float, grade_id: str) -> str | None:
 
 
 _HEADING = re.compile(r"<(/?)h([1-6])\b")
+_HEADING_LEVEL = re.compile(r"<h([1-6])\b")
 
 
 def _nested(sanitized: str) -> str:
-    """Headings of a rendered cell two levels down: they sit below the view's own ``<h2>``.
+    """Headings of a rendered cell moved down to start at ``<h3>``: they sit below the view's own ``<h2>``.
 
     Applied to sanitized HTML, where every ``<h1>``-``<h6>`` is a real tag (text is escaped).
     """
-    return _HEADING.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + 2)}", sanitized)
+    levels = [int(level) for level in _HEADING_LEVEL.findall(sanitized)]
+    if not levels:
+        return sanitized
+    shift = 3 - min(levels)
+    return _HEADING.sub(lambda m: f"<{m[1]}h{max(1, min(6, int(m[2]) + shift))}", sanitized)
 
 
 def answer_html(course: Course, key: CellKey, student: str) -> str:
