@@ -20,7 +20,12 @@ from gradebook_tools.cli.registry import (
 from gradebook_tools.course.errors import EmptyClassError, GradebookError, RosterError, UnknownNameError
 
 #: The modules whose ``@command`` functions make up the command line, in the order of ``--help``.
-COMMAND_MODULES = ("gradebook_tools.cli.commands", "gradebook_tools.cli.lms", "gradebook_tools.cli.calendar")
+COMMAND_MODULES = (
+    "gradebook_tools.cli.commands",
+    "gradebook_tools.cli.lms",
+    "gradebook_tools.cli.calendar",
+    "gradebook_tools.cli.similarity",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
