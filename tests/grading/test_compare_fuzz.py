@@ -134,3 +134,21 @@ def test_named_shapes_of_unreadable_replies_fail_their_case(reply):
         for case, want in zip(cases, expected, strict=True):
             verdict = judge(case, want, reply)
             assert not verdict.passed and verdict.reason, (check.grade_id, case.about, verdict)
+
+
+NOTEBOOK_OF = {id(check): notebook for notebook in NOTEBOOKS for check in checks_for(notebook).values()}
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.grade_id + ":" + check.target)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(hostile=_replies, where=st.integers(min_value=0))
+def test_trusted_executes_whole_decision_survives_an_unreadable_reply(check: Check, hostile, where: int):
+    """What ``TrustedExecute._run_check`` does with the replies: the verdicts, then the catalogue of mistakes."""
+    decide = pytest.importorskip("gradebook_tools.grading.decide").decide
+    likely_mistakes = pytest.importorskip("gradebook_tools.grading.mistakes.diagnose").likely_mistakes
+    cases, expected, honest = _cases_and_honest_replies(check)
+    position = where % len(cases)
+    replies = [json.loads(json.dumps(hostile)) if i == position else reply for i, reply in enumerate(honest)]
+    verdicts = [decide(check, case, want, reply) for case, want, reply in zip(cases, expected, replies, strict=True)]
+    assert all(verdict.passed for index, verdict in enumerate(verdicts) if index != position)
+    likely_mistakes(NOTEBOOK_OF[id(check)], check, cases, replies, verdicts)
