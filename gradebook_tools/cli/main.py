@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "gradebook_tools.cli.lms",
     "gradebook_tools.cli.calendar",
     "gradebook_tools.cli.similarity",
+    "gradebook_tools.cli.checks_report",
 )
 
 

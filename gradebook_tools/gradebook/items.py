@@ -15,6 +15,7 @@ out and counted apart):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from gradebook_tools.gradebook.scores import CellGrade
@@ -183,3 +184,84 @@ def decided_cells(items: list[ItemStats]) -> list[ItemStats]:
 def pending_cells(items: list[ItemStats]) -> list[ItemStats]:
     """Graded cells with at least one grade awaiting a manual grade."""
     return [item for item in items if item.cell is not None and item.pending]
+
+
+# ---------------------------------------------------------------- named mistakes
+
+
+@dataclass(frozen=True)
+class MistakeCount:
+    """How many students of a class section the grader found making one catalogued mistake."""
+
+    assignment: str
+    mistake: str
+    about: str
+    section: str
+    students: int
+
+
+def named_mistakes_in(notebook_path: str | os.PathLike[str]) -> dict[str, str]:
+    """Id -> description of the catalogued mistakes the grader named in an autograded notebook ({} if none).
+
+    Read from the verdicts' metadata (written by the grader alone), through
+    :func:`gradebook_tools.grading.verdict.read_mistakes`.
+    """
+    from pathlib import Path
+
+    import nbformat
+
+    from gradebook_tools.course.cells import is_graded_test_cell
+    from gradebook_tools.grading.verdict import read_mistakes
+
+    path = Path(notebook_path)
+    if not path.is_file():
+        return {}
+    notebook = nbformat.read(path, as_version=4)
+    named: dict[str, str] = {}
+    for cell in notebook.cells:
+        if is_graded_test_cell(cell):
+            for mistake in read_mistakes(cell):
+                named.setdefault(mistake.id, mistake.about)
+    return named
+
+
+def count_named_mistakes(
+    named: dict[tuple[str, str], dict[str, str]], class_section_of: dict[str, str] | None = None
+) -> list[MistakeCount]:
+    """Students per exercise, named mistake and class section, and for the whole class.
+
+    Parameters
+    ----------
+    named
+        (student, assignment) -> the mistakes named in that submission (id -> description),
+        e.g. from :func:`named_mistakes_in`.
+    class_section_of
+        Student -> class section; students without one count in the whole class only.
+
+    Returns
+    -------
+    list of MistakeCount
+        Per assignment, most frequent mistake first; the whole class
+        (:data:`gradebook_tools.gradebook.sections.WHOLE_CLASS`) before the sections.
+    """
+    from gradebook_tools.gradebook.sections import WHOLE_CLASS
+
+    counts: dict[tuple[str, str, str], int] = {}
+    about: dict[tuple[str, str], str] = {}
+    for (student, assignment), mistakes in named.items():
+        groups = [WHOLE_CLASS] + (
+            [class_section_of[student]] if class_section_of and student in class_section_of else []
+        )
+        for mistake, description in mistakes.items():
+            about[(assignment, mistake)] = description
+            for group in groups:
+                counts[(assignment, mistake, group)] = counts.get((assignment, mistake, group), 0) + 1
+
+    def order(key: tuple[str, str, str]) -> tuple[str, int, str, bool, str]:
+        assignment, mistake, group = key
+        return (assignment, -counts[(assignment, mistake, WHOLE_CLASS)], mistake, group != WHOLE_CLASS, group)
+
+    return [
+        MistakeCount(assignment, mistake, about[(assignment, mistake)], group, counts[(assignment, mistake, group)])
+        for assignment, mistake, group in sorted(counts, key=order)
+    ]

@@ -27,7 +27,9 @@ from traitlets import Bool, Integer, Type, Unicode, default
 
 from gradebook_tools.course.cells import is_graded_test_cell
 from gradebook_tools.grading.checks import UnknownNotebook, checks_for
-from gradebook_tools.grading.compare import Verdict, expected_result, judge
+from gradebook_tools.grading.compare import Verdict, expected_result
+from gradebook_tools.grading.decide import decide
+from gradebook_tools.grading.mistakes.diagnose import NamedMistake, likely_mistakes
 from gradebook_tools.grading.probe import MAX_REPLY_CHARS, ProbeError, parse_reply, probe_cell_source
 from gradebook_tools.grading.sanitize import NOTES_KEY
 from gradebook_tools.grading.spec import Check
@@ -187,24 +189,31 @@ class TrustedExecute(Execute):
     def _grade_test_cell(self, cell, index) -> None:
         grade_id = cell.metadata.nbgrader["grade_id"]
         check = self._checks.get(grade_id)
+        mistakes: list[NamedMistake] = []
         if check is None:
             self.log.error("no hidden check for test cell %r of %s", grade_id, self._identity[1])
             summary = grade_id
             verdicts = [Verdict("this test cell", False, "the course has no hidden check for it; ask your instructor")]
         else:
-            summary, verdicts = check.summary, self._run_check(check, index)
-        cell.outputs = render_verdict(summary, verdicts)
-        cell.metadata[VERDICT_KEY] = verdict_metadata(summary, verdicts)
+            summary, (verdicts, mistakes) = check.summary, self._run_check(check, index)
+        cell.outputs = render_verdict(summary, verdicts, mistakes)
+        cell.metadata[VERDICT_KEY] = verdict_metadata(summary, verdicts, mistakes)
         cell.execution_count = None
 
-    def _run_check(self, check: Check, index: int) -> list[Verdict]:
+    def _run_check(self, check: Check, index: int) -> tuple[list[Verdict], list[NamedMistake]]:
+        """The verdicts on the check's cases, and the catalogued mistakes the failures match."""
         rng = np.random.default_rng(case_seed(self.seed_salt, *self._identity, check.grade_id))
         cases = check.make_cases(rng)
         replies, problem = self._ask_kernel(check, cases, index)
         if problem:
-            return [Verdict(case.about, False, problem) for case in cases]
+            return [Verdict(case.about, False, problem) for case in cases], []
         trusted = check.reference  # the reference function named like the target: spec.Check
-        return [judge(case, expected_result(trusted, case), reply) for case, reply in zip(cases, replies, strict=True)]
+        verdicts = [
+            decide(check, case, expected_result(trusted, case), reply)
+            for case, reply in zip(cases, replies, strict=True)
+        ]
+        # the catalogue runs here, in the grader's process, on the same inputs
+        return verdicts, likely_mistakes(self._identity[1], check, cases, replies, verdicts)
 
     def _ask_kernel(self, check: Check, cases, index) -> tuple[list[dict], str]:
         """The kernel's replies to the cases, or the reason there are none."""

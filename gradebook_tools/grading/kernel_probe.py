@@ -40,12 +40,19 @@ def course_probe(request_json, namespace):
         # Exact types only: a subclass may override comparisons or conversions.
         if value is None:
             return {"none": None}
-        if kind is bool or kind is numpy.bool_:
-            return {"bool": bool(value)}
-        if kind is int or (isinstance(value, numpy.integer) and kind.__module__ == "numpy"):
-            return {"int": int(value)}
-        if kind is float or (isinstance(value, numpy.floating) and kind.__module__ == "numpy"):
+        # A numpy scalar is marked: the notebooks ask for Python bools and ints (np.float64 is a float).
+        if kind is bool:
+            return {"bool": value}
+        if kind is numpy.bool_:
+            return {"bool": bool(value), "numpy": "bool"}
+        if kind is int:
+            return {"int": value}
+        if isinstance(value, numpy.integer) and kind.__module__ == "numpy":
+            return {"int": int(value), "numpy": kind.__name__}
+        if kind is float or kind is numpy.float64:
             return {"float": float(value)}
+        if isinstance(value, numpy.floating) and kind.__module__ == "numpy":
+            return {"float": float(value), "numpy": kind.__name__}
         if kind is str:
             return {"str": value[:max_text]}
         if depth >= 4:
@@ -75,10 +82,15 @@ def course_probe(request_json, namespace):
         if not callable(function):
             return {"missing": True}
         args, kwargs = decode(case["args"]), decode(case["kwargs"])
+        # The categories of the warnings raised during the call, with numpy's default error
+        # handling; the grader decides which cost points. A function's own silencing is kept.
+        caught = []
         try:
-            # Warnings do not cost points: the value decides.
-            with warnings.catch_warnings(), numpy.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
+            with (
+                warnings.catch_warnings(record=True) as caught,
+                numpy.errstate(divide="warn", over="warn", invalid="warn", under="ignore"),
+            ):
+                warnings.simplefilter("always")
                 value = function(*args, **kwargs)
         except KeyboardInterrupt:
             raise  # the grader's time limit: stop here
@@ -87,11 +99,21 @@ def course_probe(request_json, namespace):
                 "raised": type(error).__name__,
                 "value_error": isinstance(error, ValueError),
                 "message": str(error)[:max_text],
+                "warnings": categories(caught),
             }
         try:
-            return {"returned": encode(value)}
+            return {"returned": encode(value), "warnings": categories(caught)}
         except Exception as error:  # noqa: BLE001 - a hostile object's tolist() may raise
             return {"returned": {"unsupported": "a value that could not be read: " + type(error).__name__}}
+
+    def categories(caught):
+        names = []
+        for record in caught[:1000]:
+            category = getattr(record, "category", None)
+            name = getattr(category, "__name__", None)
+            if type(name) is str and name[:80] not in names:
+                names.append(name[:80])
+        return names[:20]
 
     replies = [run(case) for case in request["cases"]]
     line = json.dumps({"replies": replies}, allow_nan=True)

@@ -98,6 +98,14 @@ class Check:
         The trusted computation. ``None`` means the function of
         ``reference.py`` named ``target``; for ``answer`` it takes no argument
         and must be given.
+    rules
+        Ids of the rules of ``docs/curriculum.md`` (its table of stated rules)
+        that this check holds.
+    warnings_fail
+        True where numerical stability is the point of the cell: a
+        ``RuntimeWarning`` raised during the student's call fails the case.
+    returns
+        Names of the items of a returned tuple, for messages in the student's words.
 
     Raises
     ------
@@ -112,6 +120,9 @@ class Check:
     make_cases: Callable[[np.random.Generator], list[Case]]
     # None is replaced in __post_init__: a made Check always has its reference
     reference: Callable[..., Any] = None  # type: ignore[assignment]
+    rules: tuple[str, ...] = ()
+    warnings_fail: bool = False
+    returns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.reference is not None:
@@ -137,7 +148,9 @@ def _summary(function: Callable) -> str:
     return doc
 
 
-def check(target: str) -> Callable[[Callable[[np.random.Generator], list[Case]]], Check]:
+def check(
+    target: str, *, rules: tuple[str, ...] = (), warnings_fail: bool = False, returns: tuple[str, ...] = ()
+) -> Callable[[Callable[[np.random.Generator], list[Case]]], Check]:
     """Make the decorated case generator the hidden check of the test cell named like it.
 
     Parameters
@@ -145,6 +158,8 @@ def check(target: str) -> Callable[[Callable[[np.random.Generator], list[Case]]]
     target
         The student's function that the cell checks; the reference function of
         the same name computes what is expected.
+    rules, warnings_fail, returns
+        As in :class:`Check`.
 
     Returns
     -------
@@ -153,12 +168,20 @@ def check(target: str) -> Callable[[Callable[[np.random.Generator], list[Case]]]
     """
 
     def decorate(make_cases: Callable[[np.random.Generator], list[Case]]) -> Check:
-        return Check(make_cases.__name__, target, _summary(make_cases), make_cases)
+        return Check(
+            make_cases.__name__,
+            target,
+            _summary(make_cases),
+            make_cases,
+            rules=tuple(rules),
+            warnings_fail=warnings_fail,
+            returns=tuple(returns),
+        )
 
     return decorate
 
 
-def worked_answer(compute: Callable[[], Any]) -> Check:
+def worked_answer(compute: Callable[[], Any] | None = None, *, rules: tuple[str, ...] = ()) -> Any:
     """Make ``compute`` (the worked example, with the reference functions) the check of ``answer``.
 
     Parameters
@@ -171,7 +194,9 @@ def worked_answer(compute: Callable[[], Any]) -> Check:
     -------
     Check
     """
-    return Check(compute.__name__, ANSWER, _summary(compute), _read_answer, compute)
+    if compute is None:
+        return lambda function: worked_answer(function, rules=rules)
+    return Check(compute.__name__, ANSWER, _summary(compute), _read_answer, compute, rules=tuple(rules))
 
 
 def _read_answer(rng: np.random.Generator) -> list[Case]:

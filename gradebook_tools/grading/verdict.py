@@ -8,21 +8,51 @@ the cell's metadata (:func:`read_verdict`), never by parsing the text.
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
+
 from nbformat.v4 import new_output
 
 from gradebook_tools.grading.compare import Verdict
+from gradebook_tools.grading.mistakes.diagnose import NamedMistake
 
 PASS, FAIL = "\u2713", "\u2717"
 #: Cell metadata key of the verdict as data; TrustedExecute removes any the submission brought.
 VERDICT_KEY = "gradebook_tools_verdict"
+#: Class of the element of a feedback page that names a likely mistake.
+LIKELY_MISTAKE_CLASS = "likely-mistake"
+#: Output metadata marking the grader's likely-mistake output of a graded test cell.
+MISTAKE_OUTPUT_KEY = "gradebook_tools_likely_mistakes"
 
 
-def verdict_metadata(summary: str, verdicts: list[Verdict]) -> dict:
+def verdict_metadata(summary: str, verdicts: list[Verdict], mistakes: Sequence[NamedMistake] = ()) -> dict:
     """The verdict as plain data, for the cell's metadata."""
     return {
         "summary": summary,
         "cases": [{"about": v.about, "passed": bool(v.passed), "reason": v.reason} for v in verdicts],
+        "mistakes": [{"id": m.id, "about": m.about, "review": m.review} for m in mistakes],
     }
+
+
+def read_mistakes(cell) -> list[NamedMistake]:
+    """The likely mistakes the grader named in an autograded test cell's verdict (none when it has none)."""
+    data = cell.get("metadata", {}).get(VERDICT_KEY)
+    entries = data.get("mistakes") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return []
+    return [
+        NamedMistake(str(entry.get("id", "")), str(entry.get("about", "")), str(entry.get("review", "")))
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
+
+
+def likely_mistakes_html(mistakes: Sequence[NamedMistake]) -> str:
+    """The named mistakes as HTML, one element of class ``likely-mistake`` each (text escaped)."""
+    return "".join(
+        f'<p class="{LIKELY_MISTAKE_CLASS}"><strong>Likely mistake:</strong> {html.escape(m.sentence())}</p>'
+        for m in mistakes
+    )
 
 
 def read_verdict(cell) -> list[Verdict] | None:
@@ -37,8 +67,8 @@ def read_verdict(cell) -> list[Verdict] | None:
     ]
 
 
-def render_verdict(summary: str, verdicts: list[Verdict]) -> list:
-    """Outputs for a test cell: a report on stdout, plus an error if any case failed."""
+def render_verdict(summary: str, verdicts: list[Verdict], mistakes: Sequence[NamedMistake] = ()) -> list:
+    """Outputs for a test cell: a report on stdout, the likely mistakes, plus an error if any case failed."""
     groups: dict[str, list[Verdict]] = {}
     for verdict in verdicts:
         groups.setdefault(verdict.about, []).append(verdict)
@@ -52,6 +82,17 @@ def render_verdict(summary: str, verdicts: list[Verdict]) -> list:
         else:
             lines.append(f"  {FAIL} {about}: {len(failed)} of {len(group)} failed, e.g. {failed[0].reason}")
     outputs = [new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
+    if mistakes:
+        outputs.append(
+            new_output(
+                "display_data",
+                data={
+                    "text/plain": "\n".join(f"Likely mistake: {m.sentence()}" for m in mistakes),
+                    "text/html": likely_mistakes_html(mistakes),
+                },
+                metadata={MISTAKE_OUTPUT_KEY: True},
+            )
+        )
     failures = sum(not v.passed for v in verdicts)
     if failures:
         message = f"{failures} of {len(verdicts)} hidden checks failed"

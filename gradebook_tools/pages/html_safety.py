@@ -397,12 +397,31 @@ class SanitizeOutputs(Preprocessor):
         for output in cell.get("outputs", []):
             if "data" in output:
                 output["data"] = safe_output_data(output["data"])
+                _restore_likely_mistakes(cell, output)
                 metadata = output.get("metadata", {})
                 metadata.pop("filenames", None)
                 for value in metadata.values():
                     if isinstance(value, dict):
                         value.pop("isolated", None)
         return cell, resources
+
+
+def _restore_likely_mistakes(cell, output) -> None:
+    """The grader's likely-mistake note of a graded test cell, rebuilt from its verdict's metadata.
+
+    Sanitizing drops every class a student's markup could bring; the note's
+    ``likely-mistake`` element is made again here from the grader's verdict (a
+    graded test cell's outputs and verdict are written by the grader alone), its
+    text escaped.
+    """
+    from gradebook_tools.course.cells import is_graded_test_cell
+    from gradebook_tools.grading.verdict import MISTAKE_OUTPUT_KEY, likely_mistakes_html, read_mistakes
+
+    if not output.get("metadata", {}).get(MISTAKE_OUTPUT_KEY) or not is_graded_test_cell(cell):
+        return
+    mistakes = read_mistakes(cell)
+    if mistakes:
+        output["data"]["text/html"] = likely_mistakes_html(mistakes)
 
 
 # ---------------------------------------------------------------- feedback exporter

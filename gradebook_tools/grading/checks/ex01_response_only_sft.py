@@ -18,7 +18,7 @@ def random_batch(rng, shape, vocabulary, dtype=np.float64):
     return logits, targets, mask
 
 
-@check("log_softmax")
+@check("log_softmax", rules=("ex01.log-softmax",))
 def test_log_softmax_values(rng):
     """log_softmax matches the reference on random logits"""
     return [
@@ -30,7 +30,7 @@ def test_log_softmax_values(rng):
     ]
 
 
-@check("log_softmax")
+@check("log_softmax", rules=("ex01.log-softmax.stable", "common.stability-warnings"), warnings_fail=True)
 def test_log_softmax_stability(rng):
     """log_softmax stays finite and exact for logits of magnitude 1e4"""
     return [
@@ -40,7 +40,7 @@ def test_log_softmax_stability(rng):
     ]
 
 
-@check("response_mask_from_roles")
+@check("response_mask_from_roles", rules=("ex01.mask", "ex01.mask.unknown-role", "common.value-error"))
 def test_response_mask_from_roles(rng):
     """response_mask_from_roles builds the loss mask and rejects unknown roles"""
     roles = rng.choice(["system", "user", "assistant"], size=12).tolist()
@@ -52,7 +52,7 @@ def test_response_mask_from_roles(rng):
     ]
 
 
-@check("response_only_loss")
+@check("response_only_loss", rules=("ex01.loss", "common.python-scalars"))
 def test_response_only_loss_values(rng):
     """response_only_loss is the token-level mean NLL over response tokens"""
     cases = [Case("the worked example", (WORKED_LOGITS, WORKED_TARGETS, WORKED_MASK), visible=True)]
@@ -78,7 +78,10 @@ def test_response_only_loss_values(rng):
     return cases
 
 
-@check("response_only_loss")
+@check(
+    "response_only_loss",
+    rules=("ex01.loss.invalid", "ex01.loss.large-logits", "common.value-error", "common.python-scalars"),
+)
 def test_response_only_loss_edge_cases(rng):
     """response_only_loss rejects invalid batches and is stable"""
     logits, targets, mask = random_batch(rng, (3, 4), 5)
@@ -97,7 +100,7 @@ def test_response_only_loss_edge_cases(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex01.answer", "common.python-scalars"))
 def test_answer():
     """answer is the loss of the worked example"""
     return reference.response_only_loss(WORKED_LOGITS, WORKED_TARGETS, WORKED_MASK)

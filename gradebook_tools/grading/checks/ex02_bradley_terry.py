@@ -25,7 +25,10 @@ def invalid_pairs(rng):
     ]
 
 
-@check("preference_probability")
+@check(
+    "preference_probability",
+    rules=("ex02.probability", "ex02.probability.broadcast", "common.value-error", "common.python-scalars"),
+)
 def test_preference_probability_values(rng):
     """preference_probability is sigma(r_w - r_l), elementwise, a float for scalars"""
     chosen, rejected = random_pairs(rng, 8)
@@ -43,7 +46,11 @@ def test_preference_probability_values(rng):
     ]
 
 
-@check("preference_probability")
+@check(
+    "preference_probability",
+    rules=("ex02.probability.stable", "common.python-scalars", "common.stability-warnings"),
+    warnings_fail=True,
+)
 def test_preference_probability_stability(rng):
     """preference_probability saturates to 0 and 1 for margins of magnitude 1e4 without overflow"""
     return [
@@ -56,7 +63,7 @@ def test_preference_probability_stability(rng):
     ]
 
 
-@check("reward_model_loss")
+@check("reward_model_loss", rules=("ex02.loss", "common.python-scalars"))
 def test_reward_model_loss_values(rng):
     """reward_model_loss is the mean of -log sigma(r_chosen - r_rejected)"""
     chosen, rejected = random_pairs(rng, 10)
@@ -75,7 +82,17 @@ def test_reward_model_loss_values(rng):
     ]
 
 
-@check("reward_model_loss")
+@check(
+    "reward_model_loss",
+    rules=(
+        "ex02.loss.stable",
+        "ex02.pairs.invalid",
+        "common.value-error",
+        "common.python-scalars",
+        "common.stability-warnings",
+    ),
+    warnings_fail=True,
+)
 def test_reward_model_loss_edge_cases(rng):
     """reward_model_loss is finite for margins of magnitude 1e4 and rejects empty or mismatched input"""
     return [
@@ -87,7 +104,7 @@ def test_reward_model_loss_edge_cases(rng):
     ]
 
 
-@check("preference_accuracy")
+@check("preference_accuracy", rules=("ex02.accuracy", "common.python-scalars"))
 def test_preference_accuracy_values(rng):
     """preference_accuracy is the fraction of correctly ranked pairs, a tie counting 1/2"""
     chosen, rejected = random_pairs(rng, 11)
@@ -102,7 +119,10 @@ def test_preference_accuracy_values(rng):
     ]
 
 
-@check("preference_accuracy")
+@check(
+    "preference_accuracy",
+    rules=("ex02.accuracy.ties", "ex02.pairs.invalid", "common.value-error", "common.python-scalars"),
+)
 def test_preference_accuracy_edge_cases(rng):
     """preference_accuracy scores ties 1/2 and rejects empty or mismatched input"""
     constant = float(rng.normal())
@@ -115,7 +135,7 @@ def test_preference_accuracy_edge_cases(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex02.answer", "common.python-scalars"))
 def test_answer():
     """answer is the Bradley-Terry probability of the worked pair"""
     return reference.preference_probability(1.2, 0.4)

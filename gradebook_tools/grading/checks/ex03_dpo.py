@@ -38,7 +38,7 @@ def pair_value_cases(rng):
     ]
 
 
-@check("dpo_margin")
+@check("dpo_margin", rules=("ex03.margin", "common.python-scalars"))
 def test_dpo_margin_values(rng):
     """dpo_margin is beta times the difference of the chosen and rejected log-ratios"""
     return pair_value_cases(rng)
@@ -54,7 +54,7 @@ def invalid_pair_cases(rng, visible_beta_zero=False):
     ]
 
 
-@check("dpo_margin")
+@check("dpo_margin", rules=("ex03.margin.broadcast", "ex03.beta.positive", "common.value-error"))
 def test_dpo_margin_edge_cases(rng):
     """dpo_margin broadcasts scalars and rejects a non-positive beta or incompatible shapes"""
     pc, pr, rc, rr = random_logps(rng, (5,))
@@ -66,7 +66,7 @@ def test_dpo_margin_edge_cases(rng):
     ]
 
 
-@check("dpo_loss")
+@check("dpo_loss", rules=("ex03.loss", "common.python-scalars"))
 def test_dpo_loss_values(rng):
     """dpo_loss is the mean of -log sigma(margin) over the pairs"""
     pc, pr, _, _ = random_logps(rng, (6,))
@@ -76,7 +76,17 @@ def test_dpo_loss_values(rng):
     ]
 
 
-@check("dpo_loss")
+@check(
+    "dpo_loss",
+    rules=(
+        "ex03.loss.stable",
+        "ex03.beta.positive",
+        "common.value-error",
+        "common.python-scalars",
+        "common.stability-warnings",
+    ),
+    warnings_fail=True,
+)
 def test_dpo_loss_edge_cases(rng):
     """dpo_loss is exact for margins of magnitude 1e4 and rejects a bad beta, bad shapes or no pair"""
     big = tuple(rng.uniform(-1e4, 0.0, 6) for _ in range(4))
@@ -93,7 +103,10 @@ def test_dpo_loss_edge_cases(rng):
     ]
 
 
-@check("implicit_reward")
+@check(
+    "implicit_reward",
+    rules=("ex03.implicit-reward", "ex03.beta.positive", "common.value-error", "common.python-scalars"),
+)
 def test_implicit_reward(rng):
     """implicit_reward is beta times the log-ratio against the reference"""
     policy, _, ref, _ = random_logps(rng, (7,))
@@ -112,7 +125,7 @@ def test_implicit_reward(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex03.answer", "common.python-scalars"))
 def test_answer():
     """answer is the DPO loss of the worked pair"""
     return reference.dpo_loss(1.0, -0.5, 0.0, 0.0, 0.2)

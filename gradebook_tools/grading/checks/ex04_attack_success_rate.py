@@ -14,7 +14,7 @@ def random_outcomes(rng, n, rate=None):
     return (rng.random(n) < rate).astype(np.int64)
 
 
-@check("attack_success_rate")
+@check("attack_success_rate", rules=("ex04.asr", "common.python-scalars"))
 def test_attack_success_rate_values(rng):
     """attack_success_rate is the mean of 0/1 or bool outcomes"""
     return [
@@ -33,7 +33,7 @@ def test_attack_success_rate_values(rng):
     ]
 
 
-@check("attack_success_rate")
+@check("attack_success_rate", rules=("ex04.asr.invalid", "common.value-error", "common.python-scalars"))
 def test_attack_success_rate_invalid(rng):
     """attack_success_rate rejects empty runs and outcomes other than 0/1"""
     bad_fraction = random_outcomes(rng, 8).astype(np.float64)
@@ -50,7 +50,7 @@ def test_attack_success_rate_invalid(rng):
     ]
 
 
-@check("wilson_interval")
+@check("wilson_interval", rules=("ex04.wilson", "common.python-scalars"), returns=("low", "high"))
 def test_wilson_interval_values(rng):
     """wilson_interval matches the Wilson score interval"""
     cases = [
@@ -77,7 +77,19 @@ def test_wilson_interval_values(rng):
     return cases
 
 
-@check("wilson_interval")
+@check(
+    "wilson_interval",
+    rules=(
+        "ex04.wilson.ends",
+        "ex04.wilson.invalid",
+        "ex04.wilson.z-positive",
+        "common.value-error",
+        "common.python-scalars",
+        "common.stability-warnings",
+    ),
+    warnings_fail=True,
+    returns=("low", "high"),
+)
 def test_wilson_interval_edge_cases(rng):
     """wilson_interval handles 0 and n successes and rejects invalid counts"""
     n = int(rng.integers(5, 500))
@@ -92,6 +104,8 @@ def test_wilson_interval_edge_cases(rng):
         Case("a negative number of trials", (0, -int(rng.integers(1, 10)))),
         Case("a negative number of successes", (-1, n)),
         Case("one success more than the trials", (n + 1, n)),
+        Case("z = 0", (int(rng.integers(0, n + 1)), n), {"z": 0.0}),
+        Case("a negative z given positionally", (int(rng.integers(0, n + 1)), n, -float(rng.uniform(0.5, 3.0)))),
     ]
 
 
@@ -106,7 +120,7 @@ def random_margin_inputs(rng):
             return half_width, p, z
 
 
-@check("trials_for_margin")
+@check("trials_for_margin", rules=("ex04.trials", "common.python-scalars"))
 def test_trials_for_margin_values(rng):
     """trials_for_margin is ceil(z² p(1-p) / h²)"""
     h1, _, _ = random_margin_inputs(rng)
@@ -124,7 +138,7 @@ def test_trials_for_margin_values(rng):
     ]
 
 
-@check("trials_for_margin")
+@check("trials_for_margin", rules=("ex04.trials.invalid", "common.value-error", "common.python-scalars"))
 def test_trials_for_margin_invalid(rng):
     """trials_for_margin rejects a non-positive half-width and a rate outside [0, 1]"""
     return [
@@ -138,7 +152,7 @@ def test_trials_for_margin_invalid(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex04.answer", "common.python-scalars"))
 def test_answer():
     """answer is the attack success rate of the worked example"""
     return reference.attack_success_rate(WORKED_OUTCOMES)

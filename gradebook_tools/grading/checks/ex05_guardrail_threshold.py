@@ -31,7 +31,7 @@ def score_sets(rng, n_harmful, n_benign, separation=0.25):
     return harmful, benign
 
 
-@check("guardrail_action")
+@check("guardrail_action", rules=("ex05.action", "ex05.action.python-bool", "common.python-scalars"))
 def test_guardrail_action_values(rng):
     """guardrail_action blocks scores >= tau, for scalars and arrays"""
     tau = float(rng.uniform(0.2, 0.8))
@@ -52,7 +52,7 @@ def test_guardrail_action_values(rng):
     ]
 
 
-@check("guardrail_action")
+@check("guardrail_action", rules=("ex05.action.tau-range", "common.value-error", "common.python-scalars"))
 def test_guardrail_action_invalid_tau(rng):
     """guardrail_action rejects a threshold outside [0, 1]"""
     return [
@@ -66,7 +66,7 @@ def test_guardrail_action_invalid_tau(rng):
     ]
 
 
-@check("threshold_sweep")
+@check("threshold_sweep", rules=("ex05.sweep",), returns=("tpr", "fpr"))
 def test_threshold_sweep_values(rng):
     """threshold_sweep gives the TPR and FPR of every threshold"""
     harmful, benign = score_sets(rng, int(rng.integers(5, 30)), int(rng.integers(5, 40)))
@@ -92,7 +92,7 @@ def test_threshold_sweep_values(rng):
     ]
 
 
-@check("threshold_sweep")
+@check("threshold_sweep", rules=("ex05.sweep.ties", "ex05.sweep.invalid", "common.value-error"), returns=("tpr", "fpr"))
 def test_threshold_sweep_edge_cases(rng):
     """threshold_sweep counts scores equal to a threshold and rejects empty score lists"""
     harmful, benign = score_sets(rng, 10, 12)
@@ -111,7 +111,7 @@ def test_threshold_sweep_edge_cases(rng):
     ]
 
 
-@check("choose_threshold")
+@check("choose_threshold", rules=("ex05.choose", "common.python-scalars"))
 def test_choose_threshold_values(rng):
     """choose_threshold maximises TPR within the FPR budget"""
     cases = [
@@ -142,7 +142,16 @@ def test_choose_threshold_values(rng):
     return cases
 
 
-@check("choose_threshold")
+@check(
+    "choose_threshold",
+    rules=(
+        "ex05.choose.ties",
+        "ex05.choose.none",
+        "ex05.choose.invalid",
+        "common.value-error",
+        "common.python-scalars",
+    ),
+)
 def test_choose_threshold_edge_cases(rng):
     """choose_threshold breaks ties upwards, returns inf when nothing fits, rejects bad budgets"""
     harmful, benign = score_sets(rng, 10, 10)
@@ -167,7 +176,7 @@ def test_choose_threshold_edge_cases(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex05.answer", "common.python-scalars"))
 def test_answer():
     """answer is the guardrail decision of the worked example"""
     return reference.guardrail_action(0.73, 0.60)

@@ -20,7 +20,7 @@ def evaluation_set(rng, n, harmful_share=None):
     return harmful, refused
 
 
-@check("refusal_metrics")
+@check("refusal_metrics", rules=("ex06.metrics", "common.python-scalars"))
 def test_refusal_metrics_values(rng):
     """refusal_metrics gives safe compliance and the two class-conditional failure rates"""
     h_list, r_list = evaluation_set(rng, int(rng.integers(8, 30)))
@@ -39,7 +39,7 @@ def test_refusal_metrics_values(rng):
     ]
 
 
-@check("refusal_metrics")
+@check("refusal_metrics", rules=("ex06.metrics.invalid", "common.value-error", "common.python-scalars"))
 def test_refusal_metrics_edge_cases(rng):
     """refusal_metrics rejects mismatched inputs and sets without both kinds of prompt"""
     harmful, refused = evaluation_set(rng, 10)
@@ -60,7 +60,7 @@ def rate(rng):
     return float(rng.uniform(0, 1))
 
 
-@check("refusal_adjusted_utility")
+@check("refusal_adjusted_utility", rules=("ex06.utility", "common.python-scalars"))
 def test_refusal_adjusted_utility_values(rng):
     """refusal_adjusted_utility subtracts penalty times benign refusal"""
     return [
@@ -76,7 +76,7 @@ def test_refusal_adjusted_utility_values(rng):
     ]
 
 
-@check("refusal_adjusted_utility")
+@check("refusal_adjusted_utility", rules=("ex06.utility.invalid", "common.value-error", "common.python-scalars"))
 def test_refusal_adjusted_utility_invalid(rng):
     """refusal_adjusted_utility rejects rates outside [0, 1] and a negative penalty"""
     return [
@@ -90,7 +90,7 @@ def test_refusal_adjusted_utility_invalid(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex06.answer", "common.python-scalars"))
 def test_answer():
     """answer is the refusal-adjusted utility of the worked example"""
     return reference.refusal_adjusted_utility(0.82, 0.09)

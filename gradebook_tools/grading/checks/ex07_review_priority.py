@@ -11,7 +11,7 @@ def random_weights(rng):
     return rng.dirichlet(np.ones(3))
 
 
-@check("review_priority")
+@check("review_priority", rules=("ex07.priority", "common.python-scalars"))
 def test_review_priority_values(rng):
     """review_priority is the weighted sum of the three signals, elementwise"""
     size = int(rng.integers(5, 12))
@@ -42,7 +42,7 @@ def test_review_priority_values(rng):
     ]
 
 
-@check("review_priority")
+@check("review_priority", rules=("ex07.priority.weights", "ex07.priority.signals", "common.value-error"))
 def test_review_priority_invalid(rng):
     """review_priority rejects bad weights and signals outside [0, 1]"""
     risk, uncertainty, diversity = rng.random((3, 8))
@@ -68,10 +68,15 @@ def test_review_priority_invalid(rng):
             {"weights": (0.1, 0.2, 0.7)},
         ),
         Case("valid weights putting everything on risk", (risk, uncertainty, diversity), {"weights": (1.0, 0.0, 0.0)}),
+        Case(
+            "weights whose sum misses 1 by more than 1e-9 (but by less than 1e-6)",
+            (risk, uncertainty, diversity),
+            {"weights": (0.5, 0.35, 0.15 + float(rng.uniform(2e-8, 5e-7)))},
+        ),
     ]
 
 
-@check("binary_entropy")
+@check("binary_entropy", rules=("ex07.entropy", "common.python-scalars"))
 def test_binary_entropy_values(rng):
     """binary_entropy is the entropy in bits, elementwise"""
     return [
@@ -86,7 +91,17 @@ def test_binary_entropy_values(rng):
     ]
 
 
-@check("binary_entropy")
+@check(
+    "binary_entropy",
+    rules=(
+        "ex07.entropy.ends",
+        "ex07.entropy.invalid",
+        "common.value-error",
+        "common.python-scalars",
+        "common.stability-warnings",
+    ),
+    warnings_fail=True,
+)
 def test_binary_entropy_endpoints(rng):
     """binary_entropy is 0 at p = 0 and 1 without warnings and rejects p outside [0, 1]"""
     mixed = rng.random(9)
@@ -107,7 +122,7 @@ def test_binary_entropy_endpoints(rng):
     ]
 
 
-@check("select_for_review")
+@check("select_for_review", rules=("ex07.select",))
 def test_select_for_review_order(rng):
     """select_for_review returns the top-budget indices, highest first"""
     size = int(rng.integers(8, 20))
@@ -122,7 +137,7 @@ def test_select_for_review_order(rng):
     ]
 
 
-@check("select_for_review")
+@check("select_for_review", rules=("ex07.select.ties", "ex07.select.budget", "common.value-error"))
 def test_select_for_review_edge_cases(rng):
     """select_for_review breaks ties by index and handles small, large and negative budgets"""
     tied = rng.integers(0, 4, size=15) / 4.0  # only four distinct values: many ties
@@ -140,7 +155,7 @@ def test_select_for_review_edge_cases(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex07.answer", "common.python-scalars"))
 def test_answer():
     """answer is the priority of the worked example"""
     return reference.review_priority(0.8, 0.6, 0.3)

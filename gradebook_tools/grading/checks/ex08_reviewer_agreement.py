@@ -24,7 +24,7 @@ def as_words(codes):
     return [SEVERITIES[code] for code in codes]
 
 
-@check("raw_agreement")
+@check("raw_agreement", rules=("ex08.agreement", "common.python-scalars"))
 def test_raw_agreement_values(rng):
     """raw_agreement is the fraction of items with equal labels"""
     binary_a, binary_b = reviewer_pair(rng, int(rng.integers(10, 30)), 2)
@@ -46,7 +46,7 @@ def test_raw_agreement_values(rng):
     ]
 
 
-@check("raw_agreement")
+@check("raw_agreement", rules=("ex08.labels.invalid", "common.value-error", "common.python-scalars"))
 def test_raw_agreement_invalid(rng):
     """raw_agreement rejects empty and mismatched label lists"""
     a, b = reviewer_pair(rng, 10, 3)
@@ -58,10 +58,12 @@ def test_raw_agreement_invalid(rng):
         Case("string lists of different lengths", (as_words(a[:4]), as_words(b[:5]))),
         Case("valid one-item lists that disagree", ([0], [1])),
         Case("valid random arrays", (a, b)),
+        Case("a one-item list against a longer list", ([int(a[0])], b.tolist())),
+        Case("a longer array against a one-item array", (a, b[:1])),
     ]
 
 
-@check("cohens_kappa")
+@check("cohens_kappa", rules=("ex08.kappa", "ex08.kappa.one-sided-labels", "common.python-scalars"))
 def test_cohens_kappa_values(rng):
     """cohens_kappa is the agreement beyond chance for any labels"""
     binary_a, binary_b = reviewer_pair(rng, int(rng.integers(20, 40)), 2)
@@ -69,6 +71,8 @@ def test_cohens_kappa_values(rng):
     words_a, words_b = reviewer_pair(rng, 25, 4, accuracy=0.6)
     only_b = codes_b.copy()
     only_b[rng.choice(30, size=3, replace=False)] = 7  # a label reviewer A never uses
+    only_a = codes_a.copy()
+    only_a[rng.choice(30, size=3, replace=False)] = 9  # a label reviewer B never uses
     same = rng.integers(0, 2, size=11)
     same[:2] = [0, 1]  # two labels, so the expected agreement is below 1
     return [
@@ -78,13 +82,24 @@ def test_cohens_kappa_values(rng):
         Case("random three-class integer arrays", (codes_a, codes_b)),
         Case("float32 category codes against a list", (codes_a.astype(np.float32), codes_b.tolist())),
         Case("random string labels with four categories", (as_words(words_a), as_words(words_b))),
-        Case("a label used by one reviewer only", (codes_a.tolist(), only_b)),
+        Case("a label used by reviewer B only", (codes_a.tolist(), only_b)),
+        Case("a label used by reviewer A only", (only_a, codes_b.tolist())),
         Case("perfect agreement with two labels", (same, same.tolist())),
         Case("a long random audit", reviewer_pair(rng, 500, 2, accuracy=0.9)),
     ]
 
 
-@check("cohens_kappa")
+@check(
+    "cohens_kappa",
+    rules=(
+        "ex08.kappa.degenerate",
+        "ex08.labels.invalid",
+        "common.value-error",
+        "common.python-scalars",
+        "common.stability-warnings",
+    ),
+    warnings_fail=True,
+)
 def test_cohens_kappa_degenerate(rng):
     """cohens_kappa handles constant reviewers, systematic disagreement and bad input"""
     n = int(rng.integers(5, 40))
@@ -110,7 +125,7 @@ def test_cohens_kappa_degenerate(rng):
     ]
 
 
-@check("disagreements")
+@check("disagreements", rules=("ex08.disagreements",))
 def test_disagreements_values(rng):
     """disagreements lists the ascending indices of differing labels"""
     binary_a, binary_b = reviewer_pair(rng, int(rng.integers(10, 30)), 2)
@@ -131,7 +146,7 @@ def test_disagreements_values(rng):
     ]
 
 
-@check("disagreements")
+@check("disagreements", rules=("ex08.disagreements.edges", "ex08.labels.invalid", "common.value-error"))
 def test_disagreements_edge_cases(rng):
     """disagreements handles full agreement, single items and bad input"""
     same = rng.integers(0, 4, size=int(rng.integers(20, 60)))
@@ -147,7 +162,7 @@ def test_disagreements_edge_cases(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex08.answer", "common.python-scalars"))
 def test_answer():
     """answer is the raw agreement of the worked example"""
     return reference.raw_agreement(WORKED_A, WORKED_B)

@@ -19,7 +19,7 @@ def softmax(logits):
     return weights / weights.sum()
 
 
-@check("kl_divergence")
+@check("kl_divergence", rules=("ex09.kl", "common.python-scalars"))
 def test_kl_divergence_values(rng):
     """kl_divergence matches the reference on random distributions"""
     peaked = softmax(rng.normal(0.0, 8.0, 7))  # entries down to ~1e-20
@@ -47,7 +47,9 @@ def test_kl_divergence_values(rng):
     ]
 
 
-@check("kl_divergence")
+@check(
+    "kl_divergence", rules=("ex09.kl.support", "common.python-scalars", "common.stability-warnings"), warnings_fail=True
+)
 def test_kl_divergence_support(rng):
     """kl_divergence skips terms with p_i = 0 and is inf where q rules out an outcome of p"""
     p_zeros = random_distribution(rng, 6)
@@ -85,7 +87,7 @@ def test_kl_divergence_support(rng):
     ]
 
 
-@check("kl_divergence")
+@check("kl_divergence", rules=("ex09.kl.invalid", "common.value-error", "common.python-scalars"))
 def test_kl_divergence_invalid(rng):
     """kl_divergence rejects vectors that are not probability distributions"""
     p = random_distribution(rng, 5)
@@ -113,7 +115,7 @@ def test_kl_divergence_invalid(rng):
     ]
 
 
-@check("kl_penalized_rewards")
+@check("kl_penalized_rewards", rules=("ex09.penalized", "common.python-scalars"))
 def test_kl_penalized_rewards_values(rng):
     """kl_penalized_rewards subtracts beta times the log-ratio, elementwise"""
     batch = int(rng.integers(4, 9))
@@ -153,7 +155,7 @@ def test_kl_penalized_rewards_values(rng):
     ]
 
 
-@check("kl_penalized_rewards")
+@check("kl_penalized_rewards", rules=("ex09.penalized.invalid", "ex09.penalized.large", "common.value-error"))
 def test_kl_penalized_rewards_invalid_and_large(rng):
     """kl_penalized_rewards rejects a negative beta and bad shapes and is exact at magnitude 1e4"""
     rewards = rng.normal(0.0, 1.0, 5)
@@ -178,7 +180,7 @@ def test_kl_penalized_rewards_invalid_and_large(rng):
     ]
 
 
-@check("kl_regularized_objective")
+@check("kl_regularized_objective", rules=("ex09.objective", "common.python-scalars"))
 def test_kl_regularized_objective(rng):
     """kl_regularized_objective is the reward gain minus beta times the KL cost"""
     gain, cost, beta = rng.uniform(-0.2, 0.5), rng.uniform(0.0, 0.3), rng.uniform(0.1, 5.0)
@@ -194,7 +196,7 @@ def test_kl_regularized_objective(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex09.answer", "common.python-scalars"))
 def test_answer():
     """answer is the KL-regularised objective of the worked example"""
     return reference.kl_regularized_objective(0.12, 0.04, 2.0)

@@ -26,7 +26,7 @@ def away_from(threshold, rng, above):
     return threshold + step if above else threshold - step
 
 
-@check("release_gate")
+@check("release_gate", rules=("ex10.gate", "ex10.gate.python-bool", "common.python-scalars"))
 def test_release_gate_values(rng):
     """release_gate ships only with enough safety gain and a tolerable capability drop"""
     cases = [
@@ -70,7 +70,7 @@ def test_release_gate_values(rng):
     return cases
 
 
-@check("release_gate")
+@check("release_gate", rules=("ex10.gate.strict", "ex10.gate.nan", "common.python-scalars"))
 def test_release_gate_boundaries(rng):
     """release_gate is strict at its thresholds and fails closed on NaN"""
     gain, drop = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.1))
@@ -104,7 +104,7 @@ def random_gate(rng, size, at_floor=0, nan=False):
     return deltas, floors
 
 
-@check("multi_metric_gate")
+@check("multi_metric_gate", rules=("ex10.multi", "common.python-scalars"), returns=("ship", "failing"))
 def test_multi_metric_gate_values(rng):
     """multi_metric_gate decides on every gated metric and lists the failing ones sorted"""
     passing_floors = {str(name): float(rng.choice(FLOORS)) for name in rng.choice(METRICS, size=5, replace=False)}
@@ -150,7 +150,11 @@ def test_multi_metric_gate_values(rng):
     ]
 
 
-@check("multi_metric_gate")
+@check(
+    "multi_metric_gate",
+    rules=("ex10.multi.coverage", "common.value-error", "common.python-scalars"),
+    returns=("ship", "failing"),
+)
 def test_multi_metric_gate_metric_coverage(rng):
     """multi_metric_gate rejects a missing delta and ignores metrics without a floor"""
     deltas, floors = random_gate(rng, 6)
@@ -187,7 +191,7 @@ def validation_curve(rng, steps):
     return 0.5 + 0.5 * np.exp(-t / scale) + rng.uniform(0.002, 0.01) * t + rng.normal(0.0, 0.01, steps)
 
 
-@check("best_validation_step")
+@check("best_validation_step", rules=("ex10.best-step", "common.python-scalars"))
 def test_best_validation_step_values(rng):
     """best_validation_step returns the 1-based step of the lowest validation loss"""
     return [
@@ -204,7 +208,10 @@ def test_best_validation_step_values(rng):
     ]
 
 
-@check("best_validation_step")
+@check(
+    "best_validation_step",
+    rules=("ex10.best-step.ties", "ex10.best-step.invalid", "common.value-error", "common.python-scalars"),
+)
 def test_best_validation_step_edge_cases(rng):
     """best_validation_step takes the first step on ties and rejects invalid input"""
     curve = validation_curve(rng, 20)
@@ -229,7 +236,7 @@ def test_best_validation_step_edge_cases(rng):
     ]
 
 
-@worked_answer
+@worked_answer(rules=("ex10.answer", "common.python-scalars"))
 def test_answer():
     """answer is the gate's decision for the worked example"""
     return reference.release_gate(0.04, -0.01)
