@@ -83,6 +83,8 @@ c.GenerateFeedback.preprocessors = [
 ]
 # Pages that work opened from disk: math as MathML, no CDN, no script at all.
 c.GenerateFeedback.exporter_class = "gradebook_tools.pages.html_safety.FeedbackHTMLExporter"
+# nbgrader's feedback page with a language, landmarks, a heading and contrast of WCAG 2.1 AA (docs/accessibility.md)
+c.FeedbackHTMLExporter.template_file = "feedback_accessible.html.j2"
 
 # --- gradebook_tools: what a student wrote never runs in a browser -----------
 # Every HTMLExporter nbgrader renders a submission with (generate_feedback's and

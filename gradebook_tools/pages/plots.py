@@ -51,7 +51,7 @@ def plot_section_distributions(table: SectionTable, path: Path) -> Path:
     axes[0].set_ylabel("students")
     axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))  # no half students
     waiting = [row for row in table.rows if row.overall.pending]
-    title = "Score distribution per curriculum section"
+    title = SECTIONS_TITLE
     if waiting:
         points = sum(row.overall.pending_points for row in waiting)
         title += (
@@ -85,7 +85,7 @@ def plot_class_sections(table: SectionTable, class_section_of: dict[str, str], p
     ax.set_xticks(range(1, len(names) + 1), [f"{name}\n(n={len(groups[name])})" for name in names])
     ax.set_ylim(-2, 102)
     ax.set_ylabel("overall score (%)")
-    ax.set_title("Overall score per class section")
+    ax.set_title(CLASS_SECTIONS_TITLE)
     return _save(figure, path)
 
 
@@ -151,3 +151,81 @@ def plot_items(items: list[ItemStats], path: Path) -> Path:
     scatter.set_ylabel("discrimination index D")
     scatter.set_title("Every graded cell with all grades decided")
     return _save(figure, path)
+
+
+# ---------------------------------------------------------------- text alternatives (WCAG 1.1.1)
+
+#: The plots' titles, as the report shows them (and keys of :func:`plot_descriptions`).
+SECTIONS_TITLE = "Score distribution per curriculum section"
+CLASS_SECTIONS_TITLE = "Overall score per class section"
+ITEMS_TITLE = "Item analysis of the graded cells"
+
+
+def bin_labels() -> list[str]:
+    """``0–10``, ..., ``90–100``: the histogram bins of :func:`plot_section_distributions`."""
+    return [f"{low}–{high}" for low, high in zip(PERCENT_BINS, PERCENT_BINS[1:], strict=False)]
+
+
+def section_histogram(table: SectionTable) -> dict[str, list[int]]:
+    """Students per bin of percentage, per section and overall: the values the histograms draw.
+
+    The bins are matplotlib's (and numpy's): ``[0, 10)``, ..., ``[90, 100]``; undefined percentages are left out.
+    """
+    import numpy as np
+
+    counts = {}
+    for column in table.section_names + [OVERALL]:
+        values = [
+            row.overall_percentage if column == OVERALL else row.sections[column].percentage for row in table.rows
+        ]
+        values = [value for value in values if not math.isnan(value)]
+        counts[column] = [int(count) for count in np.histogram(values, bins=PERCENT_BINS)[0]]
+    return counts
+
+
+def _percent(value: float) -> str:
+    return "undefined" if math.isnan(value) else f"{value:.0f}%"
+
+
+def plot_descriptions(
+    table: SectionTable, items: list[ItemStats], class_section_of: dict[str, str] | None
+) -> dict[str, str]:
+    """A text alternative of each plot: what it shows and its values (or where the values are)."""
+    import statistics
+
+    histogram = section_histogram(table)
+    described = {
+        SECTIONS_TITLE: (
+            "Histograms of the students' percentage per curriculum section and overall, in bins of 10 points. "
+            + "; ".join(
+                f"{column}: {sum(counts)} students"
+                + (f", most in {bin_labels()[counts.index(max(counts))]}%" if sum(counts) else "")
+                for column, counts in histogram.items()
+            )
+            + ". Every bin's count is in the table 'Students per score band' below."
+        )
+    }
+    if class_section_of is not None:
+        groups: dict[str, list[float]] = {}
+        for row in table.rows:
+            if not math.isnan(row.overall_percentage):
+                groups.setdefault(class_section_of.get(row.student.id, ""), []).append(row.overall_percentage)
+        described[CLASS_SECTIONS_TITLE] = (
+            "Box plots of the overall percentage per class section, each student a dot. "
+            + "; ".join(
+                f"{name or 'no section'}: {len(values)} students, median {_percent(statistics.median(values))}, "
+                f"from {_percent(min(values))} to {_percent(max(values))}"
+                for name, values in sorted(groups.items())
+            )
+            + "."
+        )
+    cells = decided_cells(items)
+    hardest = sorted(cells, key=lambda item: (item.full_marks, item.label))[:LABELLED_ITEMS]
+    described[ITEMS_TITLE] = (
+        f"Left: bars of the {len(hardest)} most failed graded cells and the share of students with full marks: "
+        + ", ".join(f"{short_label(item)} {100 * item.full_marks:.0f}%" for item in hardest)
+        + ". Right: every graded cell's share of full marks against its discrimination index D "
+        f"(weak below {WEAK_DISCRIMINATION}, drawn red); each cell's values are in the table "
+        "'Every exercise and graded cell' below."
+    )
+    return described

@@ -86,7 +86,10 @@ def render_report(
     generated
         Time stamp shown on the page (now by default).
     """
+    from gradebook_tools.pages.plots import bin_labels, plot_descriptions, section_histogram
+
     summaries = group_summaries(table, class_section_of or {})
+    descriptions = plot_descriptions(table, items, class_section_of)
     if class_section_of is None:
         summaries = {WHOLE_CLASS: summaries[WHOLE_CLASS]}
     cells = decided_cells(items)
@@ -106,7 +109,13 @@ def render_report(
             pending_cells=pending,
             pending_grades=sum(item.pending for item in pending),
             weak_threshold=WEAK_DISCRIMINATION,
-            plots={title: _data_uri(path) for title, path in plots.items()},
+            # each plot with a text alternative that gives its values (WCAG 1.1.1), and the histogram as a table
+            figures=[
+                {"title": title, "uri": _data_uri(path), "alt": descriptions.get(title, title)}
+                for title, path in plots.items()
+            ],
+            histogram=section_histogram(table),
+            bins=bin_labels(),
             missing_count=sum(len(row.overall.missing) for row in table.rows),
             pending_count=sum(len(row.overall.pending) for row in table.rows),
             pending_points=sum(row.overall.pending_points for row in table.rows),
@@ -121,16 +130,12 @@ def write_plots(
     """Draw the report's plots into ``folder`` as ``<stem>_*.png``."""
     from gradebook_tools.pages import plots
 
-    written = {
-        "Score distribution per curriculum section": plots.plot_section_distributions(
-            table, folder / f"{stem}_sections.png"
-        ),
-    }
+    written = {plots.SECTIONS_TITLE: plots.plot_section_distributions(table, folder / f"{stem}_sections.png")}
     if class_section_of is not None:
-        written["Overall score per class section"] = plots.plot_class_sections(
+        written[plots.CLASS_SECTIONS_TITLE] = plots.plot_class_sections(
             table, class_section_of, folder / f"{stem}_class_sections.png"
         )
-    written["Item analysis of the graded cells"] = plots.plot_items(items, folder / f"{stem}_items.png")
+    written[plots.ITEMS_TITLE] = plots.plot_items(items, folder / f"{stem}_items.png")
     return written
 
 
