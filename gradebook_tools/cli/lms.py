@@ -25,6 +25,7 @@ def _lms_options(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="lms_action", metavar="ACTION", required=True)
     jwks = actions.add_parser("jwks", help="print the tool's public key set (JWKS) to register with the platform")
     course_options(jwks)
+    jwks.add_argument("--pem", action="store_true", help="the public key in PEM instead (Moodle's 'RSA key')")
     roster = actions.add_parser(
         "roster", help="compare the platform's class list (NRPS) with the course roster; --apply writes it"
     )
@@ -48,9 +49,9 @@ def lms(args: argparse.Namespace) -> int:
     course = open_course(args.course, args.db)
     try:
         if args.lms_action == "jwks":
-            from gradebook_tools.lms.service import jwks
+            from gradebook_tools.lms.service import jwks, public_key_pem
 
-            print(json.dumps(jwks(course), indent=2))
+            print(public_key_pem(course).rstrip() if args.pem else json.dumps(jwks(course), indent=2))
             return EXIT_OK
         if args.lms_action == "roster":
             return _roster(course, args.apply)

@@ -89,6 +89,15 @@ def public_jwks(key: RSAPrivateKey) -> dict[str, Any]:
     }
 
 
+def public_pem(key: RSAPrivateKey) -> str:
+    """The public key in PEM (SubjectPublicKeyInfo), for platforms that take a key rather than a key set (Moodle)."""
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
+
+
 def client_assertion(key: RSAPrivateKey, client_id: str, token_url: str, lifetime: int = 300) -> str:
     """A signed JWT the token endpoint accepts in place of a client secret.
 

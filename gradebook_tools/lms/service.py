@@ -16,7 +16,7 @@ from gradebook_tools.course.errors import GradebookError
 from gradebook_tools.gradebook.roster_store import ImportReport, import_roster, read_class_sections
 from gradebook_tools.gradebook.scores import open_gradebook, read_class_scores, read_students
 from gradebook_tools.lms.config import LTI, LmsConfigError, key_file_problem, load_lti
-from gradebook_tools.lms.keys import load_private_key, public_jwks
+from gradebook_tools.lms.keys import load_private_key, public_jwks, public_pem
 from gradebook_tools.lms.platform_client import SCOPE_MEMBERSHIP, PlatformClient
 from gradebook_tools.lms.push import PUSH_SCOPES, PushReport, dry_run, exercises_of, push
 from gradebook_tools.lms.roster_sync import RosterDiff, compare_roster, fetch_members, roster_of
@@ -36,6 +36,11 @@ def tool_key(course: Course, lti: LTI) -> RSAPrivateKey:
 def jwks(course: Course) -> dict[str, Any]:
     """The public key set to register with the platform."""
     return public_jwks(tool_key(course, load_lti(course)))
+
+
+def public_key_pem(course: Course) -> str:
+    """The public key in PEM, for a platform that asks for a key rather than a key set."""
+    return public_pem(tool_key(course, load_lti(course)))
 
 
 @dataclass

@@ -8,6 +8,7 @@ import time
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from gradebook_tools.cli import EXIT_COURSE_PROBLEM, EXIT_OK, main
 from gradebook_tools.lms.config import LmsError, url_problem
@@ -57,6 +58,13 @@ def test_jwks_prints_the_public_key_only(capsys, lms_course):
     assert jwk["kid"] == key_id(key)
     assert jwt.PyJWK(jwk).key.public_numbers() == key.public_key().public_numbers()
     pem = lms_course.key_file.read_text()
+    assert pem.splitlines()[1] not in out + err
+
+    code, out, err = run(capsys, "lms", "jwks", "--pem", "--course", lms_course.root)
+    assert code == EXIT_OK
+    assert out.startswith("-----BEGIN PUBLIC KEY-----\n") and out.endswith("-----END PUBLIC KEY-----\n")
+    public = serialization.load_pem_public_key(out.encode())
+    assert public.public_numbers() == key.public_key().public_numbers()
     assert pem.splitlines()[1] not in out + err
 
 
