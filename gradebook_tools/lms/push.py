@@ -116,6 +116,7 @@ def exercises_of(scores: ClassScores, course_root: Path, only: list[str] | None 
     return [
         Exercise(name, exercise_title(course_root, name), by_name[name].max_score, by_name[name].duedate)
         for name in names
+        if by_name[name].max_score > 0  # a line item needs a positive maximum; push_grades names the others
     ]
 
 

@@ -105,14 +105,19 @@ def push_grades(
         store = LmsStore(engine)
         scores = read_class_scores(engine)
         exercises = exercises_of(scores, course.root, assignments)
+        pointless = [
+            a.name for a in scores.assignments if a.max_score <= 0 and (not assignments or a.name in assignments)
+        ]
         if dry:
-            return dry_run(lti, store, exercises, scores, datetime.datetime.now(datetime.UTC)), 0
-        key = tool_key(course, lti)
-        with client_factory(lti, key, PUSH_SCOPES, log=log) as client:
-            try:
-                report = push(client, lti, store, exercises, scores)
-            finally:
-                sent = client.requests_sent
+            report, sent = dry_run(lti, store, exercises, scores, datetime.datetime.now(datetime.UTC)), 0
+        else:
+            key = tool_key(course, lti)
+            with client_factory(lti, key, PUSH_SCOPES, log=log) as client:
+                try:
+                    report = push(client, lti, store, exercises, scores)
+                finally:
+                    sent = client.requests_sent
+        report.warnings += [f"{name} has no graded cells (0 points): no line item, nothing sent" for name in pointless]
         return report, sent
     finally:
         engine.dispose()

@@ -272,3 +272,20 @@ def test_a_killed_push_resumes_without_sending_anything_twice(mapped, arrived):
     engine = open_gradebook(gradebook_url(mapped.root))
     assert len(LmsStore(engine).push_log()) == 10
     engine.dispose()
+
+
+def test_students_without_a_mapping_and_exercises_without_points_are_named(capsys, lms_course):
+    platform = lms_course.platform
+    platform.members = [m for m in platform.members if m["user_id"] != "u-cyd"]
+    sync_roster(lms_course.course, apply=True)
+    with Gradebook(gradebook_url(lms_course.root)) as gradebook:
+        gradebook.add_assignment("ex00_intro")  # no graded cell: 0 points
+    code = main(["lms", "push", "--course", str(lms_course.root)])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK
+    assert captured.err.splitlines() == [
+        "warning: ex00_intro has no graded cells (0 points): no line item, nothing sent",
+        "not sent: 1 student(s) with work but no platform mapping: cyd (run `gradebook-tools lms roster --apply`)",
+    ]
+    assert sorted(i["resourceId"] for i in platform.line_items.values()) == ["ex01_a", "ex02_b", "ex04_c"]
+    assert held(platform) == {key: value for key, value in EXPECTED.items() if key[1] != "u-cyd"}

@@ -139,3 +139,22 @@ def test_roster_names_are_data(capsys, lms_course):
     engine = open_gradebook(gradebook_url(lms_course.root))
     assert LmsStore(engine).members() == {"u-z": "zoe"}  # refused rows are not mapped: decided again next time
     engine.dispose()
+
+
+def test_a_new_course_gets_its_gradebook_from_the_platform(capsys, tmp_path, key_file, platform):
+    """A course without a gradebook yet: the roster is the platform's learners, staff left out."""
+    from tests.lms.conftest import LmsCourse
+
+    root = tmp_path / "fresh"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
+    LmsCourse(root, key_file, platform).configure()
+    code, out, _ = run(capsys, "lms", "roster", "--apply", "--course", root)
+    assert code == EXIT_OK
+    assert out.splitlines()[-1] == "applied: 4 added, 0 updated, 0 unchanged in the gradebook"
+    assert students(root) == {
+        "ada": ("Ada", "Lovelace", "ada@example.edu", "u-ada"),
+        "bob": ("Bob", "Babbage", None, "u-bob"),
+        "cyd": ("Cyd", "Charisse", None, "u-cyd"),
+        "dan": ("Dan", "Dennett", None, "u-dan"),
+    }
