@@ -89,7 +89,7 @@ def _calendar_options(parser: argparse.ArgumentParser) -> None:
 
 @command(course_options, _calendar_options)
 def calendar(args: argparse.Namespace) -> int:
-    """The course's calendar: each exercise's due date, whether it is assigned; `calendar set` changes it.
+    """Due dates and what is assigned; `calendar set` changes them.
 
     Example: gradebook-tools calendar set ex01_response_only_sft --due "2027-02-01 17:00"
     """
@@ -201,7 +201,7 @@ def _extension_options(parser: argparse.ArgumentParser) -> None:
 
 @command(course_options, _extension_options)
 def extension(args: argparse.Namespace) -> int:
-    """Per-student extensions, accommodations and late days; each re-applies the late penalty at once.
+    """Extensions, accommodations, late days; penalties re-applied.
 
     Example: gradebook-tools extension grant ada ex01_response_only_sft --hours 48 --reason "medical"
     """
@@ -315,7 +315,7 @@ def _history_options(parser: argparse.ArgumentParser) -> None:
 
 @command(course_options, _history_options)
 def history(args: argparse.Namespace) -> int:
-    """Every score change recorded in the gradebook's ledger: when, who, student, assignment, cell, old, new, why.
+    """Every score change in the ledger: when, who, old, new, why.
 
     Example: gradebook-tools history --student ada --format csv
     """

@@ -45,7 +45,8 @@ def load_class(args: argparse.Namespace) -> ClassData:
     """
     from gradebook_tools.gradebook.class_data import load_class as load
 
-    return load(args.course, args.db, getattr(args, "roster", None), warn=warn)
+    whole_term = getattr(args, "whole_term", False)
+    return load(args.course, args.db, getattr(args, "roster", None), warn=warn, whole_term=whole_term)
 
 
 def build_table(args: argparse.Namespace, data: ClassData) -> SectionTable:

@@ -64,6 +64,12 @@ def course_options(parser: argparse.ArgumentParser) -> None:
 
 
 def roster_option(parser: argparse.ArgumentParser) -> None:
+    # every command that reads a class takes the roster option, and the calendar's scope
+    parser.add_argument(
+        "--whole-term",
+        action="store_true",
+        help="count every exercise of the gradebook (default: only those the calendar has handed out so far)",
+    )
     parser.add_argument(
         "--roster",
         type=Path,

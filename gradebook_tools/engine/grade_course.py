@@ -137,6 +137,10 @@ def grade_course(
     root = course_root(course)
     names = released_assignments(root, assignments)
     db_url = open_course(root, db_url).db_url
+    if not assignments:  # no names given: what the calendar has handed out (gradebook.calendar)
+        from gradebook_tools.gradebook.calendar import assigned_of
+
+        names = assigned_of(names, db_url)
 
     def grade(folder: Path, url: str, write_pages: bool) -> GradingRun:
         grader = BatchGrader(

@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
+from gradebook_tools.gradebook.schema import ASSIGNMENT
+
 METADATA = MetaData()
 CALENDAR = Table(
     "gradebook_tools_calendar",
@@ -198,9 +200,7 @@ def read_calendar(bind: Engine | Connection) -> Calendar:
     if isinstance(bind, Engine):
         with bind.connect() as connection:
             return read_calendar(connection)
-    from nbgrader.api import Assignment
-
-    dues = dict(bind.execute(select(Assignment.name, Assignment.duedate)).all())
+    dues = dict(bind.execute(select(ASSIGNMENT.c.name, ASSIGNMENT.c.duedate)).all())
     if not has_tables(bind):
         entries = {name: CalendarEntry(name, due, None, True, False) for name, due in dues.items()}
         return Calendar(entries, False, {}, {}, {})
@@ -269,11 +269,9 @@ def set_calendar(
 
     A new calendar row is assigned unless ``assigned`` is False.
     """
-    from nbgrader.api import Assignment
-
     ensure_tables(connection)
     if due is not None or clear_due:
-        connection.execute(Assignment.__table__.update().where(Assignment.name == assignment).values(duedate=due))
+        connection.execute(ASSIGNMENT.update().where(ASSIGNMENT.c.name == assignment).values(duedate=due))
     existing = connection.execute(select(CALENDAR).where(CALENDAR.c.assignment == assignment)).first()
     values: dict = {}
     if opens is not None:
@@ -338,3 +336,21 @@ def write_late_days(connection: Connection, student: str, spent: dict[str, tuple
     ]
     if rows:
         connection.execute(LATE_DAYS.insert(), rows)
+
+
+def assigned_of(names: list[str], db_url: str) -> list[str]:
+    """``names`` that the calendar has handed out (all of them where the course keeps no calendar)."""
+    from pathlib import Path
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url if "://" in db_url else f"sqlite:///{Path(db_url).resolve()}")
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
+        return names  # no gradebook yet: no calendar
+    engine = create_engine(url)
+    try:
+        assigned = assigned_names(engine)
+    finally:
+        engine.dispose()
+    return names if assigned is None else [name for name in names if name in assigned]

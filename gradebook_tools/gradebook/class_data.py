@@ -39,16 +39,20 @@ class ClassData:
 
 
 def read_class(
-    engine: Engine, course: CourseSections, roster_file: Path | None = None, warn: Warn = _ignore
+    engine: Engine,
+    course: CourseSections,
+    roster_file: Path | None = None,
+    warn: Warn = _ignore,
+    whole_term: bool = False,
 ) -> ClassData:
     """The gradebook's scores and class sections.
 
     The roster is the one imported into the gradebook (``roster import``), or
     ``roster_file`` read as if it were: its names fill in the ones the
     gradebook lacks, and its students not in the gradebook are shown with 0
-    and ``missing``.
+    and ``missing``. Only the exercises handed out so far count, unless ``whole_term``.
     """
-    data = ClassData(course, engine, read_class_scores(engine))
+    data = ClassData(course, engine, read_class_scores(engine, whole_term))
     if roster_file:
         _apply_roster_file(data, roster_file, warn)
     else:
@@ -59,7 +63,11 @@ def read_class(
 
 
 def load_class(
-    course_root: Path | str, db_url: str | None = None, roster_file: Path | None = None, warn: Warn = _ignore
+    course_root: Path | str,
+    db_url: str | None = None,
+    roster_file: Path | None = None,
+    warn: Warn = _ignore,
+    whole_term: bool = False,
 ) -> ClassData:
     """Open the course at ``course_root`` and read its class (:func:`read_class`).
 
@@ -79,7 +87,7 @@ def load_class(
             "no curriculum sections configured (c.CourseSections.sections in nbgrader_config.py); "
             f"all assignments are shown as {UNSECTIONED!r}"
         )
-    data = read_class(open_gradebook(opened.db_url), course, roster_file, warn)
+    data = read_class(open_gradebook(opened.db_url), course, roster_file, warn, whole_term)
     if not data.scores.students:
         raise EmptyClassError(
             "the gradebook has no students yet (gradebook-tools roster import roster.csv, or nbgrader db student add)"

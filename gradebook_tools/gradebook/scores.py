@@ -112,6 +112,22 @@ class ClassScores:
     students: list[StudentInfo]
     assignments: list[AssignmentInfo]
     submissions: dict[tuple[str, str], SubmissionScore] = field(default_factory=dict)
+    #: Exercises of the gradebook the course's calendar has not handed out yet (left out of ``assignments``).
+    not_assigned: list[str] = field(default_factory=list)
+    #: (student, assignment) whose own due date has not passed: nothing submitted is not *missing* yet.
+    not_due: frozenset[tuple[str, str]] = frozenset()
+
+    @property
+    def scope_note(self) -> str:
+        """What the totals count, e.g. ``of 20 points assigned so far (2 of 10 exercises)``; "" for all."""
+        if not self.not_assigned:
+            return ""
+        points = sum(assignment.max_score for assignment in self.assignments)
+        total = len(self.assignments) + len(self.not_assigned)
+        return (
+            f"of {points:g} points assigned so far ({len(self.assignments)} of {total} exercises; "
+            "--whole-term counts every exercise)"
+        )
 
     def submission(self, student_id: str, assignment: str) -> SubmissionScore | None:
         """The submission, or None where the student submitted nothing."""
@@ -280,14 +296,40 @@ def read_submissions(connection: Connection) -> dict[tuple[str, str], Submission
     }
 
 
-def read_class_scores(engine: Engine) -> ClassScores:
-    """Students, assignments and every submission's score, in one transaction."""
+def read_class_scores(engine: Engine, whole_term: bool = False) -> ClassScores:
+    """Students, assignments and every submission's score, in one transaction.
+
+    By default only what the course's calendar has handed out so far counts
+    (:mod:`gradebook_tools.gradebook.calendar`; every exercise where the course
+    keeps no calendar): the one place every table, page and export is limited
+    to it. ``whole_term`` counts every exercise of the gradebook.
+    """
     with engine.connect() as connection:
-        return ClassScores(
+        scores = ClassScores(
             students=read_students(connection),
             assignments=read_assignments(connection),
             submissions=read_submissions(connection),
         )
+        _apply_calendar(scores, connection, whole_term)
+        return scores
+
+
+def _apply_calendar(scores: ClassScores, connection: Connection, whole_term: bool) -> None:
+    from gradebook_tools.gradebook.calendar import read_calendar
+
+    calendar = read_calendar(connection)
+    if not whole_term and calendar.in_use:
+        assigned = set(calendar.assigned())
+        scores.not_assigned = [a.name for a in scores.assignments if a.name not in assigned]
+        scores.assignments = [a for a in scores.assignments if a.name in assigned]
+        scores.submissions = {key: s for key, s in scores.submissions.items() if key[1] in assigned}
+    scores.not_due = frozenset(
+        (student.id, assignment.name)
+        for student in scores.students
+        for assignment in scores.assignments
+        if (student.id, assignment.name) not in scores.submissions
+        and not calendar.missing_counts(student.id, assignment.name)
+    )
 
 
 def read_cell_grades(engine: Engine) -> list[CellGrade]:

@@ -63,6 +63,8 @@ class SectionTable:
     weights: dict[str, float] = field(default_factory=dict)
     #: Configured assignments that the gradebook does not have (yet).
     not_in_gradebook: list[str] = field(default_factory=list)
+    #: What the totals count, e.g. "of 20 points assigned so far (...)"; "" when every exercise counts.
+    scope_note: str = ""
 
     def row(self, student_id: str) -> StudentSections:
         for row in self.rows:
@@ -90,7 +92,7 @@ def group_assignments(scores: ClassScores, course: CourseSections) -> tuple[dict
     unsectioned = [name for name in in_gradebook if name not in configured]
     if unsectioned:
         by_section[UNSECTIONED] = unsectioned
-    absent = [name for name in configured if name not in in_gradebook]
+    absent = [name for name in configured if name not in in_gradebook and name not in scores.not_assigned]
     return by_section, absent
 
 
@@ -106,7 +108,8 @@ def score_assignments(
     for name in assignments:
         submission = scores.submission(student_id, name)
         if submission is None:
-            missing.append(name)
+            if (student_id, name) not in scores.not_due:  # missing only once the student's own due date passed
+                missing.append(name)
             continue
         points += submission.score
         if submission.is_pending:
@@ -179,6 +182,7 @@ def section_table(scores: ClassScores, course: CourseSections, student_ids: list
         rows=rows,
         weights=dict(course.weights),
         not_in_gradebook=absent,
+        scope_note=scores.scope_note,
     )
 
 
