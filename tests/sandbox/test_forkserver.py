@@ -24,11 +24,12 @@ import pytest
 
 from gradebook_tools.sandbox import forkserver
 from gradebook_tools.sandbox.forkserver import ForkServerKernelManager, shutdown_fork_servers
-from tests.support.course import REPO, fill_answers, solution_code
+from tests.support.course import REPO, fill_answers, read_notebook, solution_code
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="forked kernels get users of their own, which needs root"),
+    pytest.mark.sandbox,
+    pytest.mark.needs_root("forked kernels get users of their own"),
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="the fork server runs in bubblewrap"),
 ]
 
@@ -372,16 +373,20 @@ def test_the_fork_server_keeps_only_its_capabilities_and_takes_its_kernels_along
 @pytest.fixture(scope="module")
 def graded(make_course):
     course = make_course([EXERCISE])
-    solution = fill_answers(course.release(EXERCISE), solution_code(course.source(EXERCISE)))
+    code = solution_code(course.source(EXERCISE))
+    # the kernel names its connection file, in the fork server's runtime folder or in the sandbox's (printed
+    # by the cell into the autograded notebook: kernels' own output never reaches the grader's terminal)
+    code["answer"] = "import sys\nprint('CONNECTION', sys.argv[sys.argv.index('-f') + 1])\n" + code["answer"]
+    solution = fill_answers(course.release(EXERCISE), code)
     for student in ("forked", "bubblewrapped"):
         course.submit(student, EXERCISE, solution)
-    forked = course.autograde(EXERCISE, "--student", "forked", f"--TrustedExecute.sandbox_manager_class={FORK_SERVER}")
-    default = course.autograde(EXERCISE, "--student", "bubblewrapped")
-    # ipykernel names its connection file, in the fork server's runtime folder or in the sandbox's
-    course.kernel_folders = {
-        name: {word for word in (run.stdout + run.stderr).split() if "kernel-" in word}
-        for name, run in (("forked", forked), ("bubblewrapped", default))
-    }
+    course.autograde(EXERCISE, "--student", "forked", f"--TrustedExecute.sandbox_manager_class={FORK_SERVER}")
+    course.autograde(EXERCISE, "--student", "bubblewrapped")
+    course.kernel_folders = {}
+    for student in ("forked", "bubblewrapped"):
+        notebook = read_notebook(course.root / "autograded" / student / EXERCISE / f"{EXERCISE}.ipynb")
+        printed = " ".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
+        course.kernel_folders[student] = {word for word in printed.split() if "kernel-" in word}
     return course
 
 
