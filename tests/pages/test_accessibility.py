@@ -119,7 +119,7 @@ def open_page(site, name: str):
         page.locator("#main").focus()
         page.keyboard.press("1")
         page.keyboard.press("Enter")  # a saved grade: the identity and message shown
-        page.locator("#identity", has_text="Saved the grade of").wait_for()
+        page.locator("#saved", has_text="Saved").wait_for()
         page.locator("#item-choice").select_option(index=1)
         page.locator("#item-save").click()  # an edit's preview: its table and the Apply button
         page.locator("#preview-table").wait_for()

@@ -126,8 +126,12 @@ def test_blind_grading_shows_no_identity_before_saving(session):
         page.keyboard.press("1")
         page.keyboard.press("Enter")
         page.locator("#progress", has_text=f"{count} graded").wait_for()
-        shown = page.locator("#identity").inner_text()
-        saved = re.fullmatch(r"Saved the grade of (\S+) (\S+) \((\S+)\)", shown)
+        page.locator("#saved", has_text="Saved 1 / 2 for Firstname").wait_for()
+        page.wait_for_function(
+            f"() => !{revealed!r}.some(id => document.querySelector('#saved').textContent.includes(id))"
+        )
+        shown = page.locator("#saved").inner_text()
+        saved = re.fullmatch(r"Saved 1 / 2 for (\S+) (\S+) \((\S+)\)\.", shown)
         assert saved, shown
         assert (
             saved[3] in STUDENTS
@@ -203,8 +207,7 @@ def test_grades_from_the_keyboard_reach_nbgrader_the_formgrader_and_the_feedback
         expected_score = EXPECTED[student][0]
         assert float(page.locator("#score").inner_text()) == expected_score
         page.keyboard.press("Enter")
-        page.locator("#identity", has_text="Saved the grade of").wait_for()
-        page.locator("#message", has_text=f"Saved {expected_score:g} / 2.").wait_for()
+        page.locator("#saved", has_text=f"Saved {expected_score:g} / 2 for ").filter(has_text=f"({student})").wait_for()
         page.keyboard.press("j")
     assert explanation_grades(session["root"]) == EXPECTED
     # the course's ledger records the view's changes, with the Jupyter user and the view as why

@@ -84,10 +84,14 @@
     $("score").textContent = String(Math.round(score * 1000) / 1000);
   }
 
-  function showIdentity(student, saved) {
+  function showIdentity(student) {
+    // the student of the answer shown: never sent in blind mode before the answer is graded
     if (!student) { $("identity").textContent = blind ? "Blind grading: the name is shown once the grade is saved." : ""; return; }
-    const prefix = saved ? "Saved the grade of" : "Student:";
-    $("identity").textContent = `${prefix} ${student.name} (${student.student_id})`;
+    $("identity").textContent = `Student: ${student.name} (${student.student_id})`;
+  }
+
+  function showSaved(student, score) {
+    $("saved").textContent = `Saved ${score} / ${state.maxScore} for ${student.name} (${student.student_id}).`;
   }
 
   async function show(index) {
@@ -105,7 +109,7 @@
     updateScore();
     if (answer.graded && !answer.rubric) say(`Graded outside this view: ${answer.score} points.`);
     else say("");
-    showIdentity(answer.student, false);
+    showIdentity(answer.student);
     progress();
   }
 
@@ -139,9 +143,12 @@
     if (document.activeElement && document.activeElement.tagName === "INPUT") document.activeElement.blur();
     const next = nextUngraded(state.index);
     if (next >= 0) await show(next);
-    else { progress(); say("Every answer of this cell is graded."); }
-    showIdentity(saved.student, true);
-    say(`Saved ${saved.score} / ${state.maxScore}.` + (next < 0 ? " Every answer of this cell is graded." : ""));
+    else {
+      showIdentity(saved.student); // this answer is graded now: its identity may be shown
+      progress();
+      say("Every answer of this cell is graded.");
+    }
+    showSaved(saved.student, saved.score);
   }
 
   // --- the rubric editor
