@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, cast
 
 from gradebook_tools.engine.bundle import CourseBundle, unpacked
 from gradebook_tools.engine.sql_engines import share_engines
+from gradebook_tools.sandbox.cgroups import warn_without_cgroups
 
 if TYPE_CHECKING:  # the coordinator imports nbgrader (with .task) only after the workers' server starts
     from gradebook_tools.engine.task import GradingTask, TaskResult
@@ -104,6 +105,8 @@ class LocalRunner:
         self.task_timeout, self.attempts = task_timeout, attempts
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
+        if os.geteuid() == 0:  # kernels get users and control groups of their own: say once if they cannot
+            warn_without_cgroups()
         # the workers' server imports nbgrader and the grader (~2 s) while this process goes on
         multiprocessing.forkserver.ensure_running()
 

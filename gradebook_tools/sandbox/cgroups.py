@@ -173,21 +173,35 @@ class KernelCgroup:
 _warned = False
 
 
+def _warn_once(problem: CgroupUnavailable, logger: logging.Logger | None) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        (logger or log).warning(
+            "%s: each kernel keeps only its per-process limits (memory per process, processes per user), "
+            "so one submission can hold its memory limit once in every process it forks. To cap each "
+            "kernel as a whole, %s.",
+            problem,
+            HOW_TO_ENABLE,
+        )
+
+
+def warn_without_cgroups(logger: logging.Logger | None = None) -> bool:
+    """Say once (per process) that kernels get no control group here, and what to enable; True if they do."""
+    try:
+        hierarchies()
+    except CgroupUnavailable as problem:
+        _warn_once(problem, logger)
+        return False
+    return True
+
+
 def kernel_cgroup(memory: int, processes: int, logger: logging.Logger | None = None) -> KernelCgroup | None:
     """A new group for one kernel, or None (said once per process, with what to enable) where none can be made."""
-    global _warned
     try:
         return KernelCgroup(memory, processes)
     except CgroupUnavailable as problem:
-        if not _warned:
-            _warned = True
-            (logger or log).warning(
-                "%s: each kernel keeps only its per-process limits (memory per process, processes per user), "
-                "so one submission can hold its memory limit once in every process it forks. To cap each "
-                "kernel as a whole, %s.",
-                problem,
-                HOW_TO_ENABLE,
-            )
+        _warn_once(problem, logger)
         return None
 
 

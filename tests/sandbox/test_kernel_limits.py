@@ -376,3 +376,21 @@ def test_a_full_grader_workspace_is_the_machines_problem_never_the_students(tmp_
     assert result.state == "failed"
     assert result.course_problem.startswith("the grading machine's disk is full (No space left on device"), result
     assert result.reason == "", "nothing is recorded against the student"
+
+
+def test_without_control_groups_grading_goes_on_and_says_so_once(kernel_of, monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr(cgroups, "ROOT", str(tmp_path / "no-cgroups"))  # a machine without the controllers
+    cgroups.hierarchies.cache_clear()
+    monkeypatch.setattr(cgroups, "_warned", False)
+    try:
+        with caplog.at_level("WARNING", logger=cgroups.log.name):
+            assert cgroups.warn_without_cgroups() is False
+            assert cgroups.kernel_cgroup(512 * MiB, 40) is None
+            kernel = kernel_of(ForkServerKernelManager)
+            assert kernel.run("print(6 * 7)") == "42"
+            assert kernel.manager._cgroup is None
+        warnings = [r.getMessage() for r in caplog.records if r.name == cgroups.log.name]
+        assert len(warnings) == 1, warnings
+        assert "no cgroup v1 'memory' hierarchy" in warnings[0] and "Delegate=yes" in warnings[0]
+    finally:
+        cgroups.hierarchies.cache_clear()
