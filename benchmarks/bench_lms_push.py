@@ -12,7 +12,7 @@ students as learners, maps them with ``lms roster --apply``, then times
 2. a second push with nothing changed: it must send no score.
 
 Prints the time and the number of HTTP requests of each step. Run:
-``.venv/bin/python benchmarks/bench_lms_push.py [--students 1000]``
+``.venv/bin/python benchmarks/bench_lms_push.py [--students 1000] [--scores-per-transaction 1]``
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ from tests.support.gradebook_factory import COURSE_SECTIONS, build_synthetic_cla
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument(
+        "--scores-per-transaction", type=int, default=1, help="c.LTI.scores_per_transaction (default 1, as shipped)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_lms_") as folder:
         root = Path(folder) / "course"

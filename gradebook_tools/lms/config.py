@@ -77,6 +77,13 @@ class LTI(Configurable):
         Unicode(), help="Platform user ids never treated as students (a test student the platform does not mark)."
     ).tag(config=True)
 
+    scores_per_transaction = Int(
+        1,
+        help="Accepted scores recorded per gradebook transaction. 1: each right after its 2xx. More is faster "
+        "where a commit is slow; a push killed in between settles the unrecorded ones from the platform's "
+        "results (never sending them twice).",
+    ).tag(config=True)
+
     max_retries = Int(5, help="Retries of a request after a 5xx, 429 or connection error before giving up.").tag(
         config=True
     )

@@ -292,15 +292,19 @@ def settle_interrupted(client: PlatformClient, store: LmsStore, report: PushRepo
     by_item: dict[str, list[SentScore]] = {}
     for score in sending:
         by_item.setdefault(score.line_item, []).append(score)
+    arrived: list[tuple[SentScore, SentScore | None]] = []
+    lost: list[SentScore] = []
     for line_item, scores in by_item.items():
         held = _results(client, results_url(line_item))
         for score in scores:
             result = held.get(score.user_id)
             if result is not None and _number(result.get("resultScore")) == score.score_given:
-                store.mark_sent(score)
-                report.confirmed += 1
+                arrived.append((score, None))
             else:
-                store.forget_sending(score)
+                lost.append(score)
+    store.mark_all_sent(arrived)
+    store.forget_sending(*lost)
+    report.confirmed += len(arrived)
 
 
 def _results(client: PlatformClient, url: str) -> dict[str, dict[str, Any]]:
@@ -327,30 +331,43 @@ def send_scores(
     to_send: list[SentScore],
     report: PushReport,
     timestamp: Callable[[], str],
+    per_transaction: int = 1,
 ) -> None:
-    """Send each score; record it right after the platform accepts it; name each one refused."""
+    """Send each score; record it once the platform accepts it; name each one refused.
+
+    With ``per_transaction`` = 1 each accepted score is recorded right after its
+    2xx, in its own transaction. More records that many at once: a push killed
+    in between leaves them ``sending``, and the next push settles them from the
+    platform's results instead of sending them again.
+    """
     previous = store.sent_scores()
     store.mark_sending(to_send)
-    for score in to_send:
-        try:
-            client.request(
-                "POST", scores_url(score.line_item), content_type=MEDIA_SCORE, body=score_body(score, timestamp())
-            )
-        except RejectedRequest as refused:
-            store.forget_sending(score)
-            report.rejected.append(
-                f"{score.student_id} (platform user {score.user_id!r}) on {score.assignment}: {refused.status} "
-                f"{refused.detail or ''}".rstrip()
-                + " — is the student enrolled in the course as a learner? (`gradebook-tools lms roster`)"
-            )
-            continue
-        except LmsError:
-            # this one's fate is unknown (the next push asks the platform); the rest never left
-            for unsent in to_send[to_send.index(score) + 1 :]:
-                store.forget_sending(unsent)
-            raise
-        store.mark_sent(score, previous.get((score.assignment, score.user_id)))
-        report.sent += 1
+    accepted: list[tuple[SentScore, SentScore | None]] = []
+    try:
+        for index, score in enumerate(to_send):
+            try:
+                client.request(
+                    "POST", scores_url(score.line_item), content_type=MEDIA_SCORE, body=score_body(score, timestamp())
+                )
+            except RejectedRequest as refused:
+                store.forget_sending(score)
+                report.rejected.append(
+                    f"{score.student_id} (platform user {score.user_id!r}) on {score.assignment}: {refused.status} "
+                    f"{refused.detail or ''}".rstrip()
+                    + " — is the student enrolled in the course as a learner? (`gradebook-tools lms roster`)"
+                )
+                continue
+            except LmsError:
+                # this one's fate is unknown (the next push asks the platform); the rest never left
+                store.forget_sending(*to_send[index + 1 :])
+                raise
+            accepted.append((score, previous.get((score.assignment, score.user_id))))
+            report.sent += 1
+            if len(accepted) >= per_transaction:
+                store.mark_all_sent(accepted)
+                accepted = []
+    finally:
+        store.mark_all_sent(accepted)
 
 
 def dry_run(
@@ -411,5 +428,5 @@ def push(
     settle_interrupted(client, store, report)
     wanted, report.not_mapped = wanted_scores(scores, exercises, _user_of(store), line_items, clock())
     to_send, report.unchanged = changed(wanted, store.sent_scores())
-    send_scores(client, store, to_send, report, lambda: iso_timestamp(clock()))
+    send_scores(client, store, to_send, report, lambda: iso_timestamp(clock()), max(1, lti.scores_per_transaction))
     return report

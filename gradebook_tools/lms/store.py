@@ -197,27 +197,37 @@ class LmsStore:
 
         ``previous`` is the score sent before, the ledger's old value.
         """
-        with self.engine.begin() as connection:
-            self._upsert(connection, score, SENT)
-            _record_in_ledger(connection, score, previous)
-            connection.execute(
-                PUSH_LOG.insert().values(
-                    assignment=score.assignment,
-                    student_id=score.student_id,
-                    user_id=score.user_id,
-                    line_item=score.line_item,
-                    score_given=score.score_given,
-                    score_maximum=score.score_maximum,
-                    grading_progress=score.grading_progress,
-                    sent_at=_now(),
-                )
-            )
+        self.mark_all_sent([(score, previous)])
 
-    def forget_sending(self, score: SentScore) -> None:
-        """Drop a ``sending`` row whose request the platform refused (sent again next time)."""
-        key = (SCORES.c.assignment == score.assignment) & (SCORES.c.user_id == score.user_id)
+    def mark_all_sent(self, accepted: list[tuple[SentScore, SentScore | None]]) -> None:
+        """:meth:`mark_sent` for several scores, in one transaction."""
+        if not accepted:
+            return
         with self.engine.begin() as connection:
-            connection.execute(SCORES.delete().where(key & (SCORES.c.state == SENDING)))
+            for score, previous in accepted:
+                self._upsert(connection, score, SENT)
+                _record_in_ledger(connection, score, previous)
+                connection.execute(
+                    PUSH_LOG.insert().values(
+                        assignment=score.assignment,
+                        student_id=score.student_id,
+                        user_id=score.user_id,
+                        line_item=score.line_item,
+                        score_given=score.score_given,
+                        score_maximum=score.score_maximum,
+                        grading_progress=score.grading_progress,
+                        sent_at=_now(),
+                    )
+                )
+
+    def forget_sending(self, *scores: SentScore) -> None:
+        """Drop the ``sending`` rows of scores that were refused or never sent (sent again next time)."""
+        if not scores:
+            return
+        with self.engine.begin() as connection:
+            for score in scores:
+                key = (SCORES.c.assignment == score.assignment) & (SCORES.c.user_id == score.user_id)
+                connection.execute(SCORES.delete().where(key & (SCORES.c.state == SENDING)))
 
     @staticmethod
     def _upsert(connection, score: SentScore, state: str) -> None:
