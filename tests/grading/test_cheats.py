@@ -175,13 +175,26 @@ HONEST = {
         import numpy as np
         def log_softmax(z, axis=-1):
             warnings.warn("a harmless warning", UserWarning)
-            np.log(np.zeros(1))  # RuntimeWarning: divide by zero
+            with np.errstate(divide="ignore"):
+                np.log(np.zeros(1))  # the function silences its own RuntimeWarning: its choice
+            print("printing costs nothing")
             z = np.asarray(z, dtype=float)
             shifted = z - z.max(axis=axis, keepdims=True)
             return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     """)},
     "shadowed-names": {"answer": "answer = 0.430108\njson = sys = warnings = numpy = None\nnp = 'not numpy'\n"},
 }
+# fmt: on
+#: A RuntimeWarning where numerical stability is the point of the cell costs that cell only.
+# fmt: off
+STABILITY_WARNING = {"log_softmax": _cell("""
+    import numpy as np
+    def log_softmax(z, axis=-1):
+        np.log(np.zeros(1))  # RuntimeWarning: divide by zero, on every call
+        z = np.asarray(z, dtype=float)
+        shifted = z - z.max(axis=axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+""")}
 # fmt: on
 
 
@@ -196,6 +209,7 @@ def cheats_course(make_course):
         course.submit(f"cheat-{number:02d}", EXERCISE, notebook)
     for student, answers in HONEST.items():
         course.submit(student, EXERCISE, fill_answers(release, dict(solution, **answers)))
+    course.submit("stability-warning", EXERCISE, fill_answers(release, dict(solution, **STABILITY_WARNING)))
     course.autograde(EXERCISE)
     return course
 
@@ -211,3 +225,8 @@ def test_cheat_earns_nothing_for_its_target(cheats_course, number):
 @pytest.mark.parametrize("student", HONEST)
 def test_honest_quirks_keep_full_credit(cheats_course, student):
     assert cheats_course.auto_scores(EXERCISE, student) == cheats_course.max_scores(EXERCISE)
+
+
+def test_a_runtime_warning_costs_the_stability_cell_only(cheats_course):
+    expected = dict(cheats_course.max_scores(EXERCISE), test_log_softmax_stability=0)
+    assert cheats_course.auto_scores(EXERCISE, "stability-warning") == expected
