@@ -6,7 +6,8 @@ per student, so many pairs share whole functions, the hard case for the
 comparison) into a scratch course, then times, as an instructor would run it,
 ``gradebook-tools similarity ex01_response_only_sft --format json`` (a fresh
 process: reading the notebooks, fingerprinting, comparing, the page of the top
-100 pairs) and prints wall and CPU time, pairs found and the page's size.
+100 pairs) and prints wall and CPU time, peak memory, pairs found and the
+page's size. CPU time is the figure to compare on a shared machine.
 
 Run: ``.venv/bin/python benchmarks/bench_similarity.py [--students 1000] [--runs 1]``
 """
@@ -34,6 +35,11 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def peak_memory_mb() -> float:
+    """Largest resident set of a finished child process so far (Linux counts KiB)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=1000)
@@ -58,7 +64,8 @@ def main() -> None:
             page = course / "reports" / f"similarity-{EXERCISE}.html"
             print(
                 f"run {run}: {args.students} students, {len(pairs)} pairs sharing code: "
-                f"{wall:.1f} s wall, {cpu:.1f} s CPU; page {page.stat().st_size / 1e6:.1f} MB"
+                f"{wall:.1f} s wall, {cpu:.1f} s CPU, peak memory {peak_memory_mb():.0f} MB; "
+                f"page {page.stat().st_size / 1e6:.1f} MB"
             )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

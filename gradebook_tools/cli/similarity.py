@@ -59,7 +59,7 @@ def similarity(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             print(f"error: --past {folder}: not a folder", file=sys.stderr)
             return EXIT_BAD_INPUT
-    report = build_report(args.course, args.assignment, args.past, args.db)
+    report = build_report(args.course, args.assignment, args.past, args.db, regions_for=max(args.top, 0))
     if not report.submissions:
         if not any(Path(args.course).glob(f"*/*/{args.assignment}")) and not any(
             Path(args.course).glob(f"*/{args.assignment}")

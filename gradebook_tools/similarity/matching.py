@@ -48,8 +48,9 @@ class Match:
     score: float
     share_a: float
     share_b: float
-    regions_a: tuple[Region, ...]
-    regions_b: tuple[Region, ...]
+    #: The matching code (empty beyond the pairs a report shows side by side).
+    regions_a: tuple[Region, ...] = ()
+    regions_b: tuple[Region, ...] = ()
 
 
 #: Base of the k-gram hash (odd, 64-bit): arithmetic modulo 2**64.
@@ -139,12 +140,18 @@ def _regions(slices) -> tuple[Region, ...]:
 
 
 def rank_pairs(
-    submissions: list[Submission], release_code: str = "", noise: int = NOISE, guarantee: int = GUARANTEE
+    submissions: list[Submission],
+    release_code: str = "",
+    noise: int = NOISE,
+    guarantee: int = GUARANTEE,
+    regions_for: int = 100,
 ) -> list[Match]:
     """Every pair of authors sharing code beyond the release, most similar first.
 
     Past terms' submissions are compared with this class only, never with each
-    other. Ties keep a stable order (the authors' ids).
+    other. Ties keep a stable order (the authors' ids). The matching regions are
+    kept for the ``regions_for`` most similar pairs only (the page shows those):
+    a class of 1,000 has hundreds of thousands of pairs.
     """
     boilerplate = boilerplate_hashes(release_code, noise, guarantee)
     prints = [fingerprint(submission.code, boilerplate, noise, guarantee) for submission in submissions]
@@ -152,26 +159,33 @@ def rank_pairs(
     def comparable(i: int, j: int) -> bool:
         return not (submissions[i].past and submissions[j].past) and submissions[i].author != submissions[j].author
 
-    matches = []
+    scored = []
     for i, j in candidate_pairs([p.hashes for p in prints], comparable):
         # a past term's author is always b: the class's student comes first
         first, second = (j, i) if submissions[i].past else (i, j)
-        tokens, (share_first, share_second), (slices_first, slices_second) = compare_files(
-            prints[first], prints[second]
-        )
+        tokens, (share_first, share_second), _ = compare_files(prints[first], prints[second])
         if tokens == 0:
             continue
-        share_first, share_second = float(share_first), float(share_second)
+        share_first, share_second = round(min(1.0, float(share_first)), 6), round(min(1.0, float(share_second)), 6)
+        scored.append((max(share_first, share_second), share_first, share_second, first, second))
+    scored.sort(
+        key=lambda pair: (-pair[0], -(pair[1] + pair[2]), submissions[pair[3]].author, submissions[pair[4]].author)
+    )
+    matches = []
+    for rank, (score, share_first, share_second, first, second) in enumerate(scored):
+        regions: tuple = ((), ())
+        if rank < regions_for:
+            slices = compare_files(prints[first], prints[second])[2]
+            regions = (_regions(slices[0]), _regions(slices[1]))
         matches.append(
             Match(
-                a=submissions[first].author,
-                b=submissions[second].author,
-                score=round(min(1.0, max(share_first, share_second)), 6),
-                share_a=round(min(1.0, share_first), 6),
-                share_b=round(min(1.0, share_second), 6),
-                regions_a=_regions(slices_first),
-                regions_b=_regions(slices_second),
+                submissions[first].author,
+                submissions[second].author,
+                score,
+                share_first,
+                share_second,
+                regions[0],
+                regions[1],
             )
         )
-    matches.sort(key=lambda match: (-match.score, -(match.share_a + match.share_b), match.a, match.b))
     return matches

@@ -51,6 +51,7 @@ def build_report(
     assignment: str,
     past: list[Path] | None = None,
     db_url: str | None = None,
+    regions_for: int = 100,
 ) -> SimilarityReport:
     """Compare the class's code on ``assignment`` with itself and with every past term in ``past``.
 
@@ -81,7 +82,7 @@ def build_report(
         terms.append(term)
         submissions += class_submissions(Path(term_folder), assignment, past_term=term)
     released = release_code(Path(coursedir.root) / coursedir.release_directory / assignment)
-    matches = rank_pairs(submissions, released)
+    matches = rank_pairs(submissions, released, regions_for=regions_for)
     return SimilarityReport(
         assignment=assignment,
         source=source,
