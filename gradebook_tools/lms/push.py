@@ -298,7 +298,12 @@ def settle_interrupted(client: PlatformClient, store: LmsStore, report: PushRepo
         held = _results(client, results_url(line_item))
         for score in scores:
             result = held.get(score.user_id)
-            if result is not None and _number(result.get("resultScore")) == score.score_given:
+            if (
+                result is not None
+                and not score.indistinguishable_from_previous  # e.g. only PendingManual -> FullyGraded: send again
+                and _number(result.get("resultScore")) == score.score_given
+                and _number(result.get("resultMaximum", score.score_maximum)) == score.score_maximum
+            ):
                 arrived.append((score, None))
             else:
                 lost.append(score)

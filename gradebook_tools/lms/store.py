@@ -55,6 +55,9 @@ SCORES = Table(
     Column("grading_progress", String(32), nullable=False),
     Column("state", String(16), nullable=False),
     Column("updated", DateTime, nullable=False),
+    # while ``sending``: the score sent before and its line item, which the platform's results may still show
+    Column("previous_score", Float, nullable=True),
+    Column("previous_line_item", Text, nullable=True),
 )
 PUSH_LOG = Table(
     "gradebook_tools_lms_push_log",
@@ -119,6 +122,14 @@ class SentScore:
     activity_progress: str
     grading_progress: str
     state: str = SENT
+    #: While ``sending``: what was sent before (None: nothing), which the platform may still hold.
+    previous_score: float | None = None
+    previous_line_item: str | None = None
+
+    @property
+    def indistinguishable_from_previous(self) -> bool:
+        """Whether the platform's results cannot tell this score from the one sent before (same value, same item)."""
+        return self.previous_line_item == self.line_item and self.previous_score == self.score_given
 
     def same_as(self, other: SentScore) -> bool:
         """Whether ``other`` says the same to the platform (the timestamp aside)."""
@@ -180,6 +191,8 @@ class LmsStore:
                 activity_progress=row.activity_progress,
                 grading_progress=row.grading_progress,
                 state=row.state,
+                previous_score=row.previous_score,
+                previous_line_item=row.previous_line_item,
             )
             for row in rows
         }
@@ -189,8 +202,17 @@ class LmsStore:
         if not scores:
             return
         with self.engine.begin() as connection:
+            sent = {
+                (row.assignment, row.user_id): (row.score_given, row.line_item)
+                for row in connection.execute(
+                    select(SCORES.c.assignment, SCORES.c.user_id, SCORES.c.score_given, SCORES.c.line_item).where(
+                        SCORES.c.state == SENT
+                    )
+                )
+            }
             for score in scores:
-                self._upsert(connection, score, SENDING)
+                previous_score, previous_line_item = sent.get((score.assignment, score.user_id), (None, None))
+                self._upsert(connection, score, SENDING, previous_score, previous_line_item)
 
     def mark_sent(self, score: SentScore, previous: SentScore | None = None) -> None:
         """Record that the platform accepted ``score``: its row, the push log and the ledger, in one transaction.
@@ -230,7 +252,13 @@ class LmsStore:
                 connection.execute(SCORES.delete().where(key & (SCORES.c.state == SENDING)))
 
     @staticmethod
-    def _upsert(connection, score: SentScore, state: str) -> None:
+    def _upsert(
+        connection: Connection,
+        score: SentScore,
+        state: str,
+        previous_score: float | None = None,
+        previous_line_item: str | None = None,
+    ) -> None:
         values = {
             "student_id": score.student_id,
             "line_item": score.line_item,
@@ -240,6 +268,8 @@ class LmsStore:
             "grading_progress": score.grading_progress,
             "state": state,
             "updated": _now(),
+            "previous_score": previous_score,
+            "previous_line_item": previous_line_item,
         }
         key = (SCORES.c.assignment == score.assignment) & (SCORES.c.user_id == score.user_id)
         if connection.execute(SCORES.update().where(key).values(**values)).rowcount == 0:

@@ -245,24 +245,7 @@ def test_a_student_the_platform_refuses_is_named_and_skipped(capsys, mapped):
 def test_a_killed_push_resumes_without_sending_anything_twice(mapped, arrived, per_transaction):
     platform = mapped.platform
     mapped.configure(scores_per_transaction=per_transaction)
-    hold = platform.inject("hold", method="POST", path="/scores$", skip=3, store=arrived)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gradebook_tools", "lms", "push", "--course", str(mapped.root)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    try:
-        assert hold.arrived.wait(120), process.communicate(timeout=5)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        hold.release.set()
-        if process.poll() is None:
-            process.kill()
-        process.communicate()
-    assert process.returncode == -signal.SIGKILL
+    kill_while_held(mapped, platform.inject("hold", method="POST", path="/scores$", skip=3, store=arrived))
     deadline = time.monotonic() + 10
     while platform.score_posts() < 4 and time.monotonic() < deadline:  # the held answer is logged once released
         time.sleep(0.01)
@@ -297,3 +280,40 @@ def test_students_without_a_mapping_and_exercises_without_points_are_named(capsy
     ]
     assert sorted(i["resourceId"] for i in platform.line_items.values()) == ["ex01_a", "ex02_b", "ex04_c"]
     assert held(platform) == {key: value for key, value in EXPECTED.items() if key[1] != "u-cyd"}
+
+
+def kill_while_held(mapped, hold) -> None:
+    """Run ``lms push`` in a subprocess, SIGKILL it while the platform holds the request ``hold`` matches."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gradebook_tools", "lms", "push", "--course", str(mapped.root)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    try:
+        assert hold.arrived.wait(120), process.communicate(timeout=5)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        hold.release.set()
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_a_lost_score_the_results_cannot_tell_apart_is_sent_again(mapped):
+    """bob's explanation graded 0: still 3 points, now FullyGraded. The results show 3 either way: send again."""
+    platform = mapped.platform
+    push_grades(mapped.course)
+    with Gradebook(gradebook_url(mapped.root)) as gradebook:
+        grade = gradebook.find_grade("explanation", "ex01_a", "ex01_a", "bob")
+        grade.manual_score = 0
+        grade.needs_manual_grade = False
+        gradebook.db.commit()
+    kill_while_held(mapped, platform.inject("hold", method="POST", path="/scores$", store=False))
+    assert held(platform)[("ex01_a", "u-bob")] == (3.0, "PendingManual")
+    report, _ = push_grades(mapped.course)
+    assert (report.confirmed, report.sent) == (0, 1)
+    assert held(platform) == {**EXPECTED, ("ex01_a", "u-bob"): (3.0, "FullyGraded")}
