@@ -13,14 +13,31 @@ c.CourseDirectory.course_id = "alignment-monitoring"
 # user's server, writable to all of them, and keep this value; or set another
 # path here and in /etc/jupyter/nbgrader_config.py of the single-user image.
 c.Exchange.root = "/srv/nbgrader/exchange"
+# collect takes a submission only from the Unix user of the student it names
+# (c.OwnerCheckedCollect.unix_users maps ids to users; default: the same name),
+# records every refused one (`gradebook-tools status --problems`) and refuses to
+# run where all submissions belong to one Unix user (one uid for every student's
+# server: anyone could submit as anyone) unless
+# c.OwnerCheckedCollect.shared_uid_anyone_can_submit_as_anyone = True.
+c.ExchangeFactory.collect = "gradebook_tools.exchange.collect.OwnerCheckedCollect"
+# `nbgrader validate` (the Validate button) says when a notebook is another
+# exercise's, which grading would refuse whole. The students' own
+# /etc/jupyter/nbgrader_config.py needs the same hook (docs/course_workflow.md).
+from gradebook_tools.exchange.validate_hook import other_exercise_check  # noqa: E402
+
+c.Execute.on_notebook_start = other_exercise_check(c)
 
 # A linked notebook is refused and linked extra files are left out; a cell with
 # malformed nbgrader metadata, a copied graded cell, or one from another exercise
-# becomes a plain cell instead of aborting the notebook or the whole class
-# (see gradebook_tools/grading/sanitize.py).
+# becomes a plain cell instead of aborting the notebook or the whole class;
+# another exercise's whole notebook is refused (its cells replaced by the
+# release's, empty); OverwriteCells gives every cell the release knows the
+# release's flags (grade, solution, locked, points, cell type) from the
+# gradebook before nbgrader's own checks (see gradebook_tools/grading/sanitize.py).
 c.Autograde.sanitize_preprocessors = [
     "gradebook_tools.grading.sanitize.RefuseLinks",
     "gradebook_tools.grading.sanitize.RepairMetadata",
+    "gradebook_tools.grading.sanitize.RefuseOtherExercise",
     "nbgrader.preprocessors.ClearOutput",
     "gradebook_tools.grading.sanitize.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
