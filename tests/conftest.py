@@ -6,8 +6,9 @@ import pytest
 
 from tests.support.course import Course
 
-# the gradebook fixtures (hand_course, postgres_url), for every test module
-pytest_plugins = ["tests.support.conftest_gradebook"]
+# for every test module: the gradebook fixtures (hand_course, postgres_url), the chromium fixture,
+# and the lanes' markers and root-only skip (docs/developing.md, "Test lanes")
+pytest_plugins = ["tests.support.conftest_gradebook", "tests.support.browser", "tests.support.lanes", "pytester"]
 
 
 @pytest.fixture(scope="module")

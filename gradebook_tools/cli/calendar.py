@@ -24,7 +24,7 @@ def _url(db: str) -> str:
     return db if "://" in db else f"sqlite:///{Path(db).resolve()}"
 
 
-def _time(text: str):  # type: ignore[no-untyped-def]
+def _time(text: str):
     from gradebook_tools.gradebook.calendar import parse_time
 
     try:
@@ -39,7 +39,7 @@ def _dry_run_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _apply(args: argparse.Namespace, change, why: str, students=None, assignments=None) -> int:  # type: ignore[no-untyped-def]
+def _apply(args: argparse.Namespace, change, why: str, students=None, assignments=None) -> int:
     """Open the course, make ``change`` and re-apply the late policy; print the score changes."""
     from gradebook_tools.course.config import open_course
     from gradebook_tools.gradebook.extensions import change_calendar, check_names
@@ -117,7 +117,7 @@ def _calendar_set(args: argparse.Namespace) -> int:
         print("error: --due and --no-due exclude each other", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    def change(connection) -> None:  # type: ignore[no-untyped-def]
+    def change(connection) -> None:
         set_calendar(
             connection,
             args.assignment,
@@ -131,7 +131,7 @@ def _calendar_set(args: argparse.Namespace) -> int:
     return _apply(args, change, f"calendar: {args.assignment} {what}", assignments={args.assignment})
 
 
-def render_calendar(calendar_, policy, student: str | None = None) -> str:  # type: ignore[no-untyped-def]
+def render_calendar(calendar_, policy, student: str | None = None) -> str:
     """The calendar as a table; for one student, their own due dates and late days."""
     from gradebook_tools.cli.text_tables import format_table
     from gradebook_tools.gradebook.extensions import late_days_left
@@ -223,7 +223,7 @@ def extension(args: argparse.Namespace) -> int:
         )
     if args.action == "revoke":
 
-        def revoke(connection) -> None:  # type: ignore[no-untyped-def]
+        def revoke(connection) -> None:
             if not cal.revoke_extension(connection, args.student, args.assignment):
                 from gradebook_tools.course.errors import UnknownNameError
 
@@ -245,7 +245,7 @@ def extension(args: argparse.Namespace) -> int:
             {args.student},
         )
 
-    def request(connection) -> None:  # type: ignore[no-untyped-def]
+    def request(connection) -> None:
         stored = cal.read_calendar(connection).late_days
         spent = {name: value for (who, name), value in stored.items() if who == args.student}
         spent[args.assignment] = (args.days, True)

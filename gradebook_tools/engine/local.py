@@ -2,7 +2,7 @@
 
 Workers are forked from a server that imported nbgrader and the grader once
 (multiprocessing's ``forkserver``), and stay up for the whole run, so a task
-pays neither the ~3 CPU-seconds of a new ``nbgrader`` process nor a cold start
+pays neither the start of a new ``nbgrader`` process nor a cold start
 (compiled templates, the kernel fork server stay warm). A task runs in its own
 private course (:func:`~gradebook_tools.engine.task.run_task`): nothing of one
 submission is left for the next. A worker that dies or overruns its time is
@@ -107,7 +107,7 @@ class LocalRunner:
         self._context.set_forkserver_preload(PRELOAD)
         if os.geteuid() == 0:  # kernels get users and control groups of their own: say once if they cannot
             warn_without_cgroups()
-        # the workers' server imports nbgrader and the grader (~2 s) while this process goes on
+        # the workers' server imports nbgrader and the grader while this process goes on
         multiprocessing.forkserver.ensure_running()
 
     def _start_worker(self) -> _Worker:
@@ -250,7 +250,7 @@ class WarmWorkers:
 
     For a Dask worker, whose tasks arrive singly: each task takes an idle
     worker process (or starts one), so it pays no new process, kernel fork
-    server or cold caches (~0.8 CPU-s a task otherwise). The processes die
+    server or cold caches. The processes die
     with the Dask worker; a task whose worker dies or overruns is settled as
     :class:`LocalRunner` settles it.
     """

@@ -3,8 +3,8 @@
 nbgrader opens a ``Gradebook`` about a dozen times for one submission (each
 converter step and preprocessor opens its own), and every open creates a new
 SQLAlchemy engine: a new dialect, pool and empty compiled-statement cache, so
-each of nbgrader's queries is compiled again each time (~0.1 CPU-s a
-submission). A worker's tasks keep their private gradebook at the same path
+each of nbgrader's queries is compiled again each time. A worker's tasks keep
+their private gradebook at the same path
 (:func:`~gradebook_tools.engine.task.run_task`), so in a worker process
 ``nbgrader.api`` gets one engine per URL and its statements are compiled once
 per process. Only worker processes do this; plain nbgrader is untouched.

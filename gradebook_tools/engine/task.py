@@ -226,7 +226,7 @@ def _workspace() -> Path:
 
     The course in it is made for each task and removed after it (nothing of one
     submission is left for the next); the same path lets the worker keep one
-    database engine, with its compiled statements, for every task (:mod:`.engines`).
+    database engine, with its compiled statements, for every task (:mod:`.sql_engines`).
     """
     key = threading.get_ident()
     folder = _WORKSPACES.get(key)
@@ -294,7 +294,7 @@ def _config(course: Path, db_url: str, task: GradingTask) -> Config:
     config.Autograde.force = config.GenerateFeedback.force = True
     config.Autograde.create_student = True
     # a worker grades many submissions: each kernel is forked from one warm, sandboxed server
-    # (~0.1 CPU-s a kernel instead of ~0.7); it needs root, as the per-kernel users do anyway
+    # (far cheaper than a new bubblewrap per kernel); it needs root, as the per-kernel users do anyway
     if "sandbox_manager_class" not in config.TrustedExecute and os.geteuid() == 0:
         config.TrustedExecute.sandbox_manager_class = FORK_SERVER_MANAGER
     return config

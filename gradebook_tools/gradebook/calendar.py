@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, inspect, select
 from sqlalchemy.engine import Connection, Engine
@@ -80,7 +81,7 @@ def parse_time(text: str) -> datetime:
     """
     from dateutil.parser import parse
 
-    value = parse(text)
+    value: datetime = parse(text)
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value
@@ -200,7 +201,7 @@ def read_calendar(bind: Engine | Connection) -> Calendar:
     if isinstance(bind, Engine):
         with bind.connect() as connection:
             return read_calendar(connection)
-    dues = dict(bind.execute(select(ASSIGNMENT.c.name, ASSIGNMENT.c.duedate)).all())
+    dues: dict[str, datetime | None] = dict(bind.execute(select(ASSIGNMENT.c.name, ASSIGNMENT.c.duedate)).all())
     if not has_tables(bind):
         entries = {name: CalendarEntry(name, due, None, True, False) for name, due in dues.items()}
         return Calendar(entries, False, {}, {}, {})
@@ -248,7 +249,7 @@ def assigned_names(bind: Engine | Connection, now: datetime | None = None) -> se
 # ---------------------------------------------------------------- writing (in the caller's transaction)
 
 
-def _upsert(connection: Connection, table: Table, keys: dict, values: dict) -> None:
+def _upsert(connection: Connection, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
     where = [table.c[name] == value for name, value in keys.items()]
     if connection.execute(select(*[table.c[name] for name in keys]).where(*where)).first():
         connection.execute(table.update().where(*where).values(**values))
@@ -273,7 +274,7 @@ def set_calendar(
     if due is not None or clear_due:
         connection.execute(ASSIGNMENT.update().where(ASSIGNMENT.c.name == assignment).values(duedate=due))
     existing = connection.execute(select(CALENDAR).where(CALENDAR.c.assignment == assignment)).first()
-    values: dict = {}
+    values: dict[str, Any] = {}
     if opens is not None:
         values["opens"] = opens
     if assigned is not None:

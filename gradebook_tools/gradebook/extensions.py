@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
@@ -105,7 +105,7 @@ def change_calendar(
     return changes
 
 
-def check_names(db_url: str, students: set[str] = frozenset(), assignments: set[str] = frozenset()) -> None:
+def check_names(db_url: str, students: Iterable[str] = frozenset(), assignments: Iterable[str] = frozenset()) -> None:
     """Raise :class:`UnknownNameError` for a student or exercise the gradebook does not know."""
     from nbgrader.api import Assignment, Student
     from sqlalchemy import create_engine, select

@@ -35,7 +35,7 @@ from gradebook_tools.gradebook.calendar import Calendar, has_tables, read_calend
 DAY = 86400.0
 
 
-class CourseLatePenalty(LateSubmissionPlugin):
+class CourseLatePenalty(LateSubmissionPlugin):  # type: ignore[misc]  # nbgrader is untyped
     """A percentage of the score per day late, up to a cap; zero after a final cut-off; late days."""
 
     percent_per_day = Float(0.0, help="Penalty per day (or part of a day) late, in % of the notebook's score.").tag(
@@ -244,8 +244,10 @@ def _allocate_late_days(
         return
     free = [item for item in items if item.assignment not in requested and item.due and item.timestamp]
     # best[k] = (points saved, allocation) with k days over the submissions seen so far (exact, small numbers)
-    best: list[tuple[float, tuple[int, ...]]] = [(0.0, ())] + [(-1.0, ())] * budget
+    best: list[tuple[float, tuple[int, ...]]] = [(-1.0, ())] * (budget + 1)
+    best[0] = (0.0, ())
     for item in free:
+        assert item.timestamp and item.due  # kept by the filter above
         late = max(0.0, (item.timestamp - item.due).total_seconds())
         base = policy.fraction(late) * item.score
         options = [base - policy.fraction(late - d * DAY) * item.score for d in range(budget + 1)]

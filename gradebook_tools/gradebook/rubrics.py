@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -39,6 +40,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.orm import Session
 
 METADATA = MetaData()
 RUBRIC_ITEM = Table(
@@ -109,7 +112,7 @@ class RubricError(ValueError):
     """A rubric request that cannot be honoured (unknown item, bad value); the message says why."""
 
 
-def create_tables(engine) -> None:
+def create_tables(engine: Engine) -> None:
     """Create the rubric tables where missing (nbgrader's own tables are left as they are)."""
     METADATA.create_all(engine, tables=[RUBRIC_ITEM, RUBRIC_GRADE, RUBRIC_APPLIED])
 
@@ -121,7 +124,7 @@ def _clean_text(text: str, limit: int, what: str) -> str:
     return text
 
 
-def _points(value) -> float:
+def _points(value: Any) -> float:
     try:
         points = float(value)
     except (TypeError, ValueError) as error:
@@ -131,11 +134,11 @@ def _points(value) -> float:
     return points
 
 
-def _item(row) -> RubricItem:
+def _item(row: Row[Any]) -> RubricItem:
     return RubricItem(row.id, row.points, row.label, row.comment, row.position)
 
 
-def list_items(session, assignment: str, notebook: str, cell: str) -> list[RubricItem]:
+def list_items(session: Session, assignment: str, notebook: str, cell: str) -> list[RubricItem]:
     """The rubric of one hand-graded cell, in the order the TA sees (keys 1-9)."""
     rows = session.execute(
         select(RUBRIC_ITEM)
@@ -145,15 +148,19 @@ def list_items(session, assignment: str, notebook: str, cell: str) -> list[Rubri
     return [_item(row) for row in rows]
 
 
-def add_item(session, assignment: str, notebook: str, cell: str, points, label: str, comment: str = "") -> RubricItem:
+def add_item(
+    session: Session, assignment: str, notebook: str, cell: str, points: object, label: str, comment: str = ""
+) -> RubricItem:
     """Append an item to a cell's rubric (not committed: the caller commits)."""
     label = _clean_text(label, MAX_LABEL, "a label")
     if not label:
         raise RubricError("an item needs a label")
     comment = _clean_text(comment, MAX_COMMENT, "a comment")
     where = (RUBRIC_ITEM.c.assignment == assignment, RUBRIC_ITEM.c.notebook == notebook, RUBRIC_ITEM.c.cell == cell)
-    position = session.execute(select(func.coalesce(func.max(RUBRIC_ITEM.c.position), 0)).where(*where)).scalar() + 1
-    values = dict(
+    position = (
+        session.execute(select(func.coalesce(func.max(RUBRIC_ITEM.c.position), 0)).where(*where)).scalar_one() + 1
+    )
+    values: dict[str, Any] = dict(
         assignment=assignment,
         notebook=notebook,
         cell=cell,
@@ -194,7 +201,7 @@ def compose(items: list[RubricItem], free_comment: str, adjustment: float, max_s
     return round(score, 6), text
 
 
-def read_grades(session, grade_ids: list[str]) -> dict[str, RubricGrade]:
+def read_grades(session: Session, grade_ids: list[str]) -> dict[str, RubricGrade]:
     """The rubric grades of these nbgrader grade ids (those never graded with the rubric are absent)."""
     if not grade_ids:
         return {}
@@ -210,7 +217,7 @@ def read_grades(session, grade_ids: list[str]) -> dict[str, RubricGrade]:
     }
 
 
-def _nbgrader_rows(session, grade_id: str):
+def _nbgrader_rows(session: Session, grade_id: str) -> tuple[Any, Any]:
     """nbgrader's ``Grade`` of ``grade_id`` and the ``Comment`` of the same cell and submitted notebook."""
     from nbgrader.api import Comment, Grade
 
@@ -222,14 +229,19 @@ def _nbgrader_rows(session, grade_id: str):
     return grade, comment
 
 
-def _items_of_cell(session, grade) -> dict[int, RubricItem]:
+def _items_of_cell(session: Session, grade: Any) -> dict[int, RubricItem]:
     notebook = grade.notebook
     items = list_items(session, notebook.assignment.name, notebook.name, grade.cell.name)
     return {item.id: item for item in items}
 
 
 def save_grade(
-    session, grade_id: str, item_ids: list[int], free_comment: str = "", adjustment=0.0, grader: str = ""
+    session: Session,
+    grade_id: str,
+    item_ids: list[int],
+    free_comment: str = "",
+    adjustment: object = 0.0,
+    grader: str = "",
 ) -> tuple[float, str]:
     """Grade one answer with the rubric, through nbgrader's models; committed.
 
@@ -271,7 +283,7 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
-def _edited(item: RubricItem, points, label: str | None, comment: str | None) -> RubricItem:
+def _edited(item: RubricItem, points: object, label: str | None, comment: str | None) -> RubricItem:
     return RubricItem(
         item.id,
         item.points if points is None else _points(points),
@@ -281,14 +293,16 @@ def _edited(item: RubricItem, points, label: str | None, comment: str | None) ->
     )
 
 
-def _item_row(session, item_id: int) -> RubricItem:
+def _item_row(session: Session, item_id: int) -> RubricItem:
     row = session.execute(select(RUBRIC_ITEM).where(RUBRIC_ITEM.c.id == item_id)).first()
     if row is None:
         raise RubricError(f"no rubric item {item_id}")
     return _item(row)
 
 
-def preview_item_edit(session, item_id: int, points=None, label: str | None = None, comment: str | None = None):
+def preview_item_edit(
+    session: Session, item_id: int, points: object = None, label: str | None = None, comment: str | None = None
+) -> list[ScoreChange]:
     """Every grade that applies the item, with its score now and after the edit (nothing is written).
 
     Returns
@@ -300,7 +314,7 @@ def preview_item_edit(session, item_id: int, points=None, label: str | None = No
     return [change for change, _ in changes]
 
 
-def _changes(session, item_id: int, edited: RubricItem) -> list[tuple[ScoreChange, str]]:
+def _changes(session: Session, item_id: int, edited: RubricItem) -> list[tuple[ScoreChange, str]]:
     grade_ids = list(
         session.execute(select(RUBRIC_APPLIED.c.grade_id).where(RUBRIC_APPLIED.c.item_id == item_id)).scalars()
     )
@@ -320,7 +334,9 @@ def _changes(session, item_id: int, edited: RubricItem) -> list[tuple[ScoreChang
     return changes
 
 
-def apply_item_edit(session, item_id: int, points=None, label: str | None = None, comment: str | None = None):
+def apply_item_edit(
+    session: Session, item_id: int, points: object = None, label: str | None = None, comment: str | None = None
+) -> list[ScoreChange]:
     """Edit an item and every grade that applies it, through nbgrader's models; committed.
 
     Returns the same changes :func:`preview_item_edit` announced.
@@ -342,7 +358,7 @@ def apply_item_edit(session, item_id: int, points=None, label: str | None = None
     return [change for change, _ in changes]
 
 
-def reusable_comments(session, assignment: str, notebook: str, cell: str, limit: int = 50) -> list[str]:
+def reusable_comments(session: Session, assignment: str, notebook: str, cell: str, limit: int = 50) -> list[str]:
     """Free comments already given on this cell, most used first (offered as the TA types)."""
     from nbgrader.api import BaseCell, Grade, Notebook
 

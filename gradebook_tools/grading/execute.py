@@ -86,7 +86,7 @@ class TrustedExecute(Execute):
 
     @default("shutdown_kernel")
     def _immediate_shutdown(self):
-        # a grading kernel is thrown away: a graceful shutdown only costs time (~0.7 s a notebook)
+        # a grading kernel is thrown away: a graceful shutdown only costs time
         return "immediate"
 
     def preprocess(self, nb, resources=None, km=None):

@@ -471,7 +471,7 @@ class FeedbackHTMLExporter(HTMLExporter):
         return [jinja2.FileSystemLoader(str(OFFLINE_TEMPLATES))]
 
     def _create_environment(self):
-        # nbconvert compiles every template again for each exporter, i.e. for each page (~0.15 CPU-s);
+        # nbconvert compiles every template again for each exporter, i.e. for each page;
         # the compiled code of the same template source is the same, so one process keeps it
         environment = super()._create_environment()
         environment.bytecode_cache = _TEMPLATE_BYTECODE
@@ -488,11 +488,11 @@ class FeedbackHTMLExporter(HTMLExporter):
     def _render(self, nb, resources, **kw):
         """``HTMLExporter.from_notebook_node``, parsing the page again only where that changes it.
 
-        nbconvert re-parses every rendered page with BeautifulSoup (~0.1 CPU-s a
-        page) to give images without ``alt`` a text and lab-template cells a
-        ``tabindex``. A page with no such element (the feedback pages, whose plots
-        are not drawn at grading time) comes out of that pass unchanged but for
-        re-serialization, so the pass runs only on pages that have one.
+        nbconvert re-parses every rendered page with BeautifulSoup to give images
+        without ``alt`` a text and lab-template cells a ``tabindex``. A page with
+        no such element (the feedback pages, whose plots are not drawn at grading
+        time) comes out of that pass unchanged but for re-serialization, so the
+        pass runs only on pages that have one.
         """
         # what HTMLExporter.from_notebook_node registers before rendering
         language = nb.metadata.get("language_info", {})

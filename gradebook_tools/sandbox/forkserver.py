@@ -1,7 +1,7 @@
-"""Sandboxed kernels forked from a warm server: a kernel start costs ~0.1 CPU-s instead of ~0.9.
+"""Sandboxed kernels forked from a warm server: a kernel start costs a fraction of a new bubblewrap's.
 
 :class:`ForkServerKernelManager` is a drop-in jupyter_client kernel manager,
-with the limit traits of :class:`~.sandbox.SandboxedKernelManager`; nbclient
+with the limit traits of :class:`~.bubblewrap.SandboxedKernelManager`; nbclient
 (and so nbgrader) starts kernels through it unchanged. Select it with
 ``c.TrustedExecute.sandbox_manager_class``. Instead of a new bubblewrap,
 Python and ipykernel per submission, one *fork server*
@@ -19,7 +19,7 @@ matplotlib once and forks each kernel from that pristine state:
   live kernels of any grading process on the machine share one), its resource
   limits, a private ``/tmp`` and ``/dev/shm``, and a throw-away working copy:
   a size-capped tmpfs at the path of its folder holding copies of that
-  folder's regular files (walked by :class:`~.sandbox.WorkingCopy`, no link
+  folder's regular files (walked by :class:`~.bubblewrap.WorkingCopy`, no link
   followed). It dies with the server;
 - a kernel's shutdown is an immediate kill of its namespace: no process of it
   is left when the shutdown returns.
@@ -583,7 +583,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
             self._runtime_dir = None
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
-        """Always an immediate kill: a grading kernel is thrown away (a graceful shutdown costs ~0.7 s)."""
+        """Always an immediate kill: a grading kernel is thrown away (a graceful shutdown only costs time)."""
         await super()._async_shutdown_kernel(now=True, restart=restart)
 
     # an async manager's public methods are its coroutines (AsyncKernelManager binds the base class's)

@@ -2,8 +2,8 @@
 
 jupyter_client's ``wait_for_ready`` asks for ``kernel_info`` until a reply
 comes and an IOPub message shows that the IOPub channel is connected, then
-waits until IOPub has been quiet for 0.2 s before it returns: 0.2 s of a
-grading task's ~1 s spent idle, once per kernel, to drop messages nobody
+waits until IOPub has been quiet for 0.2 s before it returns: time a
+grading task spends idle, once per kernel, to drop messages nobody
 reads (nbclient, and so the checks, only read messages answering their own
 requests). :class:`GradingKernelClient` returns as soon as IOPub is shown
 connected, and asks again after 0.05 s, not 0.2 s, when the kernel's first

@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
+from sqlalchemy import select
 from tornado import web
 
 from gradebook_tools.course.config import Course
@@ -207,9 +208,7 @@ class ItemHandler(_HandGradingHandler):
                 self.write_json({"error": str(error)}, 400)
                 return
             item = rubrics._item_row(session, int(item_id))
-            cell = session.execute(
-                rubrics.select(rubrics.RUBRIC_ITEM).where(rubrics.RUBRIC_ITEM.c.id == int(item_id))
-            ).one()
+            cell = session.execute(select(rubrics.RUBRIC_ITEM).where(rubrics.RUBRIC_ITEM.c.id == int(item_id))).one()
             items = rubrics.list_items(session, cell.assignment, cell.notebook, cell.cell)
         self.write_json(
             {

@@ -38,7 +38,7 @@ from tests.support.grading_class import (
 )
 
 # one xdist worker for the whole module: its fixtures grade the class once
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster")]
+pytestmark = [pytest.mark.slow, pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
 
 DASK = Path(sys.executable).parent / "dask"
 START_TIMEOUT = 180  # seconds for the scheduler and workers to come up on a loaded machine

@@ -8,7 +8,6 @@ once each way; every field nbgrader's autograde sets is compared, grade by grade
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from nbgrader.api import Gradebook
 from gradebook_tools.course.nbgrader_run import nbgrader_env
 from tests.support.course import REPO, fill_answers, grade_id, nbgrader, read_notebook, solution_code
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root")]
+pytestmark = [pytest.mark.slow, pytest.mark.needs_root("the sandbox's user switch")]
 
 EXERCISE = "ex02_bradley_terry"
 CONFIG = """

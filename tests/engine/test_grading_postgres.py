@@ -24,7 +24,7 @@ from tests.support.grading_class import (
 )
 
 # one xdist worker for the whole module: its fixtures grade the class once
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-postgres")]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("grading-postgres")]
 
 
 @pytest.fixture(scope="module")

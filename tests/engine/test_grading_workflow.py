@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from gradebook_tools.gradebook.outcomes import StatusStore
 from tests.support.course import REPO, fill_answers, nbgrader, read_notebook, solution_code
 from tests.support.course import gradebook_tools as run_gradebook_tools
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root")]
+pytestmark = [pytest.mark.slow, pytest.mark.needs_root("the sandbox's user switch")]
 
 EXERCISE = "ex01_response_only_sft"
 gradebook_tools = functools.partial(run_gradebook_tools, timeout=1200)

@@ -27,7 +27,7 @@ from gradebook_tools.course.nbgrader_run import nbgrader_env
 from gradebook_tools.gradebook.outcomes import StatusStore
 from tests.support.course import REPO, fill_answers, grade_id, nbgrader, read_notebook, solution_code
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root")]
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.needs_root("the sandbox's user switch")]
 
 EXERCISE = "ex01_response_only_sft"
 SECRET = f"root-only-secret-{uuid.uuid4().hex}"

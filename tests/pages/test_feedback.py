@@ -38,20 +38,8 @@ from gradebook_tools.pages.student_summary import (
     failed_inputs,
     write_student_summaries,
 )
+from tests.support.browser import VIEWPORT
 from tests.support.course import fill_answers, nbgrader, solution_code
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-NO_CHROMIUM = "no /usr/bin/chromium (Debian package chromium; scripts/setup.sh installs it)"
 
 EXERCISE = "ex01_response_only_sft"
 WRONG_LOSS = "def response_only_loss(logits, targets, response_mask):\n    return 0.430108  # wrong_loss_marker\n"
@@ -87,16 +75,9 @@ def graded(make_course, browser):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(NO_CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = chromium.new_page(viewport={"width": 1100, "height": 900})
-        yield page
-        chromium.close()
+def browser(chromium):
+    """One page of the module's Chromium (:mod:`tests.support.browser`)."""
+    return chromium.new_page(viewport=VIEWPORT)
 
 
 def show(page, path: Path) -> tuple[str, str]:

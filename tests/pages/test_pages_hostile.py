@@ -42,7 +42,6 @@ from nbgrader.api import Gradebook
 from gradebook_tools.cli import EXIT_OK, main
 from gradebook_tools.pages.feedback_preprocessors import UNDRAWN_PLOTS
 from gradebook_tools.pages.student_summary import write_student_summaries
-from tests.pages.test_feedback import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM
 from tests.support.course import fill_answers, nbgrader, solution_code
 
 pytestmark = pytest.mark.slow
@@ -137,18 +136,6 @@ def course(make_course):
     write_student_summaries(course.root)
     assert main(["report", "--course", str(course.root), "--out", str(course.root / "report.html")]) == EXIT_OK
     return course
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip(NO_CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _free_port() -> int:

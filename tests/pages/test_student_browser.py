@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import os
 import secrets
 import shutil
 import subprocess
@@ -41,6 +40,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from gradebook_tools.course.nbgrader_run import nbgrader_env
+from tests.support.browser import CHROMIUM, NO_CHROMIUM, launch_chromium
 from tests.support.course import Course, fill_answers, nbgrader, read_notebook, solution_code
 from tests.support.course import gradebook_tools as run_gradebook_tools
 from tests.support.lab_session import (
@@ -54,15 +54,6 @@ from tests.support.lab_session import (
     wait_for_server,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 COURSE_ID = "alignment-monitoring"
 EXERCISE = "ex01_response_only_sft"
 EXPLANATION = (
@@ -77,8 +68,9 @@ KERNEL_TIMEOUT = 300 * SECOND
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="creating the students' Unix users needs root"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (Debian package chromium)"),
+    pytest.mark.browser,
+    pytest.mark.needs_root("creating the students' Unix users"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM),
     pytest.mark.skipif(
         shutil.which("useradd") is None or not Path(RUNUSER).exists(),
         reason="useradd and runuser (Debian package passwd, util-linux) are needed",
@@ -312,8 +304,6 @@ def classroom():
     Yields a dict: ``course`` (root's copy, unreadable to students), ``exchange``,
     ``good`` and ``blank`` (Students, servers running), ``logs``, ``browser``.
     """
-    from playwright.sync_api import sync_playwright
-
     with contextlib.ExitStack() as undo:
         base = Path(tempfile.mkdtemp(prefix="student-browser-"))
         undo.callback(shutil.rmtree, base, ignore_errors=True)
@@ -347,9 +337,7 @@ def classroom():
             log = student.log.read_text()  # nbgrader's lab extension comes from the project's environment
             assert f"JupyterLab application directory is {environment}/share/jupyter/lab" in log, log[-2000:]
 
-        playwright = undo.enter_context(sync_playwright())
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        undo.callback(browser.close)
+        browser = undo.enter_context(launch_chromium())
         yield {"course": course, "exchange": exchange, "logs": logs, "browser": browser, **students}
 
 

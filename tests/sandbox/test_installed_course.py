@@ -26,8 +26,9 @@ from gradebook_tools.course.nbgrader_run import nbgrader_env
 from tests.support.course import REPO, fill_answers, grade_id, solution_code
 
 pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root"),
+    pytest.mark.needs_root("the sandbox's user switch"),
     pytest.mark.slow,
+    pytest.mark.sandbox,
     pytest.mark.xdist_group("installed-course"),
 ]
 

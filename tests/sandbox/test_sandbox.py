@@ -34,8 +34,9 @@ from tests.support.course import REPO, fill_answers, grade_id, solution_code
 
 # Only root can run kernels as users of their own, which the process limit needs.
 pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root"),
+    pytest.mark.needs_root("the sandbox's user switch"),
     pytest.mark.slow,
+    pytest.mark.sandbox,
     pytest.mark.xdist_group("sandbox"),
 ]
 

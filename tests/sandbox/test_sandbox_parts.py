@@ -26,7 +26,9 @@ from gradebook_tools.sandbox import bubblewrap as sandbox
 from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager, WorkingCopy, WorkingCopyRefused
 from tests.support.course import EXERCISES, REPO
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user switch needs root")
+pytestmark = pytest.mark.sandbox
+
+needs_root = pytest.mark.needs_root("the sandbox's user switch")
 
 
 @pytest.fixture

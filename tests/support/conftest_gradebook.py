@@ -26,11 +26,18 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.gradebook_factory import PENDING, add_assignment, add_graded_submission, new_gradebook
+from tests.support.gradebook_factory import (
+    PENDING,
+    add_assignment,
+    add_graded_submission,
+    new_gradebook,
+    quick_gradebooks,
+)
 
 SECTIONS = {"mechanics": ["ex01_a", "ex02_b"], "theory": ["ex04_c", "ex05_absent"]}
 
@@ -92,6 +99,13 @@ def postgres_bin() -> Path | None:
     """The newest PostgreSQL server's bin folder (Debian's ``postgresql`` package), if any."""
     initdbs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(initdbs[-1]).parent if initdbs else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_gradebooks() -> Iterator[None]:
+    """The whole session stamps new gradebooks quickly (:func:`tests.support.gradebook_factory.quick_gradebooks`)."""
+    with quick_gradebooks():
+        yield
 
 
 @pytest.fixture(scope="module")

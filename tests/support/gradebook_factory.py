@@ -7,12 +7,13 @@ graded by hand.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import os
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,13 +22,32 @@ from nbgrader.api import Grade, Gradebook, Student, SubmittedAssignment, Submitt
 
 from gradebook_tools.course.config import load_course_sections
 
-# nbgrader stamps a new gradebook with the version printed by the ``alembic``
-# command: find it next to this interpreter, and ask it once per process
-# rather than once per test gradebook (half a second each).
-_venv_bin = str(Path(sys.executable).parent)
-if _venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = _venv_bin + os.pathsep + os.environ.get("PATH", "")
-nbgrader.api.get_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
+_cached_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
+
+
+@contextlib.contextmanager
+def quick_gradebooks() -> Iterator[None]:
+    """While active, nbgrader stamps new gradebooks quickly; PATH and ``nbgrader.api`` are restored on exit.
+
+    nbgrader stamps a new gradebook with the version printed by the ``alembic``
+    command: it is found next to this interpreter, and asked once per process
+    rather than once per gradebook (half a second each). The test session runs
+    inside it (``tests/support/conftest_gradebook.py``), :func:`new_gradebook` too.
+    """
+    original_path, original_version = os.environ.get("PATH"), nbgrader.api.get_alembic_version
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in (original_path or "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + (original_path or "")
+    nbgrader.api.get_alembic_version = _cached_alembic_version
+    try:
+        yield
+    finally:
+        nbgrader.api.get_alembic_version = original_version
+        if original_path is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = original_path
+
 
 #: A cell of an assignment: name, points, "code" (autograded) or "markdown" (manual).
 Cell = tuple[str, float, str]
@@ -45,7 +65,8 @@ def gradebook_url(folder: Path) -> str:
 
 def new_gradebook(folder: Path, db_url: str | None = None) -> Gradebook:
     """Create (or open) a gradebook: ``db_url``, or ``gradebook.db`` in ``folder``."""
-    return Gradebook(db_url or gradebook_url(folder))
+    with quick_gradebooks():
+        return Gradebook(db_url or gradebook_url(folder))
 
 
 def add_assignment(
