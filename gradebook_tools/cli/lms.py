@@ -39,7 +39,7 @@ def _lms_options(parser: argparse.ArgumentParser) -> None:
 
 @command(_lms_options)
 def lms(args: argparse.Namespace) -> int:
-    """Grades to the LMS and the class list from it (LTI 1.3 Advantage: AGS and NRPS).
+    """Grades to the LMS, the class list from it (LTI 1.3 Advantage).
 
     Example: gradebook-tools lms push --dry-run   (then without --dry-run; see docs/lms.md to register the tool)
     """
