@@ -394,3 +394,37 @@ def test_without_control_groups_grading_goes_on_and_says_so_once(kernel_of, monk
         assert "no cgroup v1 'memory' hierarchy" in warnings[0] and "Delegate=yes" in warnings[0]
     finally:
         cgroups.hierarchies.cache_clear()
+
+
+FILL_RUNTIME_FOLDER = r"""
+import os, sys
+runtime = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])
+written = files = 0
+try:
+    while True:
+        with open(os.path.join(runtime, f"ballast-{files}"), "wb") as file:
+            files += 1
+            for _ in range(32):
+                file.write(b"x" * (1 << 20))
+                written += 1 << 20
+except OSError as error:
+    print(error.errno, written >> 20)
+"""
+
+
+@pytest.mark.parametrize("manager_class", MANAGERS, ids=["bubblewrap", "forkserver"])
+def test_a_kernel_fills_only_its_own_runtime_folder(kernel_of, manager_class):
+    kernel = kernel_of(manager_class, working_copy_limit=16 * MiB)
+    runtime = kernel.manager._runtime_dir
+    assert os.path.ismount(runtime), "the runtime folder is a filesystem of its own"
+
+    error, written = kernel.run(FILL_RUNTIME_FOLDER).split()
+
+    assert error == "28", "no space left, in the kernel's own runtime folder"
+    room = 1 if manager_class is SandboxedKernelManager else 16 + 1  # MiB: sockets (and the working copy)
+    assert int(written) <= room
+    assert shutil.disk_usage(runtime).free < MiB
+    assert kernel.run("print(6 * 7)") == "42", "its sockets still work"
+    kernel.shutdown()
+    kernel.shutdown = lambda: None
+    assert not os.path.exists(runtime) and runtime not in Path("/proc/self/mountinfo").read_text()
