@@ -10,7 +10,11 @@ process runs
   course's ``source/``, the reference computations, other students' work or the
   gradebook); it has no network, and every process it starts dies with it;
 - as an unprivileged user of its own, with limits on address space, CPU time,
-  processes, open files and file size (``setpriv`` and ``prlimit``).
+  processes, open files and file size (``setpriv`` and ``prlimit``), in a
+  control group of its own that caps its memory (swap included) and processes
+  all together (:mod:`.cgroups`), under a seccomp filter that refuses new user
+  namespaces, mounts, io_uring, bpf, keyctl, ptrace and the like
+  (``bwrap --seccomp``, :func:`.forkserver_child.syscall_filter`).
 
 The working copy is a size-capped tmpfs at the path of the folder nbclient
 names as the kernel's cwd (nbgrader's ``autograded/<student>/<id>/``), filled by
@@ -22,7 +26,8 @@ computations) is masked wherever it is installed, with the metadata that would
 name or re-add it.
 
 The kernel talks to the grader over Unix sockets in a private runtime folder,
-since a kernel without network has no loopback shared with the grader.
+since a kernel without network has no loopback shared with the grader; as root,
+that folder is a 1 MiB tmpfs of its own, so the kernel can fill only that.
 """
 
 from __future__ import annotations

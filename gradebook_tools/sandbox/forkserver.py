@@ -20,7 +20,9 @@ matplotlib once and forks each kernel from that pristine state:
   limits, a private ``/tmp`` and ``/dev/shm``, and a throw-away working copy:
   a size-capped tmpfs at the path of its folder holding copies of that
   folder's regular files (walked by :class:`~.bubblewrap.WorkingCopy`, no link
-  followed). It dies with the server;
+  followed); a control group of its own (memory with swap, processes: all its
+  processes together, :mod:`.cgroups`), a seccomp filter, and a runtime folder
+  that is a small tmpfs of its own (:mod:`.runtime_folder`). It dies with the server;
 - a kernel's shutdown is an immediate kill of its namespace: no process of it
   is left when the shutdown returns.
 

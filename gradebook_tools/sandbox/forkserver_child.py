@@ -11,13 +11,16 @@ The server imports ipykernel, numpy and matplotlib once, never runs student
 code, and answers requests read from a pipe (a 4-byte length, then JSON):
 
 ``start``
-    fork a *supervisor*, which makes new mount, PID, network, IPC, UTS and
+    fork a *supervisor*, which enters the kernel's control group (made by the
+    grader, reached through descriptors the server got at its start), makes
+    new mount, PID, network, IPC, UTS and
     cgroup namespaces and forks their process 1, a minimal init that forks
     the *kernel* and exits with it. The kernel mounts a private ``/tmp`` (with the server's read-only
     view of a Python environment that lies there bound again), ``/proc``, ``/dev/shm`` and a
-    size-capped tmpfs at its working folder, becomes its own unprivileged user
+    size- and inode-capped tmpfs at its working folder, becomes its own unprivileged user
     (which drops every capability), sets its resource limits, copies its
-    working copy in and runs ipykernel from the modules the server imported.
+    working copy in, loads the seccomp filter (:func:`syscall_filter`) and
+    runs ipykernel from the modules the server imported.
 ``poll``
     the exit status of a kernel's supervisor, or ``None`` while it runs.
 ``kill``
