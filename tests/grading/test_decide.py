@@ -61,7 +61,10 @@ def test_a_function_that_silences_its_own_warning_passes_the_stability_cell():
 
 
 def test_a_numpy_bool_fails_where_the_notebook_asks_for_a_python_bool():
-    code = "def release_gate(s, c, min_safety_gain=0.02, max_capability_drop=0.02):\n    return np.bool_(s > min_safety_gain and c > -max_capability_drop)\n"
+    code = (
+        "def release_gate(s, c, min_safety_gain=0.02, max_capability_drop=0.02):\n"
+        "    return np.bool_(s > min_safety_gain and c > -max_capability_drop)\n"
+    )
     verdicts = verdicts_of(code, "ex10_regression_gate", "test_release_gate_values")
     assert {v.reason for v in verdicts} == {"returned a numpy bool (numpy.bool_); return a Python bool, e.g. bool(...)"}
 

@@ -82,6 +82,19 @@ def release_gate(safety_delta, capability_delta, min_safety_gain=0.02, max_capab
         review="the floors decide what is gated; a gated metric without a delta is invalid",
     ),
     Variant(
+        "multi_metric_gate",
+        "test for failure with <=, so a metric with a NaN delta is not counted as failing",
+        """def multi_metric_gate(deltas, floors):
+    missing = sorted(set(floors) - set(deltas))
+    if missing:
+        raise ValueError(f"no delta for gated metric(s): {', '.join(missing)}")
+    failing = sorted(name for name, floor in floors.items() if deltas[name] <= floor)
+    return (not failing, failing)
+""",
+        loses=("test_multi_metric_gate_values",),
+        review="a NaN comparison is False: test for success (delta > floor), so a NaN delta fails",
+    ),
+    Variant(
         "best_validation_step",
         "return the 0-based index from np.argmin instead of the 1-based step",
         """import numpy as np
