@@ -6,7 +6,6 @@ Commands start fast: copydetect, nbgrader and the gradebook are imported when th
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -69,7 +68,7 @@ def similarity(args: argparse.Namespace) -> int:
     out = args.out or Path(args.course) / "reports" / f"similarity-{args.assignment}.html"
     write_page(report, out, top=max(args.top, 0))
     if args.format == "json":
-        print(json.dumps(report.ranked_json(), indent=1))
+        report.write_json(sys.stdout)
         return EXIT_OK
     from gradebook_tools.cli.text_tables import format_table
 

@@ -27,7 +27,7 @@ NOISE = 25
 GUARANTEE = 30
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Region:
     """A matching stretch of raw code: ``code[start:end]``."""
 
@@ -35,7 +35,7 @@ class Region:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """Two authors whose code shares fingerprints.
 
