@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -29,7 +30,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     select,
+    tuple_,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -84,25 +87,84 @@ SENDING = "sending"
 SENT = "sent"
 
 
-def _record_in_ledger(connection: Connection, score: SentScore, previous: SentScore | None) -> None:
-    """Append the push to the course's ledger (:mod:`gradebook_tools.gradebook.ledger`) where it exists."""
+def _record_in_ledger(connection: Connection, accepted: list[tuple[SentScore, SentScore | None]]) -> None:
+    """Append the pushes to the course's ledger (:mod:`gradebook_tools.gradebook.ledger`) where it exists."""
     try:
         from gradebook_tools.gradebook import ledger
     except ImportError:  # a course without the ledger: the push log is the record
         return
-    old = previous.score_given if previous is not None and previous.state == SENT else None
-    entry = ledger.LedgerEntry(
-        ledger.now(),
-        ledger.current_who(),
-        score.student_id,
-        score.assignment,
-        "total",
-        old,
-        score.score_given,
-        f"pushed to the LMS ({score.grading_progress}) at {score.line_item}",
-        kind="lms",
+    now, who = ledger.now(), ledger.current_who()
+    ledger.record(
+        connection,
+        [
+            ledger.LedgerEntry(
+                now,
+                who,
+                score.student_id,
+                score.assignment,
+                "total",
+                previous.score_given if previous is not None and previous.state == SENT else None,
+                score.score_given,
+                f"pushed to the LMS ({score.grading_progress}) at {score.line_item}",
+                kind="lms",
+            )
+            for score, previous in accepted
+        ],
     )
-    ledger.record(connection, [entry])
+
+
+#: Columns of ``gradebook_tools_lms_score`` besides its key.
+_VALUE_COLUMNS = [column.name for column in SCORES.columns if not column.primary_key]
+_UPDATE_SCORE = (
+    SCORES.update()
+    .where((SCORES.c.assignment == bindparam("key_assignment")) & (SCORES.c.user_id == bindparam("key_user_id")))
+    .values({name: bindparam(name) for name in _VALUE_COLUMNS})
+)
+
+
+def _row(
+    score: SentScore, state: str, previous_score: float | None = None, previous_line_item: str | None = None
+) -> dict[str, Any]:
+    return {
+        "assignment": score.assignment,
+        "user_id": score.user_id,
+        "student_id": score.student_id,
+        "line_item": score.line_item,
+        "score_given": score.score_given,
+        "score_maximum": score.score_maximum,
+        "activity_progress": score.activity_progress,
+        "grading_progress": score.grading_progress,
+        "state": state,
+        "updated": _now(),
+        "previous_score": previous_score,
+        "previous_line_item": previous_line_item,
+    }
+
+
+def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write score rows: one UPDATE for those that exist, one INSERT for the others (each an executemany)."""
+    keys = [(row["assignment"], row["user_id"]) for row in rows]
+    existing: set[tuple[str, str]] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        existing.update(
+            tuple(found)
+            for found in connection.execute(
+                select(SCORES.c.assignment, SCORES.c.user_id).where(
+                    tuple_(SCORES.c.assignment, SCORES.c.user_id).in_(chunk)
+                )
+            )
+        )
+    updates = [
+        {"key_assignment": row["assignment"], "key_user_id": row["user_id"], **{n: row[n] for n in _VALUE_COLUMNS}}
+        for row, key in zip(rows, keys, strict=True)
+        if key in existing
+    ]
+    inserts = [row for row, key in zip(rows, keys, strict=True) if key not in existing]
+    if updates:
+        connection.execute(_UPDATE_SCORE, updates)
+    if inserts:
+        connection.execute(SCORES.insert(), inserts)
 
 
 def _now() -> datetime.datetime:
@@ -210,9 +272,10 @@ class LmsStore:
                     )
                 )
             }
-            for score in scores:
-                previous_score, previous_line_item = sent.get((score.assignment, score.user_id), (None, None))
-                self._upsert(connection, score, SENDING, previous_score, previous_line_item)
+            _upsert(
+                connection,
+                [_row(score, SENDING, *sent.get((score.assignment, score.user_id), (None, None))) for score in scores],
+            )
 
     def mark_sent(self, score: SentScore, previous: SentScore | None = None) -> None:
         """Record that the platform accepted ``score``: its row, the push log and the ledger, in one transaction.
@@ -225,55 +288,38 @@ class LmsStore:
         """:meth:`mark_sent` for several scores, in one transaction."""
         if not accepted:
             return
+        now = _now()
         with self.engine.begin() as connection:
-            for score, previous in accepted:
-                self._upsert(connection, score, SENT)
-                _record_in_ledger(connection, score, previous)
-                connection.execute(
-                    PUSH_LOG.insert().values(
-                        assignment=score.assignment,
-                        student_id=score.student_id,
-                        user_id=score.user_id,
-                        line_item=score.line_item,
-                        score_given=score.score_given,
-                        score_maximum=score.score_maximum,
-                        grading_progress=score.grading_progress,
-                        sent_at=_now(),
-                    )
-                )
+            _upsert(connection, [_row(score, SENT) for score, _ in accepted])
+            connection.execute(
+                PUSH_LOG.insert(),
+                [
+                    {
+                        "assignment": score.assignment,
+                        "student_id": score.student_id,
+                        "user_id": score.user_id,
+                        "line_item": score.line_item,
+                        "score_given": score.score_given,
+                        "score_maximum": score.score_maximum,
+                        "grading_progress": score.grading_progress,
+                        "sent_at": now,
+                    }
+                    for score, _ in accepted
+                ],
+            )
+            _record_in_ledger(connection, accepted)
 
     def forget_sending(self, *scores: SentScore) -> None:
         """Drop the ``sending`` rows of scores that were refused or never sent (sent again next time)."""
         if not scores:
             return
+        statement = SCORES.delete().where(
+            (SCORES.c.assignment == bindparam("key_assignment"))
+            & (SCORES.c.user_id == bindparam("key_user_id"))
+            & (SCORES.c.state == SENDING)
+        )
         with self.engine.begin() as connection:
-            for score in scores:
-                key = (SCORES.c.assignment == score.assignment) & (SCORES.c.user_id == score.user_id)
-                connection.execute(SCORES.delete().where(key & (SCORES.c.state == SENDING)))
-
-    @staticmethod
-    def _upsert(
-        connection: Connection,
-        score: SentScore,
-        state: str,
-        previous_score: float | None = None,
-        previous_line_item: str | None = None,
-    ) -> None:
-        values = {
-            "student_id": score.student_id,
-            "line_item": score.line_item,
-            "score_given": score.score_given,
-            "score_maximum": score.score_maximum,
-            "activity_progress": score.activity_progress,
-            "grading_progress": score.grading_progress,
-            "state": state,
-            "updated": _now(),
-            "previous_score": previous_score,
-            "previous_line_item": previous_line_item,
-        }
-        key = (SCORES.c.assignment == score.assignment) & (SCORES.c.user_id == score.user_id)
-        if connection.execute(SCORES.update().where(key).values(**values)).rowcount == 0:
-            connection.execute(SCORES.insert().values(assignment=score.assignment, user_id=score.user_id, **values))
+            connection.execute(statement, [{"key_assignment": s.assignment, "key_user_id": s.user_id} for s in scores])
 
     def push_log(self) -> list[dict]:
         """Every accepted score, oldest first."""
