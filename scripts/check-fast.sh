@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The fast lane, in under a minute: lint, format, import layers, types, and the tests that start no
-# kernel (`-m "not slow"`). The pre-commit hook runs it (bash scripts/install-hooks.sh installs the hook).
-# Extra arguments go to pytest, e.g. `bash scripts/check-fast.sh tests/gradebook` or `... -m "not slow and not browser"`.
-# It does not set up anything: run scripts/setup.sh (or scripts/test.sh) once first.
+# The fast lane: lint, format, import layers, types, and the tests that start no kernel, browser,
+# database server or cluster (-m "not slow and not browser and not postgres and not cluster"), on every core.
+# The pre-commit hook runs it (bash scripts/install-hooks.sh installs the hook).
+# Extra arguments go to pytest, e.g. `bash scripts/check-fast.sh tests/gradebook`; a later -m replaces ours.
+# It sets nothing up: run scripts/setup.sh (or scripts/test.sh) once first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check --quiet .
@@ -11,5 +12,6 @@ layers=$(mktemp)
 .venv/bin/lint-imports --no-cache >"$layers" || { cat "$layers"; exit 1; }
 rm -f "$layers"
 .venv/bin/mypy
-# a marker expression given after ours wins (pytest keeps the last -m)
-exec .venv/bin/python -m pytest -q -p no:cacheprovider -m "not slow" "$@"
+workers=$(.venv/bin/python -c "import os; print(max(1, len(os.sched_getaffinity(0))))")
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "$workers" --dist loadgroup \
+    -m "not slow and not browser and not postgres and not cluster" "$@"
