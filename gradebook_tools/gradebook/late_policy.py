@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from nbgrader.plugins import LateSubmissionPlugin
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 from traitlets import Enum, Float, Integer
 from traitlets.config import Config
 
 from gradebook_tools.gradebook.calendar import Calendar, has_tables, read_calendar, write_late_days
+from gradebook_tools.gradebook.schema import GRADE, grade_score
 
 DAY = 86400.0
 
@@ -175,7 +177,6 @@ def plan_penalties(
         session.query(
             SubmittedNotebook.id,
             Notebook.name,
-            SubmittedNotebook.score,
             SubmittedNotebook.late_submission_penalty,
             SubmittedAssignment.student_id,
             SubmittedAssignment.id,
@@ -188,12 +189,24 @@ def plan_penalties(
         .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
         .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
     )
+    # the notebooks' scores in one grouped scan of ``grade`` (nbgrader's ``SubmittedNotebook.score``
+    # is a correlated subquery per row: a scan of ``grade`` each in SQLite)
+    score_query = (
+        session.query(GRADE.c.notebook_id, func.sum(grade_score()))
+        .join(SubmittedNotebook, SubmittedNotebook.id == GRADE.c.notebook_id)
+        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+    )
     if students is not None:
         query = query.filter(SubmittedAssignment.student_id.in_(students))
+        score_query = score_query.filter(SubmittedAssignment.student_id.in_(students))
     if assignments is not None and not policy.late_days:
         query = query.filter(Assignment.name.in_(assignments))
+        score_query = score_query.filter(Assignment.name.in_(assignments))
+    scores = {nb_id: float(total or 0.0) for nb_id, total in score_query.group_by(GRADE.c.notebook_id)}
     submissions: dict[tuple[str, str], SubmissionLateness] = {}
-    for nb_id, nb_name, score, penalty, student, submission_id, assignment, class_due, timestamp, extension in query:
+    for nb_id, nb_name, penalty, student, submission_id, assignment, class_due, timestamp, extension in query:
+        score = scores.get(nb_id, 0.0)
         key = (student, assignment)
         item = submissions.get(key)
         if item is None:

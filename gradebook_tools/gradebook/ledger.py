@@ -286,6 +286,9 @@ def read_ledger(
 # ---------------------------------------------------------------- the session listeners
 
 _PENDING_KEY = "gradebook_tools_ledger_pending"
+#: (database URL, submitted notebook id) -> (student, assignment, notebook); (URL, cell id) -> cell name
+_PLACES: dict[tuple[str, str], tuple[str, str, str]] = {}
+_CELL_NAMES: dict[tuple[str, str], str] = {}
 
 
 def _before(history: attributes.History, default: Any = None) -> Any:
@@ -369,23 +372,28 @@ def _after_flush(session: Session, _flush_context: object) -> None:
     from nbgrader.api import Assignment, BaseCell, Notebook, SubmittedAssignment, SubmittedNotebook
 
     connection = session.connection()
+    database = str(connection.engine.url)
     notebook_ids = {obj.id if isinstance(obj, SubmittedNotebook) else obj.notebook_id for obj, *_ in pending}
     cell_ids = {obj.cell_id for obj, *_ in pending if not isinstance(obj, SubmittedNotebook)}
-    places = {
-        row[0]: row[1:]
+    # where a submitted notebook belongs and a cell's name never change: asked once per process
+    unknown_notebooks = {n for n in notebook_ids if (database, n) not in _PLACES}
+    if unknown_notebooks:
         for row in connection.execute(
             select(SubmittedNotebook.id, SubmittedAssignment.student_id, Assignment.name, Notebook.name)
             .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
             .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
             .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-            .where(SubmittedNotebook.id.in_(notebook_ids))
-        )
-    }
-    cells: dict[str, str] = (
-        dict(connection.execute(select(BaseCell.id, BaseCell.name).where(BaseCell.id.in_(cell_ids))).all())
-        if cell_ids
-        else {}
-    )
+            .where(SubmittedNotebook.id.in_(unknown_notebooks))
+        ):
+            _PLACES[(database, row[0])] = tuple(row[1:])
+    unknown_cells = {c for c in cell_ids if (database, c) not in _CELL_NAMES}
+    if unknown_cells:
+        for cell_id, name in connection.execute(
+            select(BaseCell.id, BaseCell.name).where(BaseCell.id.in_(unknown_cells))
+        ):
+            _CELL_NAMES[(database, cell_id)] = name
+    places = {n: _PLACES.get((database, n), ("?", "?", "?")) for n in notebook_ids}
+    cells = {c: _CELL_NAMES.get((database, c), "?") for c in cell_ids}
     when = now()
     entries = []
     for obj, kind, old, new in pending:
