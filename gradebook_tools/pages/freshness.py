@@ -34,10 +34,12 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import stat
 import warnings
 from pathlib import Path
 
 from nbgrader.api import Gradebook
+from nbgrader.exchange.abc.exchange import ExchangeError
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import notebook_hash, parse_utc
@@ -124,7 +126,10 @@ class FreshReleaseFeedback(ExchangeReleaseFeedback):
         if self.coursedir.assignment_id != self.summary_assignment:
             super().copy_files()
             self._summaries_for_pageless_notebooks()
-        self._offer_summary_assignment()
+        try:
+            self._offer_summary_assignment()
+        except ExchangeError:  # e.g. another instructor's outbound folder: the feedback still goes out
+            self.log.warning("could not offer the '%s' pseudo-assignment", self.summary_assignment)
         self._summaries_for_summary_submissions()
         if stale:
             self.fail(
@@ -191,11 +196,17 @@ class FreshReleaseFeedback(ExchangeReleaseFeedback):
         """``<exchange>/<course>/outbound/summary/summary.ipynb``, for the students to fetch and submit once."""
         import json
 
+        group = self.coursedir.groupshared
+        # the folders and modes nbgrader's release_assignment makes: students can then submit it
+        shared = stat.S_ISGID | stat.S_IWGRP if group else 0
+        self.ensure_directory(os.path.join(self.course_path, "outbound"), 0o755 | shared)
+        inbound = stat.S_ISGID | 0o733 | (stat.S_IRGRP if group else 0)
+        self.ensure_directory(os.path.join(self.course_path, "inbound"), inbound)
         offered = Path(self.course_path) / "outbound" / self.summary_assignment
         notebook = offered / f"{self.summary_assignment}.ipynb"
         if notebook.is_file():
             return
-        offered.mkdir(parents=True, exist_ok=True)
+        offered.mkdir(exist_ok=True)
         offered.chmod(0o755)
         notebook.write_text(json.dumps(SUMMARY_INVITATION, indent=1), encoding="utf-8")
         notebook.chmod(0o644)

@@ -72,9 +72,9 @@ def term():
         Course(course, [EXERCISE])
         with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
             config.write(f"\n# this test's scratch exchange\nc.Exchange.root = {str(exchange)!r}\n")
-        nbgrader("release_assignment", EXERCISE, cwd=course)
-        # the summary pseudo-assignment is offered by release_feedback, before any feedback exists
+        # the summary pseudo-assignment is offered by release_feedback, before anything else is released
         nbgrader("release_feedback", SUMMARY_ASSIGNMENT, cwd=course)
+        nbgrader("release_assignment", EXERCISE, cwd=course)
 
         run = secrets.token_hex(3)
         students = {}
