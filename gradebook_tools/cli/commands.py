@@ -32,6 +32,7 @@ from gradebook_tools.course.errors import GradebookError, RosterError, UnknownNa
 
 if TYPE_CHECKING:
     from gradebook_tools.gradebook.class_data import ClassData
+    from gradebook_tools.gradebook.items import ItemStats
     from gradebook_tools.gradebook.sections import SectionTable
 
 
@@ -60,7 +61,7 @@ def build_table(args: argparse.Namespace, data: ClassData) -> SectionTable:
     return table
 
 
-def item_analysis(data: ClassData, table: SectionTable, assignments: list[str]):
+def item_analysis(data: ClassData, table: SectionTable, assignments: list[str]) -> list[ItemStats]:
     """Item statistics of some assignments, students ranked by their total in ``table``."""
     from gradebook_tools.gradebook.items import analyse_items
     from gradebook_tools.gradebook.scores import read_cell_grades

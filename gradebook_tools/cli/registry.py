@@ -36,7 +36,11 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 
 
-def command(*arguments: Callable[[argparse.ArgumentParser], None]):
+#: A command: parsed arguments in, exit code out.
+Run = Callable[[argparse.Namespace], int]
+
+
+def command(*arguments: Callable[[argparse.ArgumentParser], None]) -> Callable[[Run], Run]:
     """Register a subcommand named after the function (``_`` becomes ``-``).
 
     Parameters
@@ -45,7 +49,7 @@ def command(*arguments: Callable[[argparse.ArgumentParser], None]):
         Functions that add options to the subcommand's parser.
     """
 
-    def register(run: Callable[[argparse.Namespace], int]):
+    def register(run: Run) -> Run:
         name = run.__name__.rstrip("_").replace("_", "-")
         COMMANDS[name] = Command(name, run, arguments)
         return run

@@ -7,8 +7,14 @@ live here, in the library, not in :mod:`gradebook_tools.cli.commands`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from gradebook_tools.gradebook.sections import OVERALL, SectionTable
+from gradebook_tools.gradebook.sections import OVERALL, SectionTable, Summary
+
+if TYPE_CHECKING:
+    from gradebook_tools.engine.coordinator import Outcome
+    from gradebook_tools.engine.preview import ScoreChange
+    from gradebook_tools.gradebook.items import ItemStats
 
 
 def format_table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
@@ -74,7 +80,7 @@ def _stat(value: float, spec: str = "5.1f") -> str:
     return "-" if math.isnan(value) else format(value, spec)
 
 
-def render_group_summaries(summaries, columns: list[str]) -> str:
+def render_group_summaries(summaries: dict[str, dict[str, Summary]], columns: list[str]) -> str:
     """Count, mean, median, sd and range per class section and column, in percent."""
     headers = ["class section", "column", "n", "mean", "median", "sd", "min", "max"]
     rows = []
@@ -96,7 +102,7 @@ def render_group_summaries(summaries, columns: list[str]) -> str:
     return format_table(headers, rows, 2) + "\n(percentages; sd is the sample standard deviation)"
 
 
-def render_items(items) -> str:
+def render_items(items: list[ItemStats]) -> str:
     """Item analysis table, weak discriminators flagged."""
     headers = ["item", "max", "n", "mean", "full marks", "D", "pending", ""]
     rows = [
@@ -119,7 +125,7 @@ def render_items(items) -> str:
     )
 
 
-def render_outcomes(outcomes, quiet: bool = False) -> str:
+def render_outcomes(outcomes: list[Outcome], quiet: bool = False) -> str:
     """One line of counts, then each submission with a problem and its reason."""
     from gradebook_tools.gradebook.outcomes import SubmissionState
 
@@ -135,7 +141,7 @@ def render_outcomes(outcomes, quiet: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render_score_changes(changes) -> str:
+def render_score_changes(changes: list[ScoreChange]) -> str:
     """A dry run's preview: each submission whose score would change, old -> new."""
     if not changes:
         return "dry run: nothing was changed, and grading for real would change no score"

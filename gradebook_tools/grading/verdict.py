@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from nbformat import NotebookNode
 from nbformat.v4 import new_output
 
 from gradebook_tools.grading.compare import Verdict
@@ -34,7 +35,7 @@ def verdict_metadata(summary: str, verdicts: list[Verdict], mistakes: Sequence[N
     }
 
 
-def read_mistakes(cell) -> list[NamedMistake]:
+def read_mistakes(cell: NotebookNode) -> list[NamedMistake]:
     """The likely mistakes the grader named in an autograded test cell's verdict (none when it has none)."""
     data = cell.get("metadata", {}).get(VERDICT_KEY)
     entries = data.get("mistakes") if isinstance(data, dict) else None
@@ -55,7 +56,7 @@ def likely_mistakes_html(mistakes: Sequence[NamedMistake]) -> str:
     )
 
 
-def read_verdict(cell) -> list[Verdict] | None:
+def read_verdict(cell: NotebookNode) -> list[Verdict] | None:
     """The grader's verdict stored in an autograded test cell, or None when it has none."""
     data = cell.get("metadata", {}).get(VERDICT_KEY)
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):

@@ -21,11 +21,12 @@ from pathlib import Path
 import nbformat
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
 
 from gradebook_tools.course.cells import is_graded_test_cell
 from gradebook_tools.course.config import CourseSections, open_course
 from gradebook_tools.course.files import real_folder, replace_file
-from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, SubmissionState
+from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, Status, SubmissionState
 from gradebook_tools.gradebook.scores import CellGrade, ClassScores, open_gradebook, read_cell_grades, read_class_scores
 from gradebook_tools.gradebook.sections import SectionTable, section_table
 from gradebook_tools.pages.report import _environment
@@ -114,7 +115,7 @@ class StudentSummary:
 # ---------------------------------------------------------------- reading
 
 
-def failed_inputs(cell) -> tuple[str, ...]:
+def failed_inputs(cell: nbformat.NotebookNode) -> tuple[str, ...]:
     """The kinds of input that a graded test cell's verdict lists as failed, each once.
 
     The verdict is read as data, through :func:`gradebook_tools.grading.verdict.read_verdict`
@@ -139,7 +140,7 @@ def read_verdicts(notebook_path: Path) -> dict[str, tuple[str, ...]]:
     }
 
 
-def read_statuses(engine) -> dict:
+def read_statuses(engine: Engine) -> dict[tuple[str, str], Status]:
     """Recorded outcomes (:class:`gradebook_tools.gradebook.outcomes.Status`) by (student, assignment).
 
     None when batch grading never ran.
@@ -205,7 +206,7 @@ def _exercise(
 
 
 def summarize_students(
-    engine, course: CourseSections, coursedir: CourseDirectory, students: Collection[str] | None = None
+    engine: Engine, course: CourseSections, coursedir: CourseDirectory, students: Collection[str] | None = None
 ) -> list[StudentSummary]:
     """The summary of every student in the gradebook, or of ``students`` and those who have no page yet."""
     scores = read_class_scores(engine)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from queue import Empty
+from typing import Any
 
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -29,7 +30,7 @@ RECONNECT_INTERVAL_MS = 10
 class GradingKernelClient(AsyncKernelClient):
     """An asynchronous kernel client whose ``wait_for_ready`` returns when the kernel is ready."""
 
-    def start_channels(self, *args, **kwargs) -> None:
+    def start_channels(self, *args: Any, **kwargs: Any) -> None:
         # a channel connecting before the kernel has bound its socket retries after ZeroMQ's
         # reconnect interval (100 ms by default): ask again soon, the kernel is a fork away
         self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_INTERVAL_MS)

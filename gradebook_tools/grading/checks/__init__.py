@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from typing import Any
 
 from gradebook_tools.grading.spec import Check
 
@@ -36,7 +37,7 @@ def checks_for(notebook_id: str) -> dict[str, Check]:
     return {value.grade_id: value for value in vars(module).values() if isinstance(value, Check)}
 
 
-def worked_answer_of(notebook_id: str):
+def worked_answer_of(notebook_id: str) -> Any:
     """The value the notebook's ``answer`` must hold, from its worked example.
 
     Raises
