@@ -62,7 +62,7 @@ def render_section_table(table: SectionTable, class_section_of: dict[str, str] |
         "(counted as graded so far; the score may still rise)."
     )
     text_columns = 2 if class_section_of is not None else 1
-    scope = f"Totals {table.scope_note}.\n" if table.scope_note else ""
+    scope = f"Totals {table.scope_note}; --whole-term counts every exercise.\n" if table.scope_note else ""
     return format_table(headers, rows, text_columns) + "\n" + scope + legend + "\n" + _pending_and_missing(table)
 
 

@@ -124,10 +124,7 @@ class ClassScores:
             return ""
         points = sum(assignment.max_score for assignment in self.assignments)
         total = len(self.assignments) + len(self.not_assigned)
-        return (
-            f"of {points:g} points assigned so far ({len(self.assignments)} of {total} exercises; "
-            "--whole-term counts every exercise)"
-        )
+        return f"of {points:g} points assigned so far ({len(self.assignments)} of {total} exercises)"
 
     def submission(self, student_id: str, assignment: str) -> SubmissionScore | None:
         """The submission, or None where the student submitted nothing."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from gradebook_tools.course.cells import is_graded_test_cell
 from gradebook_tools.course.config import CourseSections, open_course
 from gradebook_tools.course.files import real_folder, replace_file
+from gradebook_tools.gradebook.calendar import Calendar, read_calendar
 from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, Status, SubmissionState
 from gradebook_tools.gradebook.scores import CellGrade, ClassScores, open_gradebook, read_cell_grades, read_class_scores
 from gradebook_tools.gradebook.sections import SectionTable, section_table
@@ -80,6 +81,17 @@ class ExerciseResult:
 
 
 @dataclass(frozen=True)
+class CalendarRow:
+    """One exercise on a student's own calendar."""
+
+    assignment: str
+    class_due: str  # "" where none
+    own_due: str  # the student's: accommodation, extension and late days included
+    because: str  # what moved it, e.g. "extension +48 h; 1 late day"
+    penalty: float  # the late penalty applied to the submission, in points
+
+
+@dataclass(frozen=True)
 class StudentSummary:
     """Everything one student's summary page shows."""
 
@@ -87,6 +99,10 @@ class StudentSummary:
     name: str
     exercises: list[ExerciseResult]
     table: SectionTable  # this student's row only
+    #: The exercises assigned so far, with the student's own due dates (docs/calendar.md).
+    calendar: list[CalendarRow] = field(default_factory=list)
+    #: e.g. "2 of 3 late days left"; "" where the course gives none.
+    late_days: str = ""
 
     @property
     def review(self) -> list[tuple[ExerciseResult, CheckResult]]:
@@ -169,6 +185,8 @@ def _exercise(
     elif submission is None:
         state = MISSING
         reason = (status.reason if status is not None and status.state == MISSING else "") or NOT_SUBMITTED
+        if (student, assignment) in scores.not_due:
+            reason = "not submitted yet: your due date has not passed (see your calendar below)"
     else:
         state, reason = GRADED, status.reason if status is not None else ""
     feedback, checks = [], []
@@ -211,6 +229,8 @@ def summarize_students(
     """The summary of every student in the gradebook, or of ``students`` and those who have no page yet."""
     scores = read_class_scores(engine)
     table = section_table(scores, course)
+    calendar = read_calendar(engine)
+    late_days_budget = int(course.config.get("CourseLatePenalty", {}).get("late_days", 0) or 0)
     statuses = read_statuses(engine)
     cells: dict[tuple[str, str], list[CellGrade]] = {}
     for cell in read_cell_grades(engine):
@@ -239,8 +259,41 @@ def summarize_students(
         own = SectionTable(
             table.section_names, table.assignments_by_section, [row], table.weights, table.not_in_gradebook
         )
-        summaries.append(StudentSummary(student, row.student.display_name, exercises, own))
+        own.scope_note = table.scope_note
+        rows = own_calendar(calendar, scores, student)
+        used = calendar.late_days_used(student)
+        days = f"{max(0, late_days_budget - used)} of {late_days_budget} late days left" if late_days_budget else ""
+        summaries.append(StudentSummary(student, row.student.display_name, exercises, own, rows, days))
     return summaries
+
+
+def own_calendar(calendar: Calendar, scores: ClassScores, student: str) -> list[CalendarRow]:
+    """A student's calendar: each exercise assigned so far, their own due date and what moved it."""
+    rows = []
+    for assignment in scores.assignment_names:
+        entry = calendar.entries.get(assignment)
+        own = calendar.due_for(student, assignment)
+        because = []
+        accommodation = calendar.accommodations.get(student)
+        if accommodation and own is not None:
+            because.append(f"accommodation +{accommodation.hours:g} h")
+        extension = calendar.extensions.get((student, assignment))
+        if extension is not None:
+            because.append(f"extension {extension.describe()}")
+        days = calendar.late_days.get((student, assignment), (0, False))[0]
+        if days:
+            because.append(f"{days} late day{'s' if days != 1 else ''} spent")
+        submission = scores.submission(student, assignment)
+        rows.append(
+            CalendarRow(
+                assignment,
+                f"{entry.due:%Y-%m-%d %H:%M} UTC" if entry is not None and entry.due else "",
+                f"{own:%Y-%m-%d %H:%M} UTC" if own is not None else "no due date",
+                "; ".join(because),
+                submission.late_penalty if submission is not None else 0.0,
+            )
+        )
+    return rows
 
 
 # ---------------------------------------------------------------- writing

@@ -82,3 +82,23 @@ def test_late_days_on_request_are_spent_only_where_asked(capsys, tmp_path):
     ]
     assert penalties(db_url) == {"ex01": 0.0, "ex02": 4.0}
     assert run(capsys, tmp_path, "calendar", "--student", "ada")[-1] == "ada: 0 of 2 late day(s) left"
+
+
+def test_the_student_sees_their_own_calendar_on_their_summary_page(capsys, tmp_path):
+    import html
+    import re
+
+    from gradebook_tools.pages.student_summary import write_student_summaries
+
+    build(tmp_path)
+    run(capsys, tmp_path, "calendar", "set", "ex01", "--due", str(DUE))
+    run(capsys, tmp_path, "calendar", "set", "ex02", "--due", str(DUE))
+    run(capsys, tmp_path, "extension", "grant", "ada", "ex02", "--hours", "12", "--reason", "<script>x</script>")
+    (page,) = write_student_summaries(tmp_path)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8"))).split())
+    assert "Your calendar" in text and "2 of 2 late days left" not in text
+    # the extension covers ex02, so both late days go to ex01: on time there too
+    assert "ex01 2026-10-03 12:00 UTC 2026-10-01 12:00 UTC 2 late days spent –" in text
+    assert "ex02 2026-10-02 00:00 UTC 2026-10-01 12:00 UTC extension +12 h after the class's due date –" in text
+    assert "0 of 2 late days left" in text
+    assert "<script>" not in page.read_text(encoding="utf-8")

@@ -61,7 +61,7 @@ def test_the_table_and_the_export_count_assigned_exercises_and_say_so(tmp_path, 
     assert lines[0].split() == ["student", "all", "/20", "overall", "/20"]
     assert lines[2].split() == ["ada", "10", "50.0%", "10", "50.0%"]  # ex02 not due yet: not missing
     assert lines[3].split() == ["bob", "0", "0.0%", "M", "0", "0.0%", "M"]  # ex01 is past due
-    assert "Totals of 20 points assigned so far (2 of 3 exercises; --whole-term counts every exercise)." in table
+    assert "Totals of 20 points assigned so far (2 of 3 exercises); --whole-term counts every exercise." in table
     assert "configured but not in the gradebook" not in capsys.readouterr().err
     assert "2 students; 1 missing submissions" in table
 
