@@ -6,6 +6,7 @@ Commands start fast: copydetect, nbgrader and the gradebook are imported when th
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def _similarity_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--note", default="", help="with --mark: the reviewer's note")
 
 
+_ASSIGNMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
 def _printable(text: str) -> str:
     """A student id for the terminal: control characters shown escaped, never sent to it."""
     return text if text.isprintable() else repr(text)
@@ -49,6 +53,10 @@ def similarity(args: argparse.Namespace) -> int:
 
     Example: gradebook-tools similarity ex01_response_only_sft --past ../2025/submitted --format json
     """
+    if not _ASSIGNMENT_ID.fullmatch(args.assignment):
+        # it becomes a folder name and a glob pattern
+        print(f"error: {args.assignment!r} is not an assignment id (letters, digits, . _ -)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.mark:
         return _mark(args)
     from gradebook_tools.similarity.page import write_page

@@ -192,6 +192,9 @@ def test_odd_student_ids_and_hostile_code_are_data(tmp_path):
     assert str(markupsafe.escape(ODD_ID)) in page  # &#39; and &#34; for the quotes
     assert "&lt;/script&gt;&lt;script&gt;alert(" in page
     assert "&lt;/pre&gt;&lt;/code&gt;" in page
+    # an assignment id is a folder name and a glob pattern: refused when it is not an id
+    refused = gradebook_tools("similarity", "../*", cwd=course)
+    assert refused.returncode == 6 and "is not an assignment id" in refused.stderr
 
 
 def test_segments_cut_code_at_the_regions():
