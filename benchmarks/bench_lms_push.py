@@ -3,7 +3,7 @@
 Builds the synthetic class of ``tests/support/gradebook_factory.py`` (1,000
 students, the course's ten exercises, ~4 % missing submissions, ~5 % of the
 explanations still waiting for a grader), starts the test platform of
-``tests/lms/platform.py`` on 127.0.0.1 (a thread of this process) with those
+``tests/lms/platform.py`` on 127.0.0.1 (a process of its own) with those
 students as learners, maps them with ``lms roster --apply``, then times
 
 1. the first push: the token, the line item list, ten line items created, and
@@ -18,19 +18,51 @@ Prints the time and the number of HTTP requests of each step. Run:
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 from gradebook_tools.course.config import open_course
 from gradebook_tools.lms.keys import load_private_key, public_jwks
 from gradebook_tools.lms.service import push_grades, sync_roster
 from tests.lms.conftest import CLIENT_ID, lti_config, write_key
-from tests.lms.platform import Platform, member
+from tests.lms.platform import member
 from tests.support.gradebook_factory import COURSE_SECTIONS, build_synthetic_class
+
+
+def start_platform(folder: Path, key_file: Path, members: list[dict]) -> tuple[subprocess.Popen, SimpleNamespace]:
+    """The test platform in a process of its own, so that its work does not slow the tool's process."""
+    (folder / "jwks.json").write_text(json.dumps(public_jwks(load_private_key(key_file))), encoding="utf-8")
+    (folder / "members.json").write_text(json.dumps(members), encoding="utf-8")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.lms.platform",
+            CLIENT_ID,
+            str(folder / "jwks.json"),
+            str(folder / "members.json"),
+        ],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    return process, SimpleNamespace(**json.loads(process.stdout.readline()))
+
+
+def stats(platform: SimpleNamespace) -> dict[str, int]:
+    return httpx.get(f"{platform.url}/_test/stats").json()
 
 
 def main() -> int:
@@ -53,9 +85,11 @@ def main() -> int:
             member(f"u-{number:04d}", f"s{number:04d}", f"First{number:04d}", f"Last{number:04d}")
             for number in range(1, args.students + 1)
         ]
-        with Platform(CLIENT_ID, public_jwks(load_private_key(key_file)), members=members, page_size=100) as platform:
+        process, platform = start_platform(Path(folder), key_file, members)
+        try:
             (root / "nbgrader_config.py").write_text(
-                f"c = get_config()\nc.CourseSections.sections = {COURSE_SECTIONS!r}\n" + lti_config(platform, key_file),
+                f"c = get_config()\nc.CourseSections.sections = {COURSE_SECTIONS!r}\n"
+                + lti_config(platform, key_file, scores_per_transaction=args.scores_per_transaction),
                 encoding="utf-8",
             )
             course = open_course(root)
@@ -63,24 +97,33 @@ def main() -> int:
             result = sync_roster(course, apply=True)
             print(
                 f"roster: {len(result.diff.learners)} learners mapped in {time.perf_counter() - started:.1f} s, "
-                f"{len(platform.received)} requests"
+                f"{stats(platform)['received']} requests"
             )
             for label in ("first push", "second push, nothing changed"):
-                before_requests, before_scores = len(platform.received), platform.score_posts()
+                before = stats(platform)
                 started = time.perf_counter()
                 report, requests = push_grades(course)
                 elapsed = time.perf_counter() - started
-                scores = platform.score_posts() - before_scores
+                after = stats(platform)
+                scores = after["score_posts"] - before["score_posts"]
                 print(
-                    f"{label}: {elapsed:.1f} s, {requests} HTTP requests ({len(platform.received) - before_requests} "
-                    f"received), {scores} scores sent ({scores / elapsed:.0f}/s), {report.unchanged} unchanged, "
+                    f"{label} ({args.scores_per_transaction} score(s) per transaction): {elapsed:.1f} s, "
+                    f"{requests} HTTP requests ({after['received'] - before['received'] - 1} received), "
+                    f"{scores} scores sent ({scores / elapsed:.0f}/s), {report.unchanged} unchanged, "
                     f"{len(report.created)} line items created, {len(report.rejected)} refused"
                 )
-            pending = sum(1 for doc in platform.final_scores().values() if doc["gradingProgress"] == "PendingManual")
-            print(f"the platform holds {len(platform.final_scores())} scores ({pending} PendingManual)")
+            final = stats(platform)
+            print(
+                f"the platform holds {final['scores_held']} scores ({final['pending_manual']} PendingManual) "
+                f"in {final['line_items']} line items"
+            )
             if report.sent:
                 print("FAIL: the second push sent scores")
                 return 1
+        finally:
+            assert process.stdin is not None
+            process.stdin.close()
+            process.wait(timeout=30)
     return 0
 
 

@@ -115,6 +115,7 @@ class Platform:
         self.lineitems_url = f"{self.url}/api/lti/courses/7/line_items"
         self.memberships_url = f"{self.url}/api/lti/courses/7/names_and_roles"
         self._thread: threading.Thread | None = None
+        self._enrolled: tuple[tuple[int, int] | None, set[str]] = (None, set())
 
     # ------------------------------------------------------------ running
 
@@ -169,6 +170,30 @@ class Platform:
     def requests_to(self, method: str, pattern: str) -> list[Received]:
         with self.lock:
             return [r for r in self.received if r.method == method and re.search(pattern, r.path)]
+
+    def enrolled(self) -> set[str]:
+        """User ids of the active learners (kept while ``members`` is the same list of the same length)."""
+        with self.lock:
+            key = (id(self.members), len(self.members))
+            if self._enrolled[0] != key:
+                learners = {
+                    m["user_id"]
+                    for m in self.members
+                    if LEARNER in m.get("roles", []) and m.get("status", "Active") == "Active"
+                }
+                self._enrolled = (key, learners)
+            return self._enrolled[1]
+
+    def stats(self) -> dict[str, int]:
+        """Counts for a benchmark that runs the platform in another process."""
+        final = self.final_scores()
+        return {
+            "received": len(self.received),
+            "score_posts": self.score_posts(),
+            "scores_held": len(final),
+            "pending_manual": sum(1 for doc in final.values() if doc["gradingProgress"] == "PendingManual"),
+            "line_items": len(self.line_items),
+        }
 
     # ------------------------------------------------------------ internals
 
@@ -286,6 +311,8 @@ def _handler(platform: Platform):
             parts = urlsplit(self.path)
             path, query = parts.path, parse_qs(parts.query)
             base = urlsplit(platform.lineitems_url).path
+            if path == "/_test/stats" and method == "GET":  # for a benchmark in another process
+                return _Answer(200, platform.stats())
             if path == urlsplit(platform.token_url).path and method == "POST":
                 return self._token(body)
             if path == urlsplit(platform.memberships_url).path and method == "GET":
@@ -436,13 +463,7 @@ def _handler(platform: Platform):
 
         def _score(self, number: int, score: dict[str, Any]) -> _Answer:
             user = score.get("userId")
-            with platform.lock:
-                enrolled = {
-                    m["user_id"]
-                    for m in platform.members
-                    if LEARNER in m.get("roles", []) and m.get("status", "Active") == "Active"
-                }
-            if user not in enrolled:
+            if user not in platform.enrolled():
                 raise _Answer(422, {"error": "user is not a learner of this course"})
             given, maximum = score.get("scoreGiven"), score.get("scoreMaximum")
             if given is not None and (not isinstance(given, int | float) or given < 0):
@@ -500,3 +521,31 @@ def member(user_id: str, login: str | None, given: str, family: str, *roles: str
         document["login_id"] = login
     document.update(extra)
     return document
+
+
+def serve(arguments: list[str]) -> None:
+    """``python -m tests.lms.platform CLIENT_ID JWKS_FILE MEMBERS_FILE``: serve until stdin closes.
+
+    Prints one JSON line with the URLs, for a benchmark that keeps the
+    platform's work out of the tool's process.
+    """
+    import sys
+
+    client_id, jwks_file, members_file = arguments
+    with open(jwks_file, encoding="utf-8") as jwks, open(members_file, encoding="utf-8") as members:
+        platform = Platform(client_id, json.load(jwks), members=json.load(members), page_size=100)
+    with platform:
+        urls = {
+            "url": platform.url,
+            "token_url": platform.token_url,
+            "lineitems_url": platform.lineitems_url,
+            "memberships_url": platform.memberships_url,
+        }
+        print(json.dumps(urls), flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve(sys.argv[1:])
