@@ -116,6 +116,8 @@ c.HTMLExporter.preprocessors = ["gradebook_tools.pages.html_safety.SanitizeOutpu
 # date: the class's (gradebook-tools calendar set), their accommodation, their
 # extension, their late days. Without values below, late work is not penalized.
 c.AssignLatePenalties.plugin_class = "gradebook_tools.gradebook.late_policy.CourseLatePenalty"
+# `nbgrader release_assignment` warns when the exercise has no due date yet.
+c.ExchangeFactory.release_assignment = "gradebook_tools.exchange.release.DueDateCheckedRelease"
 # c.CourseLatePenalty.percent_per_day = 10  # of a notebook's score, per day or part of a day late
 # c.CourseLatePenalty.max_percent = 50      # the penalty's cap
 # c.CourseLatePenalty.cutoff_days = 7       # later than this: 0 (0: no cut-off)
