@@ -81,8 +81,8 @@ class OwnerCheckedCollect(ExchangeCollect):
         pattern = os.path.join(glob.escape(self.inbound_path), f"{student}+{self.coursedir.assignment_id}+*")
         accepted = []
         for path in sorted(glob.glob(pattern)):
-            record = self._path_to_record(path)
-            problem = self._refusal(path, record["username"], check_owner=shared is None)
+            record = self._record(path)
+            problem = record.get("problem") or self._refusal(path, record["username"], check_owner=shared is None)
             if problem:
                 self._refuse(record, problem)
             else:
@@ -90,6 +90,23 @@ class OwnerCheckedCollect(ExchangeCollect):
         self.src_records = self._latest(accepted)
 
     # ------------------------------------------------------------ which folders
+
+    def _record(self, path: str) -> dict:
+        """nbgrader's record of an inbound folder; a name nbgrader cannot read is refused, not fatal.
+
+        (Upstream stops the whole collect on one folder named ``B+<id>+not-a-time``:
+        any student could stop the class's collection.)
+        """
+        try:
+            return self._path_to_record(path)
+        except Exception:  # noqa: BLE001 - a folder's name is the submitter's data
+            name = os.path.basename(path)
+            return {
+                "username": name.split("+", 1)[0],
+                "filename": name,
+                "timestamp": None,
+                "problem": "its name holds no readable time of submission",
+            }
 
     def _latest(self, records: list[dict]) -> list[dict]:
         """Per student the latest accepted submission (before the due date with ``--before-duedate``)."""
