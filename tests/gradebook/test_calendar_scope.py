@@ -89,3 +89,13 @@ def test_an_exercise_taken_off_the_calendar_leaves_the_totals(tmp_path, capsys):
     engine.dispose()
     shown = run(capsys, "calendar", "--course", tmp_path).splitlines()
     assert [line.split()[:2] for line in shown[2:5]] == [["ex01", "assigned"], ["ex02", "not"], ["ex03", "opens"]]
+
+
+def test_grading_without_ids_takes_the_assigned_exercises(tmp_path, capsys):
+    from gradebook_tools.gradebook.calendar import assigned_of
+
+    db_url = build(tmp_path)
+    assert assigned_of(["ex01", "ex02", "ex03"], db_url) == ["ex01", "ex02", "ex03"]  # no calendar: all
+    run(capsys, "calendar", "set", "ex02", "--course", tmp_path)
+    assert assigned_of(["ex01", "ex02", "ex03"], db_url) == ["ex02"]
+    assert assigned_of(["ex01"], str(tmp_path / "none.db")) == ["ex01"]  # no gradebook yet
