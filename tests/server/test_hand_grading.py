@@ -210,6 +210,8 @@ def test_grades_from_the_keyboard_reach_nbgrader_the_formgrader_and_the_feedback
         page.locator("#saved", has_text=f"Saved {expected_score:g} / 2 for ").filter(has_text=f"({student})").wait_for()
         page.keyboard.press("j")
     assert explanation_grades(session["root"]) == EXPECTED
+    # the free comment is offered again as the TA types (the comment field's suggestions)
+    assert page.eval_on_selector_all("#comment-suggestions option", "os => os.map(o => o.value)") == ["Good metric."]
     # the course's ledger records the view's changes, with the Jupyter user and the view as why
     scores = [e for e in read_ledger(db_url(session["root"]), student="stu001x") if e.kind == "score"]
     assert [(e.cell, e.old, e.new) for e in scores[-2:]] == [("explanation", None, 1.0), ("explanation", 1.0, 2.0)]
@@ -290,3 +292,29 @@ def test_hostile_markdown_is_shown_but_never_runs(session):
     assert page.locator("body").is_visible()  # the student's <style> did not hide the page
     response = page.request.get(view_url(session["url"], session["token"]))
     assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_the_view_needs_the_servers_login_and_xsrf(session):
+    api = f"{session['url']}/gradebook-tools/hand-grading/api"
+    query = f"assignment={EXERCISE}&notebook={EXERCISE}&cell=explanation"
+    with quiet(), Gradebook(db_url(session["root"])) as gradebook:
+        grade = gradebook.find_grade("explanation", EXERCISE, EXERCISE, "stu002x").id
+    before = explanation_grades(session["root"])
+    stranger = session["page"].context.browser.new_context()  # no login cookie, no token
+    try:
+        for address in (
+            f"{api}/queue?{query}",
+            f"{api}/answers/{grade}",
+            f"{session['url']}/gradebook-tools/hand-grading/",
+        ):
+            answer = stranger.request.get(address, max_redirects=0)
+            assert answer.status in (302, 403), (address, answer.status)
+            assert "stu002x" not in answer.text() and "Firstname002q" not in answer.text()
+        posted = stranger.request.post(f"{api}/answers/{grade}", data={"items": []}, max_redirects=0)
+        assert posted.status in (302, 403)
+    finally:
+        stranger.close()
+    # logged in (the page's cookie) but without the page's XSRF token: refused as well
+    forged = session["page"].request.post(f"{api}/answers/{grade}", data={"items": []}, max_redirects=0)
+    assert forged.status == 403
+    assert explanation_grades(session["root"]) == before
