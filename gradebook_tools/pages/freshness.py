@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import stat
+import urllib.parse
 import warnings
 from pathlib import Path
 
@@ -168,13 +168,27 @@ class FreshReleaseFeedback(ExchangeReleaseFeedback):
         return page if page.is_file() and not page.is_symlink() else None
 
     def _publish(self, page: Path, secret: str, notebook_id: str, what: str) -> None:
-        """Copy ``page`` to ``<outbound feedback>/<hash>.html``, where ``fetch_feedback`` looks (atomically)."""
+        """Write ``page`` to ``<outbound feedback>/<hash>.html``, where ``fetch_feedback`` looks (atomically)."""
         checksum = notebook_hash(secret=secret, notebook_id=notebook_id)
         partial = Path(self.dest_path) / f"{checksum}-tmp.html"
-        shutil.copyfile(page, partial)
+        partial.write_text(self._links_as_fetched(page), encoding="utf-8")
         partial.chmod(0o644)
         os.replace(partial, Path(self.dest_path) / f"{checksum}.html")
         self.log.info("Released the summary page as %s", what)
+
+    def _links_as_fetched(self, page: Path) -> str:
+        """The summary page with its links to the exercise reports as the student's fetch_feedback lays them out.
+
+        The page links ``<id>/<notebook>.html`` beside it in ``feedback/<student>/``;
+        a fetched copy sits in ``<id or summary>/feedback/<timestamp>/`` and each
+        report in ``<id>/feedback/<submission's timestamp>/``, all at the same depth.
+        """
+        text = page.read_text(encoding="utf-8")
+        for stamp in sorted(page.parent.glob("*/timestamp.txt")):
+            assignment = stamp.parent.name
+            timestamp = urllib.parse.quote(stamp.read_text(encoding="utf-8").strip())
+            text = text.replace(f'href="{assignment}/', f'href="../../../{assignment}/feedback/{timestamp}/')
+        return text
 
     def _summaries_for_pageless_notebooks(self) -> None:
         """Each submitted notebook without an exercise page (it could not be graded) gets the summary instead."""

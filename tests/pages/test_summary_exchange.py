@@ -19,9 +19,11 @@ from __future__ import annotations
 import contextlib
 import html
 import os
+import re
 import secrets
 import shutil
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 import nbformat
@@ -128,8 +130,16 @@ def test_a_graded_student_gets_the_exercise_page_and_the_summary(term):
     summary = fetched_pages(good, SUMMARY_ASSIGNMENT)
     assert list(summary) == [SUMMARY_ASSIGNMENT]
     expected = (term["course"] / "feedback" / good.user / "index.html").read_text(encoding="utf-8")
-    assert summary[SUMMARY_ASSIGNMENT] == expected
     assert "<td>8 / 10</td>" in expected and good.user in expected
+    # the same page, its links to the report leading where fetch_feedback put it
+    fetched = summary[SUMMARY_ASSIGNMENT]
+    links = re.findall(r'href="([^"#]+)', fetched)
+    assert links and set(links) == {f"../../../{EXERCISE}/feedback/{links[0].split('/')[5]}/{EXERCISE}.html"}
+    where = next((good.home / SUMMARY_ASSIGNMENT / "feedback").glob("*/*.html")).parent
+    assert (where / urllib.parse.unquote(links[0])).resolve() == next(
+        (good.home / EXERCISE / "feedback").glob(f"*/{EXERCISE}.html")
+    )
+    assert re.sub(r'href="[^"#]+', "", fetched) == re.sub(r'href="[^"#]+', "", expected)
 
 
 def test_a_student_whose_notebook_was_unreadable_gets_the_summary_with_the_reason(term):
