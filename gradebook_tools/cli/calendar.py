@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from gradebook_tools.cli.registry import EXIT_BAD_INPUT, EXIT_OK, command, course_options
+
+if TYPE_CHECKING:
+    from gradebook_tools.gradebook.calendar import Calendar
+    from gradebook_tools.gradebook.late_policy import CourseLatePenalty
 
 
 def _course_db(args: argparse.Namespace) -> str:
@@ -131,7 +136,7 @@ def _calendar_set(args: argparse.Namespace) -> int:
     return _apply(args, change, f"calendar: {args.assignment} {what}", assignments={args.assignment})
 
 
-def render_calendar(calendar_, policy, student: str | None = None) -> str:
+def render_calendar(calendar_: Calendar, policy: CourseLatePenalty, student: str | None = None) -> str:
     """The calendar as a table; for one student, their own due dates and late days."""
     from gradebook_tools.cli.text_tables import format_table
     from gradebook_tools.gradebook.extensions import late_days_left

@@ -50,8 +50,9 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
+from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Integer, List, Unicode
@@ -204,7 +205,7 @@ class ForkServer:
             raise ForkServerError(f"the kernel fork server {state}")
         return message
 
-    def request(self, op: str, timeout: float | None = None, **fields) -> dict:
+    def request(self, op: str, timeout: float | None = None, **fields: Any) -> dict:
         with self._lock:
             try:
                 send(self._requests, {"op": op, **fields})
@@ -359,7 +360,7 @@ class ForkedKernelProvisioner(LocalProvisioner):
     def has_process(self) -> bool:
         return self.kernel is not None
 
-    async def launch_kernel(self, cmd: list[str], **kwargs):
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         manager = cast(ForkServerKernelManager, self.parent)
         self.server = cast(ForkServer, manager._server)  # started by the manager's pre-start
         reply = self.server.request("start", **manager._start_request())

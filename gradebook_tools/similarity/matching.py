@@ -13,6 +13,7 @@ or whitespace leave the fingerprints of the copied code as they were.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,7 +116,7 @@ def boilerplate_hashes(release_code: str, noise: int = NOISE, guarantee: int = G
     return np.unique(kgram_hashes(filtered, noise))
 
 
-def candidate_pairs(hash_sets: list[set[int]], comparable) -> list[tuple[int, int]]:
+def candidate_pairs(hash_sets: list[set[int]], comparable: Callable[[int, int], bool]) -> list[tuple[int, int]]:
     """Index pairs (i < j) that share at least one fingerprint and ``comparable(i, j)`` allows."""
     from scipy.sparse import csr_matrix
 

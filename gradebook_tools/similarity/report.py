@@ -6,11 +6,14 @@ import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gradebook_tools.similarity.code import Submission, class_submissions, release_code
 from gradebook_tools.similarity.matching import GUARANTEE, NOISE, Match, rank_pairs
 from gradebook_tools.similarity.reviews import Review, pair_key, read_reviews
+
+if TYPE_CHECKING:
+    from nbgrader.coursedir import CourseDirectory
 
 
 @dataclass
@@ -44,7 +47,7 @@ class SimilarityReport:
         stream.write("\n]\n" if self.matches else "]\n")
 
 
-def class_folder(course_root: Path, assignment: str, coursedir=None) -> tuple[str, Path]:
+def class_folder(course_root: Path, assignment: str, coursedir: CourseDirectory | None = None) -> tuple[str, Path]:
     """Where the class's submissions are: ``submitted/`` when any is there, else ``autograded/``."""
     from nbgrader.coursedir import CourseDirectory
 
