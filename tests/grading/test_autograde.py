@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
+from gradebook_tools.cli import EXIT_OK, main
 from gradebook_tools.course.cells import grade_id, is_graded_test_cell
 from gradebook_tools.gradebook.items import MistakeCount, count_named_mistakes, named_mistakes_in
 from gradebook_tools.gradebook.sections import WHOLE_CLASS
@@ -149,6 +150,21 @@ def test_the_solution_and_a_blank_release_name_no_mistake(graded, exercise):
     course = graded(exercise)
     for student in (*SOLUTION_STUDENTS, "blank"):
         assert named_on_page(course, exercise, student) == [], student
+
+
+@pytest.mark.parametrize("exercise", BLANK)
+def test_the_mistakes_command_prints_the_whole_class_counts(graded, exercise, capsys):
+    course = graded(exercise)
+    assert main(["mistakes", "--course", str(course.root), "--assignment", exercise]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    named = {
+        (student, exercise): named_mistakes_in(course.root / "autograded" / student / exercise / f"{exercise}.ipynb")
+        for student, _, _ in students_for(exercise)
+    }
+    assert lines == [
+        f"{c.assignment}\t{c.section}\t{c.students}\t{c.mistake}: {c.about}" for c in count_named_mistakes(named)
+    ]
+    assert len(lines) >= len(catalogue(exercise)[0])
 
 
 @pytest.mark.parametrize("exercise", BLANK)
