@@ -19,8 +19,10 @@ configured for every ``HTMLExporter``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
+from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets import Bool, Unicode
@@ -42,7 +44,9 @@ class ClearHiddenTestsInFeedback(ClearHiddenTests):
         help="Comment line put where a hidden test region was removed; empty for none.",
     ).tag(config=True)
 
-    def preprocess_cell(self, cell, resources, cell_index):
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], cell_index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         if not is_graded_test_cell(cell):
             return cell, resources
         if self._remove_hidden_test_region(cell) and self.note:
@@ -81,7 +85,9 @@ class NoteUndrawnPlots(Preprocessor):
     #: nbgrader registers its converters' preprocessors as they are; nbconvert's default is off.
     enabled = Bool(True).tag(config=True)
 
-    def preprocess_cell(self, cell, resources, cell_index):
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], cell_index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         if cell.cell_type != "code" or is_graded_test_cell(cell) or not _DRAWS.search(cell.source):
             return cell, resources
         outputs = cell.get("outputs", [])

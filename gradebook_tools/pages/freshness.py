@@ -37,7 +37,9 @@ import stat
 import urllib.parse
 import warnings
 from pathlib import Path
+from typing import Any
 
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.exchange.abc.exchange import ExchangeError
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
@@ -78,7 +80,7 @@ SUMMARY_INVITATION = {
 class RecordFeedbackGrades(NbGraderPreprocessor):
     """Write ``<notebook>.grades-digest`` beside the page: the digest of the submission's grades now."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         identity = resources["nbgrader"]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SAWarning)
@@ -118,7 +120,7 @@ class FreshReleaseFeedback(ExchangeReleaseFeedback):
         ),
     ).tag(config=True)
 
-    def copy_files(self):
+    def copy_files(self) -> None:
         stale = self._stale_students()
         if stale:
             excluded = set(filter(None, (self.coursedir.student_id_exclude or "").split(",")))
