@@ -40,6 +40,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from gradebook_tools.course.nbgrader_run import nbgrader_env
+from gradebook_tools.gradebook.ledger import read_ledger
 from tests.support.browser import CHROMIUM, NO_CHROMIUM, launch_chromium
 from tests.support.course import Course, fill_answers, nbgrader, read_notebook, solution_code
 from tests.support.course import gradebook_tools as run_gradebook_tools
@@ -405,6 +406,10 @@ def test_students_fetch_validate_submit_and_read_their_feedback(classroom):
         finally:
             stop(process)
         assert scores(course, good.user) == (9.5, 1.5)
+        # the TA's grade is in the ledger: the Jupyter user and the formgrader's request (docs/calendar.md)
+        typed = [e for e in read_ledger(f"sqlite:///{course / 'gradebook.db'}", student=good.user) if e.kind == "score"]
+        typed = [e for e in typed if e.why.startswith("formgrader (PUT /formgrader/api/grade/")]
+        assert typed and typed[-1].new == 1.5 and all(e.who.endswith(" (Jupyter)") for e in typed), typed
         gradebook_tools("feedback", cwd=course)
         nbgrader("release_feedback", EXERCISE, cwd=course)
 
