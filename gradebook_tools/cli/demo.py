@@ -37,11 +37,11 @@ COURSE_SECTIONS = load_course_sections(REPO).sections
 FIRST_SECTION = tuple(next(iter(COURSE_SECTIONS.values())))
 
 
-def complete(release, source, exercise):
+def complete(release: nbformat.NotebookNode, source: nbformat.NotebookNode, exercise: str) -> nbformat.NotebookNode:
     return fill_answers(release, solution_code(source))
 
 
-def partly_wrong(release, source, exercise):
+def partly_wrong(release: nbformat.NotebookNode, source: nbformat.NotebookNode, exercise: str) -> nbformat.NotebookNode:
     """Correct but for a lazy first function, an unfinished last one and no answer."""
     answers = solution_code(source)
     functions = [
@@ -57,16 +57,20 @@ def partly_wrong(release, source, exercise):
     return fill_answers(release, answers)
 
 
-def blank(release, source, exercise):
+def blank(release: nbformat.NotebookNode, source: nbformat.NotebookNode, exercise: str) -> nbformat.NotebookNode:
     return release
 
 
-def first_section_only(release, source, exercise):
+def first_section_only(
+    release: nbformat.NotebookNode, source: nbformat.NotebookNode, exercise: str
+) -> nbformat.NotebookNode | None:
     """Hands in the first section (mechanics) only; the rest is missing."""
     return complete(release, source, exercise) if exercise in FIRST_SECTION else None
 
 
-def broken_first(release, source, exercise):
+def broken_first(
+    release: nbformat.NotebookNode, source: nbformat.NotebookNode, exercise: str
+) -> nbformat.NotebookNode | str:
     """Complete work, but the first exercise's file got corrupted on upload."""
     return "{ this is not a notebook" if exercise == FIRST_SECTION[0] else complete(release, source, exercise)
 

@@ -18,7 +18,6 @@ from tests.support.course import REPO
 
 #: module path -> what is left to do there (issue 15, item 4)
 NOT_YET_ANNOTATED = {
-    "gradebook_tools/cli/demo.py": "the class's submission makers",
     "gradebook_tools/grading/checks/ex01_response_only_sft.py": "the checks' case makers (rng -> list[Case])",
     "gradebook_tools/grading/checks/ex02_bradley_terry.py": "the checks' case makers",
     "gradebook_tools/grading/checks/ex03_dpo.py": "the checks' case makers",
