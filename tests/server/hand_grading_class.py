@@ -19,11 +19,14 @@ from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
 from gradebook_tools.course.nbgrader_run import nbgrader_env
+from gradebook_tools.server import hand_grading as hand_grading_module
 from tests.support.course import Course, fill_answers, read_notebook, solution_code
 from tests.support.course import gradebook_tools as run_gradebook_tools
 from tests.support.lab_session import VENV, free_port, stop, wait_for_server
 
 EXERCISE = "ex01_response_only_sft"
+#: JupyterLab settings overrides of the extension: a *Hand grading* item in the Help menu.
+LAB_SETTINGS = Path(hand_grading_module.__file__).parent / "lab_settings"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 #: Hostile Markdown: each payload would set ``window.__pwned`` if it ever ran.
@@ -116,6 +119,7 @@ def lab_server(root: Path, logs: Path) -> Iterator[tuple[str, str]]:
                 "--ServerApp.ip=127.0.0.1",
                 f"--ServerApp.root_dir={root}",
                 '--ServerApp.jpserver_extensions={"gradebook_tools.server": True}',
+                f"--LabApp.app_settings_dir={LAB_SETTINGS}",  # Help menu: Hand grading
                 "--LabApp.news_url=None",
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             ],

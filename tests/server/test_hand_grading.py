@@ -318,3 +318,21 @@ def test_the_view_needs_the_servers_login_and_xsrf(session):
     forged = session["page"].request.post(f"{api}/answers/{grade}", data={"items": []}, max_redirects=0)
     assert forged.status == 403
     assert explanation_grades(session["root"]) == before
+
+
+def test_jupyterlab_help_menu_opens_the_view(session):
+    page = session["page"]
+    page.goto(f"{session['url']}/lab/workspaces/hand-grading-test?token={session['token']}")
+    help_menu = page.locator(".lm-MenuBar-item", has_text="Help")
+    help_menu.wait_for(timeout=120 * SECOND)
+    help_menu.click()
+    with page.context.expect_page() as opened:
+        page.locator(".lm-Menu-item", has_text="Hand grading").click()
+    view = opened.value
+    view.wait_for_load_state()
+    try:
+        assert view.url == f"{session['url']}/gradebook-tools/hand-grading/"
+        assert view.locator("h1").inner_text() == "Hand grading"
+        assert view.locator("table tbody tr").count() == 1  # ex01's explanation
+    finally:
+        view.close()
