@@ -27,16 +27,22 @@ import os
 import re
 import stat
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, cast, select
 from sqlalchemy.exc import SAWarning
+from sqlalchemy.orm import Session
 
 from gradebook_tools.course.config import Course
 from gradebook_tools.course.student_ids import student_id_problem
 from gradebook_tools.gradebook import rubrics
 from gradebook_tools.pages.html_safety import render_markdown
+
+if TYPE_CHECKING:
+    from nbgrader.api import Gradebook
 
 #: A notebook larger than this is not shown (a course notebook is well under 1 MiB).
 MAX_NOTEBOOK_BYTES = 32 * 1024**2
@@ -61,7 +67,7 @@ class HandGradedCell:
     left: int
 
 
-def open_gradebook(course: Course):
+def open_gradebook(course: Course) -> Gradebook:
     """nbgrader's ``Gradebook`` of the course, its rubric tables created where missing."""
     from nbgrader.api import Gradebook
 
@@ -71,7 +77,7 @@ def open_gradebook(course: Course):
 
 
 @contextlib.contextmanager
-def quiet():
+def quiet() -> Iterator[None]:
     """nbgrader 0.9's models make SQLAlchemy 2 warn on reads and writes that are fine."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)
@@ -122,7 +128,7 @@ def _grade_rows(session, key: CellKey | None = None):
     return session.execute(query).all()
 
 
-def hand_graded_cells(session) -> list[HandGradedCell]:
+def hand_graded_cells(session: Session) -> list[HandGradedCell]:
     """Every hand-graded cell that has answers, with the count graded and left."""
     counts: dict[CellKey, list] = {}
     for row in _grade_rows(session):
@@ -149,7 +155,7 @@ def _blind_order(grader: str, key: CellKey, grade_id: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()
 
 
-def queue(session, key: CellKey, blind: bool, grader: str) -> dict:
+def queue(session: Session, key: CellKey, blind: bool, grader: str) -> dict:
     """The answers of one cell in grading order, and the counts done and left.
 
     Each entry is ``{"key": grade id, "graded": bool}``, plus ``student_id`` and
@@ -193,7 +199,7 @@ def _row_of(session, grade_id: str):
     return None
 
 
-def answer(session, course: Course, grade_id: str, blind: bool) -> dict | None:
+def answer(session: Session, course: Course, grade_id: str, blind: bool) -> dict | None:
     """One answer as the view shows it; None for an unknown key.
 
     The identity (``student``) is given when not blind, or once the answer is graded.
@@ -205,7 +211,7 @@ def answer(session, course: Course, grade_id: str, blind: bool) -> dict | None:
     rubric = rubrics.read_grades(session, [grade_id]).get(grade_id)
     from nbgrader.api import Grade
 
-    grade = session.get(Grade, grade_id)
+    grade: Any = session.get(Grade, grade_id)  # there: the answer was found above
     _, comment = rubrics._nbgrader_rows(session, grade_id)
     graded = _graded(row)
     return {
@@ -222,7 +228,7 @@ def answer(session, course: Course, grade_id: str, blind: bool) -> dict | None:
     }
 
 
-def save(session, grade_id: str, body: dict, grader: str, blind: bool) -> dict:
+def save(session: Session, grade_id: str, body: dict, grader: str, blind: bool) -> dict:
     """Save a rubric grade from the view's JSON ``{"items": [...], "free_comment": "", "adjustment": 0}``."""
     items = body.get("items", [])
     if not isinstance(items, list) or not all(isinstance(item, int) for item in items):

@@ -34,7 +34,6 @@ NOT_YET_ANNOTATED = {
     "gradebook_tools/grading/sanitize.py": "the preprocessors' overridden methods",
     "gradebook_tools/pages/html_safety.py": "the nbconvert filter, preprocessor and exporter methods",
     "gradebook_tools/sandbox/forkserver_child.py": "the fork server's own functions",
-    "gradebook_tools/server/hand_grading.py": "the session parameters",
 }
 
 
