@@ -46,9 +46,12 @@ def make_course(root: Path) -> Path:
         folder.mkdir(parents=True)
         nbformat.write(good, folder / f"{EXERCISE}.ipynb")
         (folder / "timestamp.txt").write_text(stamp)
+    for student in ("eve", "fay"):  # submitted nothing: fay is missing, eve's own due date has not passed
+        nbgrader("db", "student", "add", student, cwd=root)
     for args in (
         ("calendar", "set", EXERCISE, "--due", "2026-01-01 00:00"),
         ("extension", "grant", "cat", EXERCISE, "--hours", "48", "--reason", "flu"),
+        ("extension", "grant", "eve", EXERCISE, "--until", "2099-01-01 00:00", "--reason", "exchange term"),
     ):
         result = gradebook_tools(*args, cwd=root)
         assert result.returncode == 0, result.stderr
@@ -91,3 +94,12 @@ def test_the_engine_says_which_due_date_applied_and_the_ledger_has_both_paths(co
         assert scores and all(e.old is None and e.why == why for e in scores)
         (bob,) = [e for e in entries if e.kind == "late penalty" and e.student == "bob"]
         assert bob.new == pytest.approx(0.2 * sum(e.new for e in entries if e.kind == "score" and e.student == "bob"))
+
+
+def test_the_engine_records_missing_only_past_the_students_own_due_date(courses):
+    _, engine, output = courses
+    from gradebook_tools.gradebook.outcomes import StatusStore
+
+    states = {(status.student, status.state) for status in StatusStore(f"sqlite:///{engine / 'gradebook.db'}").all()}
+    assert ("fay", "missing") in states
+    assert not any(student == "eve" for student, _ in states)
