@@ -58,10 +58,19 @@ def _die_with_parent() -> None:
         pass
 
 
+def _exit_on_terminate(signum: int, frame: object) -> None:
+    """Stopped (multiprocessing ends daemonic workers with SIGTERM): exit through the process's finalizers.
+
+    They stop this worker's kernel fork server and unmount its kernels' runtime folders.
+    """
+    raise SystemExit(128 + signum)
+
+
 def _worker(connection: Connection) -> None:
     from gradebook_tools.engine.task import run_task
 
     _die_with_parent()
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
     share_engines()  # this process grades task after task: nbgrader's queries are compiled once
     # nothing of the kernels or of nbgrader reaches the terminal: outcomes travel as data
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -108,5 +109,13 @@ def test_a_warm_dask_worker_hands_nothing_of_a_student_to_the_next(tmp_path):
         assert running_while_up == [], "no process of a graded kernel outlives it on the worker"
         assert left_in_tmp == [], "nothing a kernel wrote reaches the worker's temporary folder"
         assert traces_running() == []
+        assert str(worker_tmp) not in Path("/proc/self/mountinfo").read_text(), "the worker unmounted its kernels'"
     finally:
+        subprocess.run(["umount", "--lazy", "--recursive", "--quiet", str(worker_tmp)], check=False)
+        for point in reversed(sorted(p for p in mounted_below(worker_tmp))):
+            subprocess.run(["umount", "--lazy", point], check=False)
         shutil.rmtree(worker_tmp, ignore_errors=True)
+
+
+def mounted_below(folder: Path) -> list[str]:
+    return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines() if str(folder) in line]
