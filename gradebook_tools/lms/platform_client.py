@@ -46,6 +46,15 @@ MEDIA_SCORE = "application/vnd.ims.lis.v1.score+json"
 MEDIA_RESULT_CONTAINER = "application/vnd.ims.lis.v2.resultcontainer+json"
 MEDIA_MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 
+#: What to check after a refusal that is not about one student.
+ADVICE = {
+    403: " (check that the tool's registration grants the service and that the tool is deployed in this course: "
+    "c.LTI.deployment_id; docs/lms.md)",
+    404: " (check c.LTI.lineitems_url and c.LTI.memberships_url against the course's service URLs; docs/lms.md)",
+    406: " (the platform does not serve the IMS media type at this URL: is it the course's service URL?)",
+    415: " (the platform does not take the IMS media type at this URL: is it the course's service URL?)",
+}
+
 #: A token is renewed this long before the platform says it expires.
 TOKEN_MARGIN_SECONDS = 30
 
@@ -230,7 +239,8 @@ class PlatformClient:
                 )
             if response.status_code >= 400:
                 raise RejectedRequest(
-                    f"{method} {url}: {response.status_code} {excerpt(response.text)}",
+                    f"{method} {url}: {response.status_code} {excerpt(response.text)}"
+                    + ADVICE.get(response.status_code, ""),
                     response.status_code,
                     excerpt(response.text),
                 )

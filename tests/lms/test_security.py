@@ -198,3 +198,14 @@ def test_the_test_platform_checks_assertions_and_media_types(key_file, platform)
     assert httpx.get(platform.memberships_url, headers=bearer).status_code == 403  # scope not granted
     created = httpx.post(platform.lineitems_url, headers=bearer, json={"label": "x", "scoreMaximum": 1})
     assert created.status_code == 415
+
+
+def test_a_wrong_service_url_says_which_trait_to_check(capsys, lms_course):
+    lms_course.configure(lineitems_url=lms_course.platform.url + "/api/lti/courses/8/lineitems")
+    code, _, err = run(capsys, "lms", "push", "--course", lms_course.root)
+    assert code == EXIT_COURSE_PROBLEM
+    assert err == (
+        f"error: GET {lms_course.platform.url}/api/lti/courses/8/lineitems: 404 "
+        '{"error": "not found"} (check c.LTI.lineitems_url and c.LTI.memberships_url against the course\'s '
+        "service URLs; docs/lms.md)\n"
+    )
