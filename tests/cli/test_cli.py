@@ -151,7 +151,7 @@ def test_unreadable_roster_exits_6(capsys, hand_course, tmp_path):
     (tmp_path / "roster.csv").write_text("name,group\nada,A\n")
     code, _, err = run(capsys, "groups", "--course", hand_course, "--roster", tmp_path / "roster.csv")
     assert code == EXIT_BAD_INPUT
-    assert "the header must name the columns student_id, section (missing: student_id, section" in err
+    assert "the header must name the columns student_id, class_section (missing: student_id, class_section" in err
 
 
 def test_bad_usage_exits_2(capsys):
