@@ -49,7 +49,7 @@ def _printable(text: str) -> str:
 
 @command(course_options, _similarity_options)
 def similarity(args: argparse.Namespace) -> int:
-    """Rank pairs of students by code similarity, with a side-by-side page.
+    """Rank students' code by similarity, with a side-by-side page.
 
     Example: gradebook-tools similarity ex01_response_only_sft --past ../2025/submitted --format json
     """
