@@ -38,6 +38,8 @@ from gradebook_tools.engine.task import (
     CourseProblem,
     GradingTask,
     TaskResult,
+    disk_full_problem,
+    out_of_space,
     write_result,
 )
 from gradebook_tools.gradebook import ledger
@@ -211,7 +213,13 @@ class BatchGrader:
             if self.progress:
                 self.progress(0, plan.count)
             if first:
-                bundle = build_bundle(self.course, self.db_url, assignments)
+                try:
+                    bundle = build_bundle(self.course, self.db_url, assignments)
+                except Exception as error:
+                    full = out_of_space(error)  # the grader's own disk: the run stops, nobody is recorded
+                    if full is None:
+                        raise
+                    raise disk_full_problem(full) from error
                 results = self.runner.run(chain([first], plan), bundle)
             else:
                 results = iter(())

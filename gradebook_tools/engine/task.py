@@ -22,6 +22,7 @@ import io
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 import warnings
@@ -64,13 +65,15 @@ class CourseProblem(RuntimeError):
 
 #: Write errors of the grader's own disk: the machine's problem, never a submission's.
 OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT)
+SQLITE_FULL = 13
 
 
-def _out_of_space(error: BaseException) -> OSError | None:
+def out_of_space(error: BaseException) -> BaseException | None:
     """The "no space" or "quota" error behind ``error`` (its causes and contexts included), if any.
 
-    A kernel's own filesystems are private to it, so such an error reaching the
-    grader comes from the grader's workspace (or the grader's temporary folder).
+    An ``OSError`` (``ENOSPC``, ``EDQUOT``) or SQLite's "database or disk is
+    full". A kernel's own filesystems are private to it, so such an error
+    reaching the grader comes from the grader's workspace or temporary folder.
     """
     seen: set[int] = set()
     current: BaseException | None = error
@@ -78,14 +81,21 @@ def _out_of_space(error: BaseException) -> OSError | None:
         seen.add(id(current))
         if isinstance(current, OSError) and current.errno in OUT_OF_SPACE:
             return current
+        if isinstance(current, sqlite3.Error) and getattr(current, "sqlite_errorcode", None) == SQLITE_FULL:
+            return current
         current = current.__cause__ or current.__context__
     return None
 
 
-def _machine_problem(error: OSError) -> CourseProblem:
+def disk_full_problem(error: BaseException) -> CourseProblem:
+    """The :class:`CourseProblem` that stops a run whose grader ran out of disk (``error``: :func:`out_of_space`)."""
+    if isinstance(error, OSError):
+        detail = f"{error.strerror}: {error.filename or 'the workspace'}"
+    else:
+        detail = str(error)
     return CourseProblem(
-        f"the grading machine's disk is full ({error.strerror}: {error.filename or 'the workspace'}); free space "
-        f"in {tempfile.gettempdir()} and grade again: no submission was recorded"
+        f"the grading machine's disk is full ({detail}); free space in {tempfile.gettempdir()} and grade "
+        "again: no submission was recorded"
     )
 
 
@@ -207,9 +217,10 @@ def run_task(task: GradingTask, bundle_folder: Path) -> TaskResult:
     except CourseProblem as problem:
         result.state, result.course_problem = FAILED, str(problem)
     except OSError as error:
-        if _out_of_space(error) is None:
+        full = out_of_space(error)
+        if full is None:
             raise
-        result.state, result.course_problem = FAILED, str(_machine_problem(error))
+        result.state, result.course_problem = FAILED, str(disk_full_problem(full))
     finally:
         close_connections()
         shutil.rmtree(course, ignore_errors=True)
@@ -313,9 +324,9 @@ def _convert(converter_class: type[_OneSubmission], course: Path, config: Config
         result.state = FAILED
         result.reason = "the kernel stopped responding and could not be interrupted: it scores 0"
     except Exception as error:  # noqa: BLE001 - any other failure belongs to this submission alone
-        full = _out_of_space(error)
+        full = out_of_space(error)
         if full is not None:
-            raise _machine_problem(full) from error
+            raise disk_full_problem(full) from error
         sandboxed = config.get("TrustedExecute", {}).get("sandbox", True)
         problem = sandbox_problem() if sandboxed else ""  # ... unless no kernel can start here at all
         if problem:

@@ -30,6 +30,7 @@ import nbformat
 import pyseccomp
 import pytest
 
+from gradebook_tools.cli import EXIT_COURSE_PROBLEM
 from gradebook_tools.course.nbgrader_run import nbgrader_env
 from gradebook_tools.engine import task as task_module
 from gradebook_tools.engine.bundle import build_bundle, unpacked
@@ -428,3 +429,22 @@ def test_a_kernel_fills_only_its_own_runtime_folder(kernel_of, manager_class):
     kernel.shutdown()
     kernel.shutdown = lambda: None
     assert not os.path.exists(runtime) and runtime not in Path("/proc/self/mountinfo").read_text()
+
+
+def test_a_grader_disk_full_before_any_task_stops_the_run_with_the_cause(tmp_path, small_tmpdir):
+    root = tmp_path / "course"
+    root.mkdir()
+    build_class(root)
+    # all but 48 KiB full: room for Python to pick the folder, none for the course's bundle
+    subprocess.run(
+        ["dd", "if=/dev/zero", f"of={small_tmpdir / 'ballast'}", "bs=1K", f"count={96 * 1024 - 48}"],
+        check=True,
+        capture_output=True,
+    )
+
+    result = grade(root, small_tmpdir)
+
+    assert result.returncode == EXIT_COURSE_PROBLEM, result.stdout + result.stderr
+    assert "the grading machine's disk is full (database or disk is full)" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert StatusStore(f"sqlite:///{root / 'gradebook.db'}").all(EXERCISE) == [], "no student is recorded"
