@@ -39,6 +39,7 @@ import html
 import re
 from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from bs4 import BeautifulSoup
@@ -48,6 +49,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor
+from nbformat import NotebookNode
 from traitlets import Bool, default
 from traitlets.config import LoggingConfigurable
 
@@ -319,7 +321,7 @@ class SafeMarkdown2HTML(LoggingConfigurable):
     #: Tells jinja to pass the template context first, as to nbconvert's own filter.
     jinja_pass_arg = jinja2.pass_context(lambda: None).jinja_pass_arg  # type: ignore[attr-defined]
 
-    def __call__(self, context, source: str) -> str:
+    def __call__(self, context: jinja2.runtime.Context, source: str) -> str:
         exporter = self.parent
         cell = context.get("cell", {}) or {}
         options = dict(
@@ -387,11 +389,13 @@ class SanitizeOutputs(Preprocessor):
     #: On wherever it is registered (nbconvert's default is off).
     enabled = Bool(True).tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         nb.metadata.pop("widgets", None)
         return super().preprocess(nb, resources)
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         if cell.cell_type == "raw":
             cell.source = sanitize_html(cell.source)
         for output in cell.get("outputs", []):
@@ -449,7 +453,7 @@ _ACCESSIBILITY_TARGETS = re.compile(r"<img\b|jp-Cell-inputWrapper|jp-OutputArea-
 class RememberedHighlight(Highlight2HTML):
     """nbconvert's code highlighting, remembered in this process: a class's pages share most code cells."""
 
-    def __call__(self, source, language=None, metadata=None):
+    def __call__(self, source: str, language: str | None = None, metadata: dict[str, Any] | None = None) -> str:
         magics = (metadata or {}).get("magics_language")
         key = (source, language or self.pygments_lexer, magics, repr(sorted(self.extra_formatter_options.items())))
         return _HIGHLIGHTED.get(key, lambda: super(RememberedHighlight, self).__call__(source, language, metadata))
@@ -477,7 +481,9 @@ class FeedbackHTMLExporter(HTMLExporter):
         environment.bytecode_cache = _TEMPLATE_BYTECODE
         return environment
 
-    def from_notebook_node(self, nb, resources=None, **kw):
+    def from_notebook_node(  # type: ignore[override]  # as HTMLExporter's own: the page is text
+        self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
         output, resources = self._render(nb, resources, **kw)
         policy = f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_CSP}">'
         head = re.search(r"<head[^>]*>", output)

@@ -32,7 +32,6 @@ NOT_YET_ANNOTATED = {
     "gradebook_tools/grading/kernel_probe.py": "course_probe (sent into the kernel as source)",
     "gradebook_tools/grading/reference.py": "the reference functions (array types)",
     "gradebook_tools/grading/sanitize.py": "the preprocessors' overridden methods",
-    "gradebook_tools/pages/html_safety.py": "the nbconvert filter, preprocessor and exporter methods",
     "gradebook_tools/sandbox/forkserver_child.py": "the fork server's own functions",
 }
 
