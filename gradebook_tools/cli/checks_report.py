@@ -14,7 +14,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 @command(_report_options)
 def checks_report(args: argparse.Namespace) -> int:
-    """Print, per hidden check, which catalogued mistakes it catches and which survive it.
+    """Print which catalogued mistakes each hidden check catches.
 
     Example: gradebook-tools checks-report ex02_bradley_terry --format json
     """
@@ -42,7 +42,7 @@ def _mistakes_options(parser: argparse.ArgumentParser) -> None:
 
 @command(course_options, roster_option, _mistakes_options)
 def mistakes(args: argparse.Namespace) -> int:
-    """Print how many students the grader found making each catalogued mistake, per exercise and class section.
+    """Count the named mistakes per exercise and class section.
 
     Example: gradebook-tools mistakes --assignment ex02_bradley_terry --roster roster.csv
     """
