@@ -107,7 +107,8 @@ def grade_course(
     force
         Grade again what is unchanged since its recorded outcome.
     feedback
-        Write the exercise feedback pages and the student summary pages.
+        Write the exercise feedback pages and the student summary pages (those of the students
+        whose results changed, and any missing; every one when ``regrade`` is False).
     regrade
         False: grade nothing, only remake the feedback of submissions whose grades changed since.
     overrides
@@ -156,8 +157,11 @@ def grade_course(
         run = GradingRun(grader.run(names))
         run.added, run.feedback_refreshed = grader.added, grader.feedback_refreshed
         if write_pages:
+            # a grading run rewrites the summaries of the students whose results changed; remaking
+            # the feedback (regrade=False) rewrites every one: a summary also shows what changes
+            # outside grading (names, class sections, the calendar)
             changed = {outcome.student for outcome in run.outcomes if outcome.changed} | grader.refreshed_students
-            run.summaries = write_student_summaries(folder, url, changed)
+            run.summaries = write_student_summaries(folder, url, changed if regrade else None)
         return run
 
     if dry_run:
