@@ -53,7 +53,7 @@ def read_submission(folder: Path) -> SubmittedFiles:
         if len(found.files) >= MAX_FILES:
             found.skipped.append(f"more than {MAX_FILES} files were submitted: {relative} and the rest were ignored")
             break
-        content = _read_regular(folder / relative)
+        content = read_regular(folder / relative)
         if content is None:
             found.skipped.append(f"{relative} changed while it was read: it was ignored")
             continue
@@ -98,8 +98,11 @@ def _kind(mode: int) -> str:
     return "a device or special file"
 
 
-def _read_regular(path: Path) -> bytes | None:
-    """The content of a regular file, opened without following a link; None if it is not one now."""
+def read_regular(path: Path, limit: int = MAX_SUBMISSION_BYTES) -> bytes | None:
+    """The content of a regular file, opened without following a link; None if it is not one now.
+
+    At most ``limit`` + 1 bytes are read: a longer result means the file is over the limit.
+    """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
@@ -107,7 +110,7 @@ def _read_regular(path: Path) -> bytes | None:
     with os.fdopen(fd, "rb") as file:
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
             return None
-        return file.read(MAX_SUBMISSION_BYTES + 1)
+        return file.read(limit + 1)
 
 
 def safe_relative(name: str) -> bool:
@@ -209,7 +212,7 @@ def read_output_tree(folder: Path) -> dict[str, bytes]:
     files = {}
     for relative, kind in _walk(folder):
         if kind == "file":
-            content = _read_regular(folder / relative)
+            content = read_regular(folder / relative)
             if content is not None:
                 files[relative] = content
     return files

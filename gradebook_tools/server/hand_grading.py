@@ -23,9 +23,7 @@ import functools
 import hashlib
 import html
 import json
-import os
 import re
-import stat
 import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -37,6 +35,7 @@ from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import Session
 
 from gradebook_tools.course.config import Course
+from gradebook_tools.course.files import read_regular
 from gradebook_tools.course.student_ids import student_id_problem
 from gradebook_tools.gradebook import rubrics
 from gradebook_tools.pages.html_safety import render_markdown
@@ -261,15 +260,8 @@ def save(session: Session, grade_id: str, body: dict, grader: str, blind: bool) 
 
 def _read_notebook(path: Path) -> dict | None:
     """A notebook as JSON, opened without following a link; None if absent, not a file or unreadable."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            return None
-        content = file.read(MAX_NOTEBOOK_BYTES + 1)
-    if len(content) > MAX_NOTEBOOK_BYTES:
+    content = read_regular(path, MAX_NOTEBOOK_BYTES)
+    if content is None or len(content) > MAX_NOTEBOOK_BYTES:
         return None
     try:
         notebook = json.loads(content)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import shutil
 import signal
@@ -18,7 +17,16 @@ from nbgrader.api import Gradebook
 
 from gradebook_tools.course.nbgrader_run import nbgrader_env
 from gradebook_tools.gradebook.outcomes import StatusStore
-from tests.support.course import REPO, fill_answers, grade_id, gradebook_tools, nbgrader, read_notebook, solution_code
+from tests.support.course import (
+    REPO,
+    fill_answers,
+    grade_id,
+    gradebook_tools,
+    nbgrader,
+    read_notebook,
+    solution_code,
+    tree_hash,
+)
 
 pytestmark = pytest.mark.slow  # real nbgrader through the grade command
 
@@ -116,15 +124,6 @@ EXPECTED = {
     "kernel-dies": (7, "kernel died"),
     "times-out": (3.5, "interrupted"),  # response_only_loss (3.5) and the answer built on it (1) lost
 }
-
-
-def tree_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def scores(root: Path) -> dict[str, tuple[float, float]]:

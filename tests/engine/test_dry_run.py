@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -10,21 +9,12 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.support.course import REPO, fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code
+from tests.support.course import REPO, fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code, tree_hash
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dry-run")]  # real grading; one class, in order
 
 EXERCISE = "ex01_response_only_sft"
 DUE = "2026-01-01 00:00:00"
-
-
-def tree_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def totals(root: Path) -> dict[str, tuple[float, float]]:

@@ -10,7 +10,6 @@ their bytes. (Attacks from inside the kernel are in tests/sandbox/test_sandbox.p
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ from nbgrader.api import Gradebook
 
 from gradebook_tools.course.nbgrader_run import nbgrader_env
 from gradebook_tools.gradebook.outcomes import StatusStore
-from tests.support.course import REPO, fill_answers, grade_id, nbgrader, read_notebook, solution_code
+from tests.support.course import REPO, fill_answers, grade_id, nbgrader, read_notebook, solution_code, tree_hash
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.needs_root("the sandbox's user switch")]
 
@@ -39,17 +38,6 @@ c.TrustedExecute.notebook_budget = 25
 """
 HONEST = ("aaa-honest", "zzz-honest")
 REFUSED_IDS = ("comma,student", "-leading-dash", "quote'student", "ünïcode")
-
-
-def tree_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_symlink():
-            digest.update(b"link:" + os.readlink(path).encode())
-        elif path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def with_code(notebook, cell_id: str, code: str):

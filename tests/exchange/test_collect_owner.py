@@ -20,7 +20,6 @@ exchange of mode 1777, as docs/course_workflow.md sets it up:
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import shutil
 import tempfile
@@ -34,32 +33,21 @@ from nbgrader.api import Gradebook
 from gradebook_tools.gradebook.outcomes import StatusStore
 from tests.engine.test_hostile_class import tree_hash
 from tests.support.course import Course, fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code
-from tests.support.lab_session import RUNUSER, Student, student_python
+from tests.support.lab_session import STUDENT_USERS, Student, student_python
 
 COURSE_ID = "alignment-monitoring"
 EXERCISE = "ex01_response_only_sft"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="creating the students' Unix users needs root"),
-    pytest.mark.skipif(
-        shutil.which("useradd") is None or not Path(RUNUSER).exists(),
-        reason="useradd and runuser (Debian package passwd, util-linux) are needed",
-    ),
-]
-
-
-def student_nbgrader(student: Student, *args: str, check: bool = True):
-    return student.run(str(student.python), "-m", "nbgrader", *args, check=check)
+pytestmark = [pytest.mark.slow, *STUDENT_USERS]
 
 
 def fetch(student: Student) -> Path:
-    student_nbgrader(student, "fetch_assignment", EXERCISE, "--course", COURSE_ID)
+    student.nbgrader("fetch_assignment", EXERCISE, "--course", COURSE_ID)
     return student.home / EXERCISE / f"{EXERCISE}.ipynb"
 
 
 def submit(student: Student, *extra: str) -> None:
-    student_nbgrader(student, "submit", EXERCISE, "--course", COURSE_ID, *extra)
+    student.nbgrader("submit", EXERCISE, "--course", COURSE_ID, *extra)
     time.sleep(0.05)  # each submission's timestamp is later than the one before
 
 

@@ -45,7 +45,7 @@ from tests.support.browser import CHROMIUM, NO_CHROMIUM, launch_chromium
 from tests.support.course import Course, fill_answers, nbgrader, read_notebook, solution_code
 from tests.support.course import gradebook_tools as run_gradebook_tools
 from tests.support.lab_session import (
-    RUNUSER,
+    STUDENT_USERS,
     SYSTEM_PYTHON,
     VENV,
     Student,
@@ -70,12 +70,8 @@ KERNEL_TIMEOUT = 300 * SECOND
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.browser,
-    pytest.mark.needs_root("creating the students' Unix users"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM),
-    pytest.mark.skipif(
-        shutil.which("useradd") is None or not Path(RUNUSER).exists(),
-        reason="useradd and runuser (Debian package passwd, util-linux) are needed",
-    ),
+    *STUDENT_USERS,
 ]
 
 
@@ -421,7 +417,7 @@ def test_students_fetch_validate_submit_and_read_their_feedback(classroom):
         submitted = good_page.locator(f"#submitted_assignments_list .list_item:has-text('{EXERCISE}')").first
         submitted.locator("button", has_text="Fetch Feedback").click()
         submitted.locator("a", has_text="view feedback").wait_for()
-        blank.run(str(blank.python), "-m", "nbgrader", "fetch_feedback", EXERCISE, "--course", COURSE_ID)
+        blank.nbgrader("fetch_feedback", EXERCISE, "--course", COURSE_ID)
 
         for student, page, total, forbidden in (
             (good, good_page, "9.5", hidden),

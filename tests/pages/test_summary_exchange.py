@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import os
 import re
 import secrets
 import shutil
@@ -31,24 +30,12 @@ import pytest
 
 from gradebook_tools.pages.freshness import SUMMARY_ASSIGNMENT
 from tests.support.course import Course, fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code
-from tests.support.lab_session import RUNUSER, Student, student_python
+from tests.support.lab_session import STUDENT_USERS, Student, student_python
 
 COURSE_ID = "alignment-monitoring"
 EXERCISE = "ex01_response_only_sft"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="creating the students' Unix users needs root"),
-    pytest.mark.skipif(
-        shutil.which("useradd") is None or not Path(RUNUSER).exists(),
-        reason="useradd and runuser (Debian package passwd, util-linux) are needed",
-    ),
-]
-
-
-def as_student(student: Student, *args: str, check: bool = True):
-    """``nbgrader <args>`` as that Unix user, in their home, with their own nbgrader_config.py."""
-    return student.run(str(student.python), "-m", "nbgrader", *args, check=check)
+pytestmark = [pytest.mark.slow, *STUDENT_USERS]
 
 
 def fetched_pages(student: Student, assignment: str) -> dict[str, str]:
@@ -92,22 +79,22 @@ def term():
                 "nbgrader_config.py",
                 f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\nc.Exchange.root = {str(exchange)!r}\n",
             )
-            as_student(student, "fetch_assignment", SUMMARY_ASSIGNMENT)
+            student.nbgrader("fetch_assignment", SUMMARY_ASSIGNMENT)
 
         good, broken, absent, mallory = (students[role] for role in ("good", "broken", "absent", "mallory"))
         for student in (good, broken):
-            as_student(student, "fetch_assignment", EXERCISE)
+            student.nbgrader("fetch_assignment", EXERCISE)
         source = read_notebook(course / "source" / EXERCISE / f"{EXERCISE}.ipynb")
         answers = {cell: code for cell, code in solution_code(source).items() if cell != "explanation"}
         solved = fill_answers(read_notebook(good.home / EXERCISE / f"{EXERCISE}.ipynb"), answers)
         good.write_file(f"{EXERCISE}/{EXERCISE}.ipynb", nbformat.writes(solved))
         broken.write_file(f"{EXERCISE}/{EXERCISE}.ipynb", '{"cells": [ this is not a notebook')
         for student in (good, broken):
-            as_student(student, "submit", EXERCISE)
+            student.nbgrader("submit", EXERCISE)
         for student in (good, broken, absent):
-            as_student(student, "submit", SUMMARY_ASSIGNMENT)
+            student.nbgrader("submit", SUMMARY_ASSIGNMENT)
         # the newest summary submission in absent's name is mallory's: it must not count
-        as_student(mallory, "submit", SUMMARY_ASSIGNMENT, f"--student={absent.user}")
+        mallory.nbgrader("submit", SUMMARY_ASSIGNMENT, f"--student={absent.user}")
 
         nbgrader("collect", EXERCISE, cwd=course)
         graded = gradebook_tools("grade", EXERCISE, "--quiet", cwd=course, timeout=1200)
@@ -118,7 +105,7 @@ def term():
         nbgrader("release_feedback", EXERCISE, cwd=course)
         for student in students.values():
             for assignment in (EXERCISE, SUMMARY_ASSIGNMENT):
-                as_student(student, "fetch_feedback", assignment, check=False)  # the pages tell
+                student.nbgrader("fetch_feedback", assignment, check=False)  # the pages tell
         yield {"course": course, **students}
 
 

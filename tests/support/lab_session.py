@@ -21,6 +21,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from tests.support.course import REPO
 
 VENV = REPO / ".venv"
@@ -118,6 +120,16 @@ def student_prefix(folder: Path, environment: Path = VENV) -> Path:
     return folder
 
 
+#: Marks of a test module that makes the students' Unix users (root, useradd and runuser).
+STUDENT_USERS = [
+    pytest.mark.needs_root("creating the students' Unix users"),
+    pytest.mark.skipif(
+        shutil.which("useradd") is None or not Path(RUNUSER).exists(),
+        reason="useradd and runuser (Debian package passwd, util-linux) are needed",
+    ),
+]
+
+
 @dataclass
 class Student:
     """A Unix user made for one run, with a JupyterLab server of their own."""
@@ -146,6 +158,10 @@ class Student:
             "LANG": "C.UTF-8",
             "PATH": f"{self.python.parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin",
         }
+
+    def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """``nbgrader <args>`` as this user, in their home, with their own nbgrader_config.py."""
+        return self.run(str(self.python), "-m", "nbgrader", *args, check=check)
 
     def run(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
         """A command as this user, in their home, with only their own environment."""
