@@ -7,20 +7,17 @@ the test talks to the formgrader's HTTP API, as its page's script does when a gr
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
-import subprocess
 import urllib.request
 import warnings
 
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.course.nbgrader_run import nbgrader_env
 from gradebook_tools.gradebook.ledger import read_ledger
 from tests.support.course import REPO
 from tests.support.gradebook_factory import add_assignment, add_graded_submission, gradebook_url
-from tests.support.lab_session import VENV, free_port, stop, wait_for_server
+from tests.support.lab_session import course_server
 
 pytestmark = pytest.mark.slow  # a real Jupyter server
 
@@ -52,35 +49,10 @@ def test_formgrader_grade_and_comment_are_recorded_with_the_jupyter_user(tmp_pat
     gradebook.engine.dispose()
     before = len(read_ledger(db_url))
 
-    port, token = free_port(), secrets.token_hex(16)
-    log = tmp_path / "jupyter.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                str(VENV / "bin" / "python"),
-                "-m",
-                "jupyter_server",
-                "--allow-root",
-                "--no-browser",
-                f"--port={port}",
-                f"--ServerApp.token={token}",
-                "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.root_dir={course}",
-            ],
-            cwd=course,
-            env=nbgrader_env(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_server(url, token, process, log, timeout=180)
+    with course_server(course, tmp_path / "jupyter.log", app="jupyter_server") as (url, token):
         graded = put(url, token, f"/formgrader/api/grade/{grade_id}", {"manual_score": 2.5, "extra_credit": None})
         assert graded["manual_score"] == 2.5
         put(url, token, f"/formgrader/api/comment/{comment_id}", {"manual_comment": "=HYPERLINK(x) clear"})
-    finally:
-        stop(process)
     entries = read_ledger(db_url)[before:]
     assert [(e.student, e.assignment, e.cell, e.kind, e.old, e.new) for e in entries] == [
         ("ada", "ex01", "q2", "score", None, 2.5),

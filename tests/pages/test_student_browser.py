@@ -39,7 +39,6 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.course.nbgrader_run import nbgrader_env
 from gradebook_tools.gradebook.ledger import read_ledger
 from tests.support.browser import CHROMIUM, NO_CHROMIUM, launch_chromium
 from tests.support.course import Course, fill_answers, nbgrader, read_notebook, solution_code
@@ -49,10 +48,8 @@ from tests.support.lab_session import (
     SYSTEM_PYTHON,
     VENV,
     Student,
-    free_port,
-    stop,
+    course_server,
     student_python,
-    wait_for_server,
 )
 
 COURSE_ID = "alignment-monitoring"
@@ -258,39 +255,6 @@ def wait_for_manual_score(course: Path, student: str, points: float, timeout: fl
     )
 
 
-def start_instructor_lab(course: Path, logs: Path) -> tuple[subprocess.Popen, str, str]:
-    port, token = free_port(), secrets.token_hex(16)
-    log = logs / "jupyterlab-instructor.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                str(VENV / "bin" / "python"),
-                "-m",
-                "jupyterlab",
-                "--allow-root",
-                "--no-browser",
-                f"--port={port}",
-                f"--ServerApp.token={token}",
-                "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.root_dir={course}",
-                "--LabApp.news_url=None",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            ],
-            cwd=course,
-            env=nbgrader_env(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_server(url, token, process, log, timeout=180)
-    except BaseException:
-        stop(process)
-        raise
-    return process, url, token
-
-
 # --- the classroom ----------------------------------------------------------------------
 
 
@@ -394,13 +358,10 @@ def test_students_fetch_validate_submit_and_read_their_feedback(classroom):
         gradebook_tools("grade", EXERCISE, "--quiet", cwd=course)
         assert scores(course, good.user) == (8.0, None)
         assert scores(course, blank.user)[0] == 0.0
-        process, url, token = start_instructor_lab(course, classroom["logs"])
-        try:
+        with course_server(course, classroom["logs"] / "jupyterlab-instructor.log") as (url, token):
             ta_page = open_lab(browser.new_context(viewport={"width": 1400, "height": 1000}), url, token)
             grade_explanation_in_formgrader(ta_page, good.user, 1.5)
             wait_for_manual_score(course, good.user, 1.5)
-        finally:
-            stop(process)
         assert scores(course, good.user) == (9.5, 1.5)
         # the TA's grade is in the ledger: the Jupyter user and the formgrader's request (docs/calendar.md)
         typed = [e for e in read_ledger(f"sqlite:///{course / 'gradebook.db'}", student=good.user) if e.kind == "score"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import subprocess
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +17,10 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
-from gradebook_tools.course.nbgrader_run import nbgrader_env
 from gradebook_tools.server import hand_grading as hand_grading_module
 from tests.support.course import Course, fill_answers, read_notebook, solution_code
 from tests.support.course import gradebook_tools as run_gradebook_tools
-from tests.support.lab_session import VENV, free_port, stop, wait_for_server
+from tests.support.lab_session import course_server
 
 EXERCISE = "ex01_response_only_sft"
 #: JupyterLab settings overrides of the extension: a *Hand grading* item in the Help menu.
@@ -104,37 +102,12 @@ def explanation_grades(root: Path) -> dict[str, tuple[float | None, str | None]]
 @contextlib.contextmanager
 def lab_server(root: Path, logs: Path) -> Iterator[tuple[str, str]]:
     """JupyterLab in the course folder with nbgrader's formgrader and the hand-grading view; (url, token)."""
-    port, token = free_port(), secrets.token_hex(16)
-    log = logs / f"jupyterlab-{port}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                str(VENV / "bin" / "python"),
-                "-m",
-                "jupyterlab",
-                "--allow-root",
-                "--no-browser",
-                f"--port={port}",
-                f"--ServerApp.token={token}",
-                "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.root_dir={root}",
-                '--ServerApp.jpserver_extensions={"gradebook_tools.server": True}',
-                f"--LabApp.app_settings_dir={LAB_SETTINGS}",  # Help menu: Hand grading
-                "--LabApp.news_url=None",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            ],
-            cwd=root,
-            env=nbgrader_env(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_server(url, token, process, log, timeout=180)
+    extension = (
+        '--ServerApp.jpserver_extensions={"gradebook_tools.server": True}',
+        f"--LabApp.app_settings_dir={LAB_SETTINGS}",
+    )
+    with course_server(root, logs / f"jupyterlab-{secrets.token_hex(4)}.log", extra=extension) as (url, token):
         yield url, token
-    finally:
-        stop(process)
 
 
 def view_url(url: str, token: str, blind: bool = False) -> str:

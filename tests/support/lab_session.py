@@ -7,6 +7,7 @@ every server is started in its own session and stopped by its process group.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -18,11 +19,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from gradebook_tools.course.nbgrader_run import nbgrader_env
 from tests.support.course import REPO
 
 VENV = REPO / ".venv"
@@ -291,3 +294,39 @@ def stop(process: subprocess.Popen | None, timeout: float = 30) -> None:
         except subprocess.TimeoutExpired:
             continue
     process.wait(timeout=timeout)
+
+
+@contextlib.contextmanager
+def course_server(
+    course: Path, log: Path, app: str = "jupyterlab", extra: tuple[str, ...] = ()
+) -> Iterator[tuple[str, str]]:
+    """A Jupyter server of the course's staff (``app``: ``jupyterlab`` or ``jupyter_server``) in ``course``.
+
+    It runs as this process's user, on 127.0.0.1 with a fresh token, with nbgrader's configuration
+    on its path (the formgrader), until the block ends; yields (url, token).
+    """
+    port, token = free_port(), secrets.token_hex(16)
+    lab_only = ("--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    command = [
+        str(VENV / "bin" / "python"),
+        "-m",
+        app,
+        "--allow-root",
+        "--no-browser",
+        f"--port={port}",
+        f"--ServerApp.token={token}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={course}",
+        *(lab_only if app == "jupyterlab" else ()),
+        *extra,
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=course, env=nbgrader_env(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(url, token, process, log, timeout=180)
+        yield url, token
+    finally:
+        stop(process)
