@@ -251,6 +251,8 @@ def shutdown_fork_servers() -> None:
     with _servers_lock:
         servers = list(_servers.values())
         _servers.clear()
+    for server in servers:  # first, at once: a process killed while its servers stop leaves no mount behind
+        runtime_folder.unmount_all(server.base)
     for server in servers:
         server.close()
 
