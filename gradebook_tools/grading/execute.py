@@ -15,12 +15,14 @@ import asyncio
 import hashlib
 import subprocess
 import time
+from typing import Any
 
 import numpy as np
-from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
+from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Type, Unicode, default
@@ -34,7 +36,8 @@ from gradebook_tools.grading.probe import MAX_REPLY_CHARS, ProbeError, parse_rep
 from gradebook_tools.grading.sanitize import NOTES_KEY
 from gradebook_tools.grading.spec import Check
 from gradebook_tools.grading.verdict import VERDICT_KEY, render_verdict, verdict_metadata
-from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager, require_sandbox_tools
+from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager
+from gradebook_tools.sandbox.choice import kernel_manager_class
 
 _TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
 __all__ = ["NOTES_KEY", "TrustedExecute", "case_seed"]  # NOTES_KEY: where TrustedExecute leaves its notes too
@@ -89,11 +92,11 @@ class TrustedExecute(Execute):
         # a grading kernel is thrown away: a graceful shutdown only costs time
         return "immediate"
 
-    def preprocess(self, nb, resources=None, km=None):
-        if self.sandbox:
-            require_sandbox_tools()
-        self.kernel_manager_class = self.sandbox_manager_class if self.sandbox else AsyncKernelManager
-        self._output_chars = {}
+    def preprocess(
+        self, nb: NotebookNode, resources: Any = None, km: KernelManager | None = None
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        self.kernel_manager_class = kernel_manager_class(self.sandbox, self.sandbox_manager_class)
+        self._output_chars: dict[str, int] = {}  # characters of output per parent message id
         self._notes = resources.setdefault(NOTES_KEY, [])
         self._deadline = time.monotonic() + self.notebook_budget if self.notebook_budget else None
         self._budget_spent = False
@@ -109,7 +112,7 @@ class TrustedExecute(Execute):
         self._kernel_lost = ""
         return super().preprocess(nb, resources, km)
 
-    async def async_start_new_kernel(self, **kwargs):
+    async def async_start_new_kernel(self, **kwargs: Any) -> None:
         """Start the kernel with its standard output and error on ``/dev/null``.
 
         A kernel otherwise inherits the grader's descriptors: raw bytes it writes
@@ -157,7 +160,9 @@ class TrustedExecute(Execute):
             self._note(f"a cell ran longer than {timeout} s and was interrupted")
         return await super()._async_handle_timeout(timeout, cell)
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         if is_graded_test_cell(cell):
             self._grade_test_cell(cell, index)
             return cell, self.resources
@@ -170,7 +175,9 @@ class TrustedExecute(Execute):
             self._note(f"{self._kernel_lost}; what came after it scored 0")
             return cell, self.resources
 
-    def output(self, outs, msg, display_id, cell_index):
+    def output(
+        self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
+    ) -> NotebookNode | None:
         """Keep a cell's output under ``max_output_chars``; interrupt a cell that floods it."""
         parent = msg["parent_header"].get("msg_id")
         size = len(str(msg.get("content", "")))

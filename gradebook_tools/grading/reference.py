@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 # ---------------------------------------------------------------- helpers
 
@@ -126,7 +127,7 @@ def _in_unit_interval(array: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} must lie in [0, 1]")
 
 
-def _scalar_or_array(result: np.ndarray):
+def _scalar_or_array(result: np.ndarray) -> float | NDArray[np.float64]:
     """Return a Python float for a 0-d result and the array itself otherwise.
 
     Parameters
@@ -194,7 +195,7 @@ def _neg_log_sigmoid(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------- ex01 response-only SFT loss
 
 
-def log_softmax(z, axis=-1):
+def log_softmax(z: ArrayLike, axis: int = -1) -> NDArray[np.float64]:
     """Compute the log of the softmax of ``z`` along ``axis``, stably.
 
     Parameters
@@ -230,7 +231,7 @@ def log_softmax(z, axis=-1):
 ROLES_IN_LOSS = {"assistant": 1.0, "system": 0.0, "user": 0.0}
 
 
-def response_mask_from_roles(roles):
+def response_mask_from_roles(roles: Sequence[str]) -> NDArray[np.float64]:
     """Build the loss mask of a conversation from its roles.
 
     Parameters
@@ -257,7 +258,7 @@ def response_mask_from_roles(roles):
     return np.array([ROLES_IN_LOSS[r] for r in roles], dtype=np.float64)
 
 
-def response_only_loss(logits, targets, response_mask):
+def response_only_loss(logits: ArrayLike, targets: ArrayLike, response_mask: ArrayLike) -> float:
     """Compute the token-level mean negative log-likelihood over the response tokens.
 
     All masked-in tokens of the batch are pooled: the result is the sum of
@@ -310,7 +311,7 @@ def response_only_loss(logits, targets, response_mask):
 # ----------------------------------------------- ex02 Bradley-Terry model
 
 
-def preference_probability(r_w, r_l):
+def preference_probability(r_w: ArrayLike, r_l: ArrayLike) -> float | NDArray[np.float64]:
     """Compute the Bradley-Terry probability σ(r_w - r_l) that the first response is preferred.
 
     Parameters
@@ -336,7 +337,7 @@ def preference_probability(r_w, r_l):
     return _scalar_or_array(_stable_sigmoid(margin))
 
 
-def reward_model_loss(r_chosen, r_rejected):
+def reward_model_loss(r_chosen: ArrayLike, r_rejected: ArrayLike) -> float:
     """Compute the Bradley-Terry reward-model loss, the mean of -log σ(r_chosen - r_rejected).
 
     Parameters
@@ -362,7 +363,7 @@ def reward_model_loss(r_chosen, r_rejected):
     return float(np.mean(_neg_log_sigmoid(chosen - rejected)))
 
 
-def preference_accuracy(r_chosen, r_rejected):
+def preference_accuracy(r_chosen: ArrayLike, r_rejected: ArrayLike) -> float:
     """Compute the fraction of pairs the reward model ranks correctly, a tie counting 1/2.
 
     Parameters
@@ -392,7 +393,9 @@ def preference_accuracy(r_chosen, r_rejected):
 # -------------------------------------------------------------- ex03 DPO
 
 
-def dpo_margin(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
+def dpo_margin(
+    policy_chosen: ArrayLike, policy_rejected: ArrayLike, ref_chosen: ArrayLike, ref_rejected: ArrayLike, beta: float
+) -> float | NDArray[np.float64]:
     """Compute the DPO margin β((log π(y_w) - log π_ref(y_w)) - (log π(y_l) - log π_ref(y_l))).
 
     Parameters
@@ -432,7 +435,9 @@ def dpo_margin(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
     return _scalar_or_array(beta * ((pc - rc) - (pr - rr)))
 
 
-def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
+def dpo_loss(
+    policy_chosen: ArrayLike, policy_rejected: ArrayLike, ref_chosen: ArrayLike, ref_rejected: ArrayLike, beta: float
+) -> float:
     """Compute the DPO loss, the mean of -log σ(margin) over the preference pairs.
 
     Parameters
@@ -458,7 +463,7 @@ def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
     return float(np.mean(_neg_log_sigmoid(margin)))
 
 
-def implicit_reward(policy_logp, ref_logp, beta):
+def implicit_reward(policy_logp: ArrayLike, ref_logp: ArrayLike, beta: float) -> float | NDArray[np.float64]:
     """Compute DPO's implicit reward β(log π(y) - log π_ref(y)).
 
     Parameters
@@ -493,7 +498,7 @@ def implicit_reward(policy_logp, ref_logp, beta):
 # ------------------------------------------------ ex04 attack success rate
 
 
-def attack_success_rate(violations):
+def attack_success_rate(violations: ArrayLike) -> float:
     """Compute the fraction of attacks that succeeded.
 
     Parameters
@@ -518,7 +523,7 @@ def attack_success_rate(violations):
     return float(outcomes.mean())
 
 
-def wilson_interval(successes, n, z=1.96):
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """Compute the Wilson score interval of a success rate.
 
     Parameters
@@ -555,7 +560,7 @@ def wilson_interval(successes, n, z=1.96):
     return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
 
 
-def trials_for_margin(half_width, p=0.5, z=1.96):
+def trials_for_margin(half_width: float, p: float = 0.5, z: float = 1.96) -> int:
     """Compute the number of trials for a normal-approximation interval of a given half-width.
 
     Parameters
@@ -591,7 +596,7 @@ def trials_for_margin(half_width, p=0.5, z=1.96):
 # ----------------------------------------------- ex05 guardrail threshold
 
 
-def guardrail_action(score, tau):
+def guardrail_action(score: ArrayLike, tau: float) -> bool | NDArray[np.bool_]:
     """Decide whether the guardrail blocks: a score at or above the threshold is blocked.
 
     Parameters
@@ -620,7 +625,9 @@ def guardrail_action(score, tau):
     return bool(blocked) if blocked.ndim == 0 else blocked
 
 
-def threshold_sweep(scores_harmful, scores_benign, thresholds):
+def threshold_sweep(
+    scores_harmful: ArrayLike, scores_benign: ArrayLike, thresholds: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Compute the true- and false-positive rates of the guardrail at each threshold.
 
     Parameters
@@ -654,7 +661,7 @@ def threshold_sweep(scores_harmful, scores_benign, thresholds):
     return tpr, fpr
 
 
-def choose_threshold(scores_harmful, scores_benign, max_fpr):
+def choose_threshold(scores_harmful: ArrayLike, scores_benign: ArrayLike, max_fpr: float) -> float:
     """Choose the threshold with the highest true-positive rate whose false-positive rate is at most ``max_fpr``.
 
     The candidates are the observed scores (harmful and benign). Among the
@@ -697,7 +704,7 @@ def choose_threshold(scores_harmful, scores_benign, max_fpr):
 # ------------------------------------------------- ex06 refusal trade-off
 
 
-def refusal_metrics(is_harmful, refused):
+def refusal_metrics(is_harmful: ArrayLike, refused: ArrayLike) -> dict[str, float]:
     """Compute safe compliance, benign refusal and harmful compliance of a model's refusals.
 
     Parameters
@@ -735,7 +742,7 @@ def refusal_metrics(is_harmful, refused):
     }
 
 
-def refusal_adjusted_utility(safe_compliance, benign_refusal, penalty=0.5):
+def refusal_adjusted_utility(safe_compliance: float, benign_refusal: float, penalty: float = 0.5) -> float:
     """Compute the utility ``safe_compliance - penalty * benign_refusal``.
 
     Parameters
@@ -769,7 +776,9 @@ def refusal_adjusted_utility(safe_compliance, benign_refusal, penalty=0.5):
 # ------------------------------------------------- ex07 review priority
 
 
-def review_priority(risk, uncertainty, diversity, weights=(0.5, 0.35, 0.15)):
+def review_priority(
+    risk: ArrayLike, uncertainty: ArrayLike, diversity: ArrayLike, weights: ArrayLike = (0.5, 0.35, 0.15)
+) -> float | NDArray[np.float64]:
     """Compute the review priority, the weighted sum of risk, uncertainty and diversity.
 
     Parameters
@@ -806,7 +815,7 @@ def review_priority(risk, uncertainty, diversity, weights=(0.5, 0.35, 0.15)):
     return _scalar_or_array(w[0] * risk + w[1] * uncertainty + w[2] * diversity)
 
 
-def binary_entropy(p):
+def binary_entropy(p: ArrayLike) -> float | NDArray[np.float64]:
     """Compute the binary entropy H(p) = -p log2 p - (1 - p) log2 (1 - p), in bits.
 
     Parameters
@@ -835,7 +844,7 @@ def binary_entropy(p):
     return _scalar_or_array(terms + 0.0)  # + 0.0 turns -0.0 into 0.0
 
 
-def select_for_review(priorities, budget):
+def select_for_review(priorities: ArrayLike, budget: float) -> NDArray[np.int64]:
     """Select the indices of the ``budget`` highest priorities, highest first.
 
     Parameters
@@ -897,7 +906,7 @@ def _paired_labels(a, b) -> tuple[list, list]:
     return a, b
 
 
-def raw_agreement(a, b):
+def raw_agreement(a: Iterable[Hashable], b: Iterable[Hashable]) -> float:
     """Compute the fraction of items on which two reviewers gave the same label.
 
     Parameters
@@ -920,7 +929,7 @@ def raw_agreement(a, b):
     return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
 
 
-def cohens_kappa(a, b):
+def cohens_kappa(a: Iterable[Hashable], b: Iterable[Hashable]) -> float:
     """Compute Cohen's kappa, the agreement of two reviewers beyond chance.
 
     ``(p_o - p_e) / (1 - p_e)`` with ``p_o`` the observed agreement and
@@ -953,7 +962,7 @@ def cohens_kappa(a, b):
     return float((observed - expected) / (1.0 - expected))
 
 
-def disagreements(a, b):
+def disagreements(a: Iterable[Hashable], b: Iterable[Hashable]) -> NDArray[np.int64]:
     """List the items on which two reviewers disagree, for adjudication.
 
     Parameters
@@ -1009,7 +1018,7 @@ def _probability_vector(x, name: str) -> np.ndarray:
     return vector
 
 
-def kl_divergence(p, q):
+def kl_divergence(p: ArrayLike, q: ArrayLike) -> float:
     """Compute the Kullback-Leibler divergence KL(p || q) = Σ p log(p / q), in nats.
 
     Parameters
@@ -1036,7 +1045,9 @@ def kl_divergence(p, q):
     return float(np.sum(p[support] * np.log(p[support] / q[support])))
 
 
-def kl_penalized_rewards(rewards, logp_policy, logp_ref, beta):
+def kl_penalized_rewards(
+    rewards: ArrayLike, logp_policy: ArrayLike, logp_ref: ArrayLike, beta: float
+) -> float | NDArray[np.float64]:
     """Compute the KL-penalised rewards ``rewards - beta * (logp_policy - logp_ref)``.
 
     Parameters
@@ -1072,7 +1083,7 @@ def kl_penalized_rewards(rewards, logp_policy, logp_ref, beta):
         raise ValueError("rewards, logp_policy and logp_ref have incompatible shapes") from None
 
 
-def kl_regularized_objective(reward_gain, kl_cost, beta):
+def kl_regularized_objective(reward_gain: float, kl_cost: float, beta: float) -> float:
     """Compute the KL-regularised objective ``reward_gain - beta * kl_cost``.
 
     Parameters
@@ -1099,7 +1110,9 @@ def kl_regularized_objective(reward_gain, kl_cost, beta):
 # ------------------------------------------------- ex10 regression gate
 
 
-def release_gate(safety_delta, capability_delta, min_safety_gain=0.02, max_capability_drop=0.02):
+def release_gate(
+    safety_delta: float, capability_delta: float, min_safety_gain: float = 0.02, max_capability_drop: float = 0.02
+) -> bool:
     """Decide whether a model is released: a real safety gain without a real capability loss.
 
     Parameters
@@ -1127,7 +1140,7 @@ def release_gate(safety_delta, capability_delta, min_safety_gain=0.02, max_capab
     return bool(safety_delta > min_safety_gain and capability_delta > -max_capability_drop)
 
 
-def multi_metric_gate(deltas: Mapping[str, float], floors: Mapping[str, float]):
+def multi_metric_gate(deltas: Mapping[str, float], floors: Mapping[str, float]) -> tuple[bool, list[str]]:
     """Gate a release on several metrics: every gated metric's delta must be strictly above its floor.
 
     Parameters
@@ -1157,7 +1170,7 @@ def multi_metric_gate(deltas: Mapping[str, float], floors: Mapping[str, float]):
     return (not failing, failing)
 
 
-def best_validation_step(val_losses: Sequence[float]):
+def best_validation_step(val_losses: Sequence[float]) -> int:
     """Find the step (counted from 1) with the lowest validation loss, the first on ties.
 
     Parameters

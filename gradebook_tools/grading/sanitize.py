@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import pkgutil
 import traceback
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import jsonschema
+from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader import preprocessors, utils
 from nbgrader.api import Gradebook
@@ -26,7 +28,7 @@ from gradebook_tools.grading import checks
 NOTES_KEY = "gradebook_tools_notes"
 
 
-def metadata_problem(cell) -> str | None:
+def metadata_problem(cell: NotebookNode) -> str | None:
     """Why a cell's nbgrader metadata is malformed (wrong types, unknown version), or None.
 
     nbgrader's own schema decides (version and JSON schema); a malformed cell
@@ -95,7 +97,7 @@ class _MetadataValidator(MetadataValidator, _CompiledSchemaValidator):
 class CheckCellMetadata(preprocessors.CheckCellMetadata):
     """nbgrader's CheckCellMetadata: the same checks and errors, with less work a notebook."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         try:
             _cell_validator().validate_nb(nb)
         except ValidationError:
@@ -120,7 +122,7 @@ class RepairMetadata(preprocessors.NbGraderPreprocessor):
     stopped by one damaged notebook.
     """
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         for index, cell in enumerate(nb.cells):
             problem = metadata_problem(cell)
             if problem:
@@ -137,7 +139,9 @@ class DeduplicateIds(preprocessors.DeduplicateIds):
     Dropping the key keeps the copy as an ordinary, ungraded cell.
     """
 
-    def preprocess_cell(self, cell, resources, cell_index):
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], cell_index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         if not (utils.is_grade(cell) or utils.is_solution(cell) or utils.is_locked(cell)):
             return cell, resources
         name = grade_id(cell)
@@ -166,7 +170,7 @@ class OverwriteCells(preprocessors.OverwriteCells):
     - The release is read from the gradebook once per notebook, not once per cell.
     """
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         identity = resources["nbgrader"]
         self.notebook_id, self.assignment_id = identity["notebook"], identity["assignment"]
         self.db_url = identity["db_url"]
@@ -181,7 +185,9 @@ class OverwriteCells(preprocessors.OverwriteCells):
                 nb, resources = self.add_missing_task_cells(nb, resources)
         return nb, resources
 
-    def preprocess_cell(self, cell, resources, cell_index):
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], cell_index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         """The release's checksum on every known cell, and a locked cell's source back if it changed."""
         metadata = cell.metadata.get("nbgrader")
         name = metadata.get("grade_id") if isinstance(metadata, dict) else None
@@ -202,7 +208,9 @@ class OverwriteCells(preprocessors.OverwriteCells):
                     raise RuntimeError(f"Inconsistent checksums for cell {name}")
         return cell, resources
 
-    def add_missing_grade_cells(self, nb, resources):
+    def add_missing_grade_cells(
+        self, nb: NotebookNode, resources: dict[str, Any]
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         """Restore missing graded and answer cells, each after its nearest present predecessor.
 
         Upstream restores graded cells only, and fails when the cell before a
@@ -240,7 +248,7 @@ class RefuseLinks(preprocessors.NbGraderPreprocessor):
     starts. (``gradebook-tools grade`` never reads links in the first place.)
     """
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         from nbgrader.coursedir import CourseDirectory
 
         identity = resources["nbgrader"]
@@ -388,7 +396,7 @@ class RefuseOtherExercise(preprocessors.NbGraderPreprocessor):
     plain cell that says why. The reason goes to the log and to the grader's notes.
     """
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         notebook_id = resources["nbgrader"]["notebook"]
         ids = [grade_id(cell) for cell in nb.cells if isinstance(cell.get("metadata", {}).get("nbgrader"), dict)]
         other = other_exercise(notebook_id, [name for name in ids if isinstance(name, str)])
@@ -410,7 +418,9 @@ class RefuseOtherExercise(preprocessors.NbGraderPreprocessor):
         return nb, resources
 
 
-def restore_release_flags(nb, release: ReleaseDefinitions, log) -> None:
+def restore_release_flags(
+    nb: NotebookNode, release: ReleaseDefinitions, log: logging.Logger | logging.LoggerAdapter[Any]
+) -> None:
     """Give every cell whose ``grade_id`` the release knows the release's nbgrader flags and cell type.
 
     A student's copy says which cells are tests, answers, locked or worth what;

@@ -18,20 +18,6 @@ from tests.support.course import REPO
 
 #: module path -> what is left to do there (issue 15, item 4)
 NOT_YET_ANNOTATED = {
-    "gradebook_tools/grading/checks/ex01_response_only_sft.py": "the checks' case makers (rng -> list[Case])",
-    "gradebook_tools/grading/checks/ex02_bradley_terry.py": "the checks' case makers",
-    "gradebook_tools/grading/checks/ex03_dpo.py": "the checks' case makers",
-    "gradebook_tools/grading/checks/ex04_attack_success_rate.py": "the checks' case makers",
-    "gradebook_tools/grading/checks/ex05_guardrail_threshold.py": "the checks' case makers",
-    "gradebook_tools/grading/checks/ex06_refusal_tradeoff.py": "the checks' case makers",
-    "gradebook_tools/grading/checks/ex07_review_priority.py": "the checks' case makers",
-    "gradebook_tools/grading/checks/ex08_reviewer_agreement.py": "the checks' case makers",
-    "gradebook_tools/grading/checks/ex09_kl_budget.py": "the checks' case makers",
-    "gradebook_tools/grading/checks/ex10_regression_gate.py": "the checks' case makers",
-    "gradebook_tools/grading/execute.py": "nbclient's overridden methods",
-    "gradebook_tools/grading/kernel_probe.py": "course_probe (sent into the kernel as source)",
-    "gradebook_tools/grading/reference.py": "the reference functions (array types)",
-    "gradebook_tools/grading/sanitize.py": "the preprocessors' overridden methods",
     "gradebook_tools/sandbox/forkserver_child.py": "the fork server's own functions",
 }
 

@@ -1,6 +1,7 @@
 """Hidden checks of ex01_response_only_sft: the response-only SFT loss."""
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
@@ -10,7 +11,9 @@ WORKED_TARGETS = [0, 1, 2, 0]
 WORKED_MASK = [0, 1, 1, 1]
 
 
-def random_batch(rng, shape, vocabulary, dtype=np.float64):
+def random_batch(
+    rng: np.random.Generator, shape: tuple[int, ...], vocabulary: int, dtype: DTypeLike = np.float64
+) -> tuple[NDArray[np.floating], NDArray[np.int64], NDArray[np.float64]]:
     logits = rng.normal(0.0, 3.0, size=(*shape, vocabulary)).astype(dtype)
     targets = rng.integers(0, vocabulary, size=shape)
     mask = (rng.random(shape) < 0.6).astype(np.float64)
@@ -19,7 +22,7 @@ def random_batch(rng, shape, vocabulary, dtype=np.float64):
 
 
 @check("log_softmax", rules=("ex01.log-softmax",))
-def test_log_softmax_values(rng):
+def test_log_softmax_values(rng: np.random.Generator) -> list[Case]:
     """log_softmax matches the reference on random logits"""
     return [
         Case("the notebook's example row", ([1.0, 2.0, 3.0],), visible=True),
@@ -31,7 +34,7 @@ def test_log_softmax_values(rng):
 
 
 @check("log_softmax", rules=("ex01.log-softmax.stable", "common.stability-warnings"), warnings_fail=True)
-def test_log_softmax_stability(rng):
+def test_log_softmax_stability(rng: np.random.Generator) -> list[Case]:
     """log_softmax stays finite and exact for logits of magnitude 1e4"""
     return [
         Case("logits of magnitude 1e4", ([1e4, -1e4, 0.0, 5e3],)),
@@ -41,7 +44,7 @@ def test_log_softmax_stability(rng):
 
 
 @check("response_mask_from_roles", rules=("ex01.mask", "ex01.mask.unknown-role", "common.value-error"))
-def test_response_mask_from_roles(rng):
+def test_response_mask_from_roles(rng: np.random.Generator) -> list[Case]:
     """response_mask_from_roles builds the loss mask and rejects unknown roles"""
     roles = rng.choice(["system", "user", "assistant"], size=12).tolist()
     return [
@@ -53,7 +56,7 @@ def test_response_mask_from_roles(rng):
 
 
 @check("response_only_loss", rules=("ex01.loss", "common.python-scalars"))
-def test_response_only_loss_values(rng):
+def test_response_only_loss_values(rng: np.random.Generator) -> list[Case]:
     """response_only_loss is the token-level mean NLL over response tokens"""
     cases = [Case("the worked example", (WORKED_LOGITS, WORKED_TARGETS, WORKED_MASK), visible=True)]
     for shape in [(6,), (3, 5), (2, 3, 4)]:
@@ -82,7 +85,7 @@ def test_response_only_loss_values(rng):
     "response_only_loss",
     rules=("ex01.loss.invalid", "ex01.loss.large-logits", "common.value-error", "common.python-scalars"),
 )
-def test_response_only_loss_edge_cases(rng):
+def test_response_only_loss_edge_cases(rng: np.random.Generator) -> list[Case]:
     """response_only_loss rejects invalid batches and is stable"""
     logits, targets, mask = random_batch(rng, (3, 4), 5)
     out_of_range = targets.copy()
@@ -101,6 +104,6 @@ def test_response_only_loss_edge_cases(rng):
 
 
 @worked_answer(rules=("ex01.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> float:
     """answer is the loss of the worked example"""
     return reference.response_only_loss(WORKED_LOGITS, WORKED_TARGETS, WORKED_MASK)

@@ -1,6 +1,7 @@
 """Hidden checks of ex02_bradley_terry: Bradley-Terry preferences and the reward-model loss."""
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
@@ -9,12 +10,14 @@ WORKED_CHOSEN = [1.2, 0.3, -0.5, 2.0]
 WORKED_REJECTED = [0.4, 0.9, -0.5, -1.0]
 
 
-def random_pairs(rng, n, scale=2.0, dtype=np.float64):
+def random_pairs(
+    rng: np.random.Generator, n: int, scale: float = 2.0, dtype: DTypeLike = np.float64
+) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     """``n`` random (chosen, rejected) reward pairs."""
     return rng.normal(0.0, scale, n).astype(dtype), rng.normal(0.0, scale, n).astype(dtype)
 
 
-def invalid_pairs(rng):
+def invalid_pairs(rng: np.random.Generator) -> list[Case]:
     """Empty and mismatched inputs, which every pairwise function rejects."""
     chosen, rejected = random_pairs(rng, 5)
     return [
@@ -29,7 +32,7 @@ def invalid_pairs(rng):
     "preference_probability",
     rules=("ex02.probability", "ex02.probability.broadcast", "common.value-error", "common.python-scalars"),
 )
-def test_preference_probability_values(rng):
+def test_preference_probability_values(rng: np.random.Generator) -> list[Case]:
     """preference_probability is sigma(r_w - r_l), elementwise, a float for scalars"""
     chosen, rejected = random_pairs(rng, 8)
     chosen32, rejected32 = random_pairs(rng, 6, dtype=np.float32)
@@ -51,7 +54,7 @@ def test_preference_probability_values(rng):
     rules=("ex02.probability.stable", "common.python-scalars", "common.stability-warnings"),
     warnings_fail=True,
 )
-def test_preference_probability_stability(rng):
+def test_preference_probability_stability(rng: np.random.Generator) -> list[Case]:
     """preference_probability saturates to 0 and 1 for margins of magnitude 1e4 without overflow"""
     return [
         Case("margins of magnitude 1e4 of both signs", ([1e4, -1e4, 0.0, 5e3], [0.0, 0.0, 1e4, -5e3])),
@@ -64,7 +67,7 @@ def test_preference_probability_stability(rng):
 
 
 @check("reward_model_loss", rules=("ex02.loss", "common.python-scalars"))
-def test_reward_model_loss_values(rng):
+def test_reward_model_loss_values(rng: np.random.Generator) -> list[Case]:
     """reward_model_loss is the mean of -log sigma(r_chosen - r_rejected)"""
     chosen, rejected = random_pairs(rng, 10)
     chosen32, rejected32 = random_pairs(rng, 7, dtype=np.float32)
@@ -93,7 +96,7 @@ def test_reward_model_loss_values(rng):
     ),
     warnings_fail=True,
 )
-def test_reward_model_loss_edge_cases(rng):
+def test_reward_model_loss_edge_cases(rng: np.random.Generator) -> list[Case]:
     """reward_model_loss is finite for margins of magnitude 1e4 and rejects empty or mismatched input"""
     return [
         Case("a margin of -1e4", ([0.0], [1e4]), visible=True),
@@ -105,7 +108,7 @@ def test_reward_model_loss_edge_cases(rng):
 
 
 @check("preference_accuracy", rules=("ex02.accuracy", "common.python-scalars"))
-def test_preference_accuracy_values(rng):
+def test_preference_accuracy_values(rng: np.random.Generator) -> list[Case]:
     """preference_accuracy is the fraction of correctly ranked pairs, a tie counting 1/2"""
     chosen, rejected = random_pairs(rng, 11)
     chosen32, rejected32 = random_pairs(rng, 9, dtype=np.float32)
@@ -123,7 +126,7 @@ def test_preference_accuracy_values(rng):
     "preference_accuracy",
     rules=("ex02.accuracy.ties", "ex02.pairs.invalid", "common.value-error", "common.python-scalars"),
 )
-def test_preference_accuracy_edge_cases(rng):
+def test_preference_accuracy_edge_cases(rng: np.random.Generator) -> list[Case]:
     """preference_accuracy scores ties 1/2 and rejects empty or mismatched input"""
     constant = float(rng.normal())
     return [
@@ -136,6 +139,6 @@ def test_preference_accuracy_edge_cases(rng):
 
 
 @worked_answer(rules=("ex02.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> float | NDArray[np.float64]:
     """answer is the Bradley-Terry probability of the worked pair"""
     return reference.preference_probability(1.2, 0.4)

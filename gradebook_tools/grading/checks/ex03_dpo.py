@@ -1,6 +1,7 @@
 """Hidden checks of ex03_dpo: the DPO margin, loss and implicit reward."""
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
@@ -9,14 +10,16 @@ WORKED_PAIR = (-12.0, -15.5, -13.0, -15.0)
 NOTEBOOK_BATCH = ([-10.0, -8.0], [-11.0, -7.0], [-10.5, -8.0], [-10.0, -7.5])
 
 
-def random_logps(rng, shape, dtype=np.float64):
+def random_logps(
+    rng: np.random.Generator, shape: tuple[int, ...], dtype: DTypeLike = np.float64
+) -> tuple[NDArray[np.floating], ...]:
     """Four arrays of sequence log-probabilities: policy chosen/rejected, reference chosen/rejected."""
     ref = rng.normal(-30.0, 8.0, size=(2, *shape))
     policy = ref + rng.normal(0.0, 2.0, size=(2, *shape))
     return tuple(x.astype(dtype) for x in (policy[0], policy[1], ref[0], ref[1]))
 
 
-def pair_value_cases(rng):
+def pair_value_cases(rng: np.random.Generator) -> list[Case]:
     """Valid inputs shared by the margin and the loss: batches, dtypes, scalars, broadcasting."""
     beta = float(rng.choice([0.05, 0.1, 0.3, 1.0]))
     batch = random_logps(rng, (8,))
@@ -39,12 +42,12 @@ def pair_value_cases(rng):
 
 
 @check("dpo_margin", rules=("ex03.margin", "common.python-scalars"))
-def test_dpo_margin_values(rng):
+def test_dpo_margin_values(rng: np.random.Generator) -> list[Case]:
     """dpo_margin is beta times the difference of the chosen and rejected log-ratios"""
     return pair_value_cases(rng)
 
 
-def invalid_pair_cases(rng, visible_beta_zero=False):
+def invalid_pair_cases(rng: np.random.Generator, visible_beta_zero: bool = False) -> list[Case]:
     """Inputs that dpo_margin and dpo_loss must both reject."""
     pc, pr, rc, rr = random_logps(rng, (4,))
     return [
@@ -55,7 +58,7 @@ def invalid_pair_cases(rng, visible_beta_zero=False):
 
 
 @check("dpo_margin", rules=("ex03.margin.broadcast", "ex03.beta.positive", "common.value-error"))
-def test_dpo_margin_edge_cases(rng):
+def test_dpo_margin_edge_cases(rng: np.random.Generator) -> list[Case]:
     """dpo_margin broadcasts scalars and rejects a non-positive beta or incompatible shapes"""
     pc, pr, rc, rr = random_logps(rng, (5,))
     return [
@@ -67,7 +70,7 @@ def test_dpo_margin_edge_cases(rng):
 
 
 @check("dpo_loss", rules=("ex03.loss", "common.python-scalars"))
-def test_dpo_loss_values(rng):
+def test_dpo_loss_values(rng: np.random.Generator) -> list[Case]:
     """dpo_loss is the mean of -log sigma(margin) over the pairs"""
     pc, pr, _, _ = random_logps(rng, (6,))
     return [
@@ -87,7 +90,7 @@ def test_dpo_loss_values(rng):
     ),
     warnings_fail=True,
 )
-def test_dpo_loss_edge_cases(rng):
+def test_dpo_loss_edge_cases(rng: np.random.Generator) -> list[Case]:
     """dpo_loss is exact for margins of magnitude 1e4 and rejects a bad beta, bad shapes or no pair"""
     big = tuple(rng.uniform(-1e4, 0.0, 6) for _ in range(4))
     return [
@@ -107,7 +110,7 @@ def test_dpo_loss_edge_cases(rng):
     "implicit_reward",
     rules=("ex03.implicit-reward", "ex03.beta.positive", "common.value-error", "common.python-scalars"),
 )
-def test_implicit_reward(rng):
+def test_implicit_reward(rng: np.random.Generator) -> list[Case]:
     """implicit_reward is beta times the log-ratio against the reference"""
     policy, _, ref, _ = random_logps(rng, (7,))
     policy32, _, ref32, _ = random_logps(rng, (5,), np.float32)
@@ -126,6 +129,6 @@ def test_implicit_reward(rng):
 
 
 @worked_answer(rules=("ex03.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> float:
     """answer is the DPO loss of the worked pair"""
     return reference.dpo_loss(1.0, -0.5, 0.0, 0.0, 0.2)

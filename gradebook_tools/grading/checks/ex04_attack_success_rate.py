@@ -1,6 +1,7 @@
 """Hidden checks of ex04_attack_success_rate: the attack success rate and its uncertainty."""
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
@@ -8,14 +9,14 @@ from gradebook_tools.grading.spec import Case, check, worked_answer
 WORKED_OUTCOMES = [0, 1, 0, 0, 1, 1, 0, 0]
 
 
-def random_outcomes(rng, n, rate=None):
+def random_outcomes(rng: np.random.Generator, n: int, rate: float | None = None) -> NDArray[np.int64]:
     """``n`` random 0/1 outcomes with a random (or given) success rate."""
     rate = rng.uniform(0.05, 0.95) if rate is None else rate
     return (rng.random(n) < rate).astype(np.int64)
 
 
 @check("attack_success_rate", rules=("ex04.asr", "common.python-scalars"))
-def test_attack_success_rate_values(rng):
+def test_attack_success_rate_values(rng: np.random.Generator) -> list[Case]:
     """attack_success_rate is the mean of 0/1 or bool outcomes"""
     return [
         Case("the worked example", (WORKED_OUTCOMES,), visible=True),
@@ -34,7 +35,7 @@ def test_attack_success_rate_values(rng):
 
 
 @check("attack_success_rate", rules=("ex04.asr.invalid", "common.value-error", "common.python-scalars"))
-def test_attack_success_rate_invalid(rng):
+def test_attack_success_rate_invalid(rng: np.random.Generator) -> list[Case]:
     """attack_success_rate rejects empty runs and outcomes other than 0/1"""
     bad_fraction = random_outcomes(rng, 8).astype(np.float64)
     bad_fraction[int(rng.integers(8))] = 0.5
@@ -51,7 +52,7 @@ def test_attack_success_rate_invalid(rng):
 
 
 @check("wilson_interval", rules=("ex04.wilson", "common.python-scalars"), returns=("low", "high"))
-def test_wilson_interval_values(rng):
+def test_wilson_interval_values(rng: np.random.Generator) -> list[Case]:
     """wilson_interval matches the Wilson score interval"""
     cases = [
         Case("the worked example", (3, 8), visible=True),
@@ -90,7 +91,7 @@ def test_wilson_interval_values(rng):
     warnings_fail=True,
     returns=("low", "high"),
 )
-def test_wilson_interval_edge_cases(rng):
+def test_wilson_interval_edge_cases(rng: np.random.Generator) -> list[Case]:
     """wilson_interval handles 0 and n successes and rejects invalid counts"""
     n = int(rng.integers(5, 500))
     return [
@@ -109,7 +110,7 @@ def test_wilson_interval_edge_cases(rng):
     ]
 
 
-def random_margin_inputs(rng):
+def random_margin_inputs(rng: np.random.Generator) -> tuple[float, float, float]:
     """A half-width, a rate and a z whose n = z²p(1-p)/h² is not within 1e-6 of an integer."""
     while True:
         half_width = float(rng.uniform(0.005, 0.15))
@@ -121,7 +122,7 @@ def random_margin_inputs(rng):
 
 
 @check("trials_for_margin", rules=("ex04.trials", "common.python-scalars"))
-def test_trials_for_margin_values(rng):
+def test_trials_for_margin_values(rng: np.random.Generator) -> list[Case]:
     """trials_for_margin is ceil(z² p(1-p) / h²)"""
     h1, _, _ = random_margin_inputs(rng)
     h2, p2, _ = random_margin_inputs(rng)
@@ -139,7 +140,7 @@ def test_trials_for_margin_values(rng):
 
 
 @check("trials_for_margin", rules=("ex04.trials.invalid", "common.value-error", "common.python-scalars"))
-def test_trials_for_margin_invalid(rng):
+def test_trials_for_margin_invalid(rng: np.random.Generator) -> list[Case]:
     """trials_for_margin rejects a non-positive half-width and a rate outside [0, 1]"""
     return [
         Case("a half-width of 0", (0.0,), visible=True),
@@ -153,6 +154,6 @@ def test_trials_for_margin_invalid(rng):
 
 
 @worked_answer(rules=("ex04.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> float:
     """answer is the attack success rate of the worked example"""
     return reference.attack_success_rate(WORKED_OUTCOMES)

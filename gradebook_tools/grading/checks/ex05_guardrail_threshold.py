@@ -1,6 +1,7 @@
 """Hidden checks of ex05_guardrail_threshold: guardrail decisions and threshold choice."""
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
@@ -9,7 +10,9 @@ WORKED_HARMFUL = [0.9, 0.8, 0.65, 0.4]
 WORKED_BENIGN = [0.1, 0.3, 0.5, 0.7, 0.2]
 
 
-def away_from(rng, size, avoid, dtype=np.float64):
+def away_from(
+    rng: np.random.Generator, size: int, avoid: ArrayLike, dtype: DTypeLike = np.float64
+) -> NDArray[np.floating]:
     """Random scores in [0, 1) at least 1e-6 from every value in ``avoid``.
 
     A Python float compared with a float32 array is rounded to float32 first; keeping the
@@ -24,7 +27,9 @@ def away_from(rng, size, avoid, dtype=np.float64):
         scores[near] = rng.random(int(near.sum())).astype(dtype)
 
 
-def score_sets(rng, n_harmful, n_benign, separation=0.25):
+def score_sets(
+    rng: np.random.Generator, n_harmful: int, n_benign: int, separation: float = 0.25
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Overlapping harmful and benign scores in [0, 1], harmful ones higher on average."""
     harmful = np.clip(rng.normal(0.5 + separation, 0.2, n_harmful), 0, 1)
     benign = np.clip(rng.normal(0.5 - separation, 0.2, n_benign), 0, 1)
@@ -32,7 +37,7 @@ def score_sets(rng, n_harmful, n_benign, separation=0.25):
 
 
 @check("guardrail_action", rules=("ex05.action", "ex05.action.python-bool", "common.python-scalars"))
-def test_guardrail_action_values(rng):
+def test_guardrail_action_values(rng: np.random.Generator) -> list[Case]:
     """guardrail_action blocks scores >= tau, for scalars and arrays"""
     tau = float(rng.uniform(0.2, 0.8))
     tau32 = round(float(rng.uniform(0.2, 0.8)), 2)
@@ -53,7 +58,7 @@ def test_guardrail_action_values(rng):
 
 
 @check("guardrail_action", rules=("ex05.action.tau-range", "common.value-error", "common.python-scalars"))
-def test_guardrail_action_invalid_tau(rng):
+def test_guardrail_action_invalid_tau(rng: np.random.Generator) -> list[Case]:
     """guardrail_action rejects a threshold outside [0, 1]"""
     return [
         Case("a threshold above 1", (0.5, 1.5), visible=True),
@@ -67,7 +72,7 @@ def test_guardrail_action_invalid_tau(rng):
 
 
 @check("threshold_sweep", rules=("ex05.sweep",), returns=("tpr", "fpr"))
-def test_threshold_sweep_values(rng):
+def test_threshold_sweep_values(rng: np.random.Generator) -> list[Case]:
     """threshold_sweep gives the TPR and FPR of every threshold"""
     harmful, benign = score_sets(rng, int(rng.integers(5, 30)), int(rng.integers(5, 40)))
     taus = rng.random(int(rng.integers(3, 12)))
@@ -93,7 +98,7 @@ def test_threshold_sweep_values(rng):
 
 
 @check("threshold_sweep", rules=("ex05.sweep.ties", "ex05.sweep.invalid", "common.value-error"), returns=("tpr", "fpr"))
-def test_threshold_sweep_edge_cases(rng):
+def test_threshold_sweep_edge_cases(rng: np.random.Generator) -> list[Case]:
     """threshold_sweep counts scores equal to a threshold and rejects empty score lists"""
     harmful, benign = score_sets(rng, 10, 12)
     repeated = np.repeat(rng.random(3).round(2), 3)
@@ -112,7 +117,7 @@ def test_threshold_sweep_edge_cases(rng):
 
 
 @check("choose_threshold", rules=("ex05.choose", "common.python-scalars"))
-def test_choose_threshold_values(rng):
+def test_choose_threshold_values(rng: np.random.Generator) -> list[Case]:
     """choose_threshold maximises TPR within the FPR budget"""
     cases = [
         Case("the worked example at max_fpr = 0.2", (WORKED_HARMFUL, WORKED_BENIGN, 0.2), visible=True),
@@ -152,7 +157,7 @@ def test_choose_threshold_values(rng):
         "common.python-scalars",
     ),
 )
-def test_choose_threshold_edge_cases(rng):
+def test_choose_threshold_edge_cases(rng: np.random.Generator) -> list[Case]:
     """choose_threshold breaks ties upwards, returns inf when nothing fits, rejects bad budgets"""
     harmful, benign = score_sets(rng, 10, 10)
     same = rng.random(6).round(2)
@@ -177,6 +182,6 @@ def test_choose_threshold_edge_cases(rng):
 
 
 @worked_answer(rules=("ex05.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> bool | NDArray[np.bool_]:
     """answer is the guardrail decision of the worked example"""
     return reference.guardrail_action(0.73, 0.60)

@@ -1,6 +1,7 @@
 """Hidden checks of ex06_refusal_tradeoff: refusal metrics and the refusal-adjusted utility."""
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
@@ -9,7 +10,9 @@ WORKED_HARMFUL = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
 WORKED_REFUSED = [1, 1, 1, 0, 1, 0, 0, 0, 0, 0]
 
 
-def evaluation_set(rng, n, harmful_share=None):
+def evaluation_set(
+    rng: np.random.Generator, n: int, harmful_share: float | None = None
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Random harmful labels (both classes present) and refusals of an imperfect model."""
     share = rng.uniform(0.2, 0.8) if harmful_share is None else harmful_share
     harmful = rng.random(n) < share
@@ -21,7 +24,7 @@ def evaluation_set(rng, n, harmful_share=None):
 
 
 @check("refusal_metrics", rules=("ex06.metrics", "common.python-scalars"))
-def test_refusal_metrics_values(rng):
+def test_refusal_metrics_values(rng: np.random.Generator) -> list[Case]:
     """refusal_metrics gives safe compliance and the two class-conditional failure rates"""
     h_list, r_list = evaluation_set(rng, int(rng.integers(8, 30)))
     h_int, r_int = evaluation_set(rng, int(rng.integers(50, 300)))
@@ -40,7 +43,7 @@ def test_refusal_metrics_values(rng):
 
 
 @check("refusal_metrics", rules=("ex06.metrics.invalid", "common.value-error", "common.python-scalars"))
-def test_refusal_metrics_edge_cases(rng):
+def test_refusal_metrics_edge_cases(rng: np.random.Generator) -> list[Case]:
     """refusal_metrics rejects mismatched inputs and sets without both kinds of prompt"""
     harmful, refused = evaluation_set(rng, 10)
     single = np.zeros(int(rng.integers(5, 20)), dtype=bool)
@@ -56,12 +59,12 @@ def test_refusal_metrics_edge_cases(rng):
     ]
 
 
-def rate(rng):
+def rate(rng: np.random.Generator) -> float:
     return float(rng.uniform(0, 1))
 
 
 @check("refusal_adjusted_utility", rules=("ex06.utility", "common.python-scalars"))
-def test_refusal_adjusted_utility_values(rng):
+def test_refusal_adjusted_utility_values(rng: np.random.Generator) -> list[Case]:
     """refusal_adjusted_utility subtracts penalty times benign refusal"""
     return [
         Case("the worked example", (0.82, 0.09), visible=True),
@@ -77,7 +80,7 @@ def test_refusal_adjusted_utility_values(rng):
 
 
 @check("refusal_adjusted_utility", rules=("ex06.utility.invalid", "common.value-error", "common.python-scalars"))
-def test_refusal_adjusted_utility_invalid(rng):
+def test_refusal_adjusted_utility_invalid(rng: np.random.Generator) -> list[Case]:
     """refusal_adjusted_utility rejects rates outside [0, 1] and a negative penalty"""
     return [
         Case("safe_compliance above 1", (1.2, 0.1), visible=True),
@@ -91,6 +94,6 @@ def test_refusal_adjusted_utility_invalid(rng):
 
 
 @worked_answer(rules=("ex06.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> float:
     """answer is the refusal-adjusted utility of the worked example"""
     return reference.refusal_adjusted_utility(0.82, 0.09)

@@ -1,18 +1,19 @@
 """Hidden checks of ex07_review_priority: active-learning priority for human review."""
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
 
 
-def random_weights(rng):
+def random_weights(rng: np.random.Generator) -> NDArray[np.float64]:
     """Three non-negative weights summing to 1 up to rounding."""
     return rng.dirichlet(np.ones(3))
 
 
 @check("review_priority", rules=("ex07.priority", "common.python-scalars"))
-def test_review_priority_values(rng):
+def test_review_priority_values(rng: np.random.Generator) -> list[Case]:
     """review_priority is the weighted sum of the three signals, elementwise"""
     size = int(rng.integers(5, 12))
     risk, uncertainty, diversity = rng.random((3, size))
@@ -43,7 +44,7 @@ def test_review_priority_values(rng):
 
 
 @check("review_priority", rules=("ex07.priority.weights", "ex07.priority.signals", "common.value-error"))
-def test_review_priority_invalid(rng):
+def test_review_priority_invalid(rng: np.random.Generator) -> list[Case]:
     """review_priority rejects bad weights and signals outside [0, 1]"""
     risk, uncertainty, diversity = rng.random((3, 8))
     too_high = risk.copy()
@@ -77,7 +78,7 @@ def test_review_priority_invalid(rng):
 
 
 @check("binary_entropy", rules=("ex07.entropy", "common.python-scalars"))
-def test_binary_entropy_values(rng):
+def test_binary_entropy_values(rng: np.random.Generator) -> list[Case]:
     """binary_entropy is the entropy in bits, elementwise"""
     return [
         Case("p = 0.5", (0.5,), visible=True),
@@ -102,7 +103,7 @@ def test_binary_entropy_values(rng):
     ),
     warnings_fail=True,
 )
-def test_binary_entropy_endpoints(rng):
+def test_binary_entropy_endpoints(rng: np.random.Generator) -> list[Case]:
     """binary_entropy is 0 at p = 0 and 1 without warnings and rejects p outside [0, 1]"""
     mixed = rng.random(9)
     mixed[rng.choice(9, size=4, replace=False)] = [0.0, 1.0, 0.0, 1.0]
@@ -123,7 +124,7 @@ def test_binary_entropy_endpoints(rng):
 
 
 @check("select_for_review", rules=("ex07.select",))
-def test_select_for_review_order(rng):
+def test_select_for_review_order(rng: np.random.Generator) -> list[Case]:
     """select_for_review returns the top-budget indices, highest first"""
     size = int(rng.integers(8, 20))
     scores = rng.random(size)
@@ -138,7 +139,7 @@ def test_select_for_review_order(rng):
 
 
 @check("select_for_review", rules=("ex07.select.ties", "ex07.select.budget", "common.value-error"))
-def test_select_for_review_edge_cases(rng):
+def test_select_for_review_edge_cases(rng: np.random.Generator) -> list[Case]:
     """select_for_review breaks ties by index and handles small, large and negative budgets"""
     tied = rng.integers(0, 4, size=15) / 4.0  # only four distinct values: many ties
     return [
@@ -156,6 +157,6 @@ def test_select_for_review_edge_cases(rng):
 
 
 @worked_answer(rules=("ex07.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> float | NDArray[np.float64]:
     """answer is the priority of the worked example"""
     return reference.review_priority(0.8, 0.6, 0.3)

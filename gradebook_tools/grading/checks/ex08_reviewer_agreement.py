@@ -1,6 +1,9 @@
 """Hidden checks of ex08_reviewer_agreement: raw agreement, Cohen's kappa, disagreements."""
 
+from collections.abc import Iterable
+
 import numpy as np
+from numpy.typing import NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
@@ -12,7 +15,9 @@ THREE_B = ["safe", "unsafe", "safe", "safe", "unclear", "safe"]
 SEVERITIES = ["none", "low", "medium", "high"]
 
 
-def reviewer_pair(rng, n, n_labels, accuracy=0.75):
+def reviewer_pair(
+    rng: np.random.Generator, n: int, n_labels: int, accuracy: float = 0.75
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Integer labels of two reviewers who each copy a latent truth with probability ``accuracy``."""
     truth = rng.integers(0, n_labels, size=n)
     a = np.where(rng.random(n) < accuracy, truth, rng.integers(0, n_labels, size=n))
@@ -20,12 +25,12 @@ def reviewer_pair(rng, n, n_labels, accuracy=0.75):
     return a, b
 
 
-def as_words(codes):
+def as_words(codes: Iterable[int]) -> list[str]:
     return [SEVERITIES[code] for code in codes]
 
 
 @check("raw_agreement", rules=("ex08.agreement", "common.python-scalars"))
-def test_raw_agreement_values(rng):
+def test_raw_agreement_values(rng: np.random.Generator) -> list[Case]:
     """raw_agreement is the fraction of items with equal labels"""
     binary_a, binary_b = reviewer_pair(rng, int(rng.integers(10, 30)), 2)
     codes_a, codes_b = reviewer_pair(rng, 20, 3)
@@ -47,7 +52,7 @@ def test_raw_agreement_values(rng):
 
 
 @check("raw_agreement", rules=("ex08.labels.invalid", "common.value-error", "common.python-scalars"))
-def test_raw_agreement_invalid(rng):
+def test_raw_agreement_invalid(rng: np.random.Generator) -> list[Case]:
     """raw_agreement rejects empty and mismatched label lists"""
     a, b = reviewer_pair(rng, 10, 3)
     return [
@@ -64,7 +69,7 @@ def test_raw_agreement_invalid(rng):
 
 
 @check("cohens_kappa", rules=("ex08.kappa", "ex08.kappa.one-sided-labels", "common.python-scalars"))
-def test_cohens_kappa_values(rng):
+def test_cohens_kappa_values(rng: np.random.Generator) -> list[Case]:
     """cohens_kappa is the agreement beyond chance for any labels"""
     binary_a, binary_b = reviewer_pair(rng, int(rng.integers(20, 40)), 2)
     codes_a, codes_b = reviewer_pair(rng, 30, 3)
@@ -100,7 +105,7 @@ def test_cohens_kappa_values(rng):
     ),
     warnings_fail=True,
 )
-def test_cohens_kappa_degenerate(rng):
+def test_cohens_kappa_degenerate(rng: np.random.Generator) -> list[Case]:
     """cohens_kappa handles constant reviewers, systematic disagreement and bad input"""
     n = int(rng.integers(5, 40))
     a, _ = reviewer_pair(rng, n, 2)
@@ -126,7 +131,7 @@ def test_cohens_kappa_degenerate(rng):
 
 
 @check("disagreements", rules=("ex08.disagreements",))
-def test_disagreements_values(rng):
+def test_disagreements_values(rng: np.random.Generator) -> list[Case]:
     """disagreements lists the ascending indices of differing labels"""
     binary_a, binary_b = reviewer_pair(rng, int(rng.integers(10, 30)), 2)
     codes_a, codes_b = reviewer_pair(rng, 20, 3)
@@ -147,7 +152,7 @@ def test_disagreements_values(rng):
 
 
 @check("disagreements", rules=("ex08.disagreements.edges", "ex08.labels.invalid", "common.value-error"))
-def test_disagreements_edge_cases(rng):
+def test_disagreements_edge_cases(rng: np.random.Generator) -> list[Case]:
     """disagreements handles full agreement, single items and bad input"""
     same = rng.integers(0, 4, size=int(rng.integers(20, 60)))
     return [
@@ -163,6 +168,6 @@ def test_disagreements_edge_cases(rng):
 
 
 @worked_answer(rules=("ex08.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> float:
     """answer is the raw agreement of the worked example"""
     return reference.raw_agreement(WORKED_A, WORKED_B)

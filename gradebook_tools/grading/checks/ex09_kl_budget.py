@@ -1,6 +1,7 @@
 """Hidden checks of ex09_kl_budget: KL divergence, KL-penalised rewards, the KL-regularised objective."""
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
@@ -9,18 +10,18 @@ WORKED_P = [0.5, 0.3, 0.2]
 WORKED_Q = [0.4, 0.4, 0.2]
 
 
-def random_distribution(rng, size, concentration=1.0):
+def random_distribution(rng: np.random.Generator, size: int, concentration: float = 1.0) -> NDArray[np.float64]:
     return rng.dirichlet(np.full(size, concentration))
 
 
-def softmax(logits):
+def softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
     shifted = logits - logits.max()
     weights = np.exp(shifted)  # entries far below the maximum underflow to exactly 0
     return weights / weights.sum()
 
 
 @check("kl_divergence", rules=("ex09.kl", "common.python-scalars"))
-def test_kl_divergence_values(rng):
+def test_kl_divergence_values(rng: np.random.Generator) -> list[Case]:
     """kl_divergence matches the reference on random distributions"""
     peaked = softmax(rng.normal(0.0, 8.0, 7))  # entries down to ~1e-20
     close = random_distribution(rng, 6, 5.0)
@@ -50,7 +51,7 @@ def test_kl_divergence_values(rng):
 @check(
     "kl_divergence", rules=("ex09.kl.support", "common.python-scalars", "common.stability-warnings"), warnings_fail=True
 )
-def test_kl_divergence_support(rng):
+def test_kl_divergence_support(rng: np.random.Generator) -> list[Case]:
     """kl_divergence skips terms with p_i = 0 and is inf where q rules out an outcome of p"""
     p_zeros = random_distribution(rng, 6)
     p_zeros[rng.choice(6, size=2, replace=False)] = 0.0
@@ -88,7 +89,7 @@ def test_kl_divergence_support(rng):
 
 
 @check("kl_divergence", rules=("ex09.kl.invalid", "common.value-error", "common.python-scalars"))
-def test_kl_divergence_invalid(rng):
+def test_kl_divergence_invalid(rng: np.random.Generator) -> list[Case]:
     """kl_divergence rejects vectors that are not probability distributions"""
     p = random_distribution(rng, 5)
     q = random_distribution(rng, 5)
@@ -116,7 +117,7 @@ def test_kl_divergence_invalid(rng):
 
 
 @check("kl_penalized_rewards", rules=("ex09.penalized", "common.python-scalars"))
-def test_kl_penalized_rewards_values(rng):
+def test_kl_penalized_rewards_values(rng: np.random.Generator) -> list[Case]:
     """kl_penalized_rewards subtracts beta times the log-ratio, elementwise"""
     batch = int(rng.integers(4, 9))
     rewards = rng.normal(0.0, 1.0, batch)
@@ -156,7 +157,7 @@ def test_kl_penalized_rewards_values(rng):
 
 
 @check("kl_penalized_rewards", rules=("ex09.penalized.invalid", "ex09.penalized.large", "common.value-error"))
-def test_kl_penalized_rewards_invalid_and_large(rng):
+def test_kl_penalized_rewards_invalid_and_large(rng: np.random.Generator) -> list[Case]:
     """kl_penalized_rewards rejects a negative beta and bad shapes and is exact at magnitude 1e4"""
     rewards = rng.normal(0.0, 1.0, 5)
     policy = -1e4 + rng.uniform(0.0, 1e3, 5)
@@ -181,7 +182,7 @@ def test_kl_penalized_rewards_invalid_and_large(rng):
 
 
 @check("kl_regularized_objective", rules=("ex09.objective", "common.python-scalars"))
-def test_kl_regularized_objective(rng):
+def test_kl_regularized_objective(rng: np.random.Generator) -> list[Case]:
     """kl_regularized_objective is the reward gain minus beta times the KL cost"""
     gain, cost, beta = rng.uniform(-0.2, 0.5), rng.uniform(0.0, 0.3), rng.uniform(0.1, 5.0)
     return [
@@ -197,6 +198,6 @@ def test_kl_regularized_objective(rng):
 
 
 @worked_answer(rules=("ex09.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> float:
     """answer is the KL-regularised objective of the worked example"""
     return reference.kl_regularized_objective(0.12, 0.04, 2.0)

@@ -1,6 +1,7 @@
 """Hidden checks of ex10_regression_gate: the release gate, the multi-metric gate, the best validation step."""
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradebook_tools.grading import reference
 from gradebook_tools.grading.spec import Case, check, worked_answer
@@ -20,14 +21,14 @@ METRICS = [
 FLOORS = [-0.02, -0.01, 0.0, 0.01, 0.02]
 
 
-def away_from(threshold, rng, above):
+def away_from(threshold: float, rng: np.random.Generator, above: bool) -> float:
     """A value at least 0.002 above (or below) ``threshold``, safe to compare in float32."""
     step = float(rng.uniform(0.002, 0.05))
     return threshold + step if above else threshold - step
 
 
 @check("release_gate", rules=("ex10.gate", "ex10.gate.python-bool", "common.python-scalars"))
-def test_release_gate_values(rng):
+def test_release_gate_values(rng: np.random.Generator) -> list[Case]:
     """release_gate ships only with enough safety gain and a tolerable capability drop"""
     cases = [
         Case("the worked example", (0.04, -0.01), visible=True),
@@ -71,7 +72,7 @@ def test_release_gate_values(rng):
 
 
 @check("release_gate", rules=("ex10.gate.strict", "ex10.gate.nan", "common.python-scalars"))
-def test_release_gate_boundaries(rng):
+def test_release_gate_boundaries(rng: np.random.Generator) -> list[Case]:
     """release_gate is strict at its thresholds and fails closed on NaN"""
     gain, drop = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.1))
     return [
@@ -93,7 +94,9 @@ def test_release_gate_boundaries(rng):
     ]
 
 
-def random_gate(rng, size, at_floor=0, nan=False):
+def random_gate(
+    rng: np.random.Generator, size: int, at_floor: int = 0, nan: bool = False
+) -> tuple[dict[str, float], dict[str, float]]:
     names = list(rng.choice(METRICS, size=size, replace=False))
     floors = {str(name): float(rng.choice(FLOORS)) for name in names}
     deltas = {str(name): float(np.round(rng.normal(0.0, 0.03), 3)) for name in rng.permutation(names)}
@@ -105,7 +108,7 @@ def random_gate(rng, size, at_floor=0, nan=False):
 
 
 @check("multi_metric_gate", rules=("ex10.multi", "common.python-scalars"), returns=("ship", "failing"))
-def test_multi_metric_gate_values(rng):
+def test_multi_metric_gate_values(rng: np.random.Generator) -> list[Case]:
     """multi_metric_gate decides on every gated metric and lists the failing ones sorted"""
     passing_floors = {str(name): float(rng.choice(FLOORS)) for name in rng.choice(METRICS, size=5, replace=False)}
     passing_deltas = {name: floor + float(rng.uniform(0.001, 0.05)) for name, floor in passing_floors.items()}
@@ -155,7 +158,7 @@ def test_multi_metric_gate_values(rng):
     rules=("ex10.multi.coverage", "common.value-error", "common.python-scalars"),
     returns=("ship", "failing"),
 )
-def test_multi_metric_gate_metric_coverage(rng):
+def test_multi_metric_gate_metric_coverage(rng: np.random.Generator) -> list[Case]:
     """multi_metric_gate rejects a missing delta and ignores metrics without a floor"""
     deltas, floors = random_gate(rng, 6)
     one_missing = dict(deltas)
@@ -185,14 +188,14 @@ def test_multi_metric_gate_metric_coverage(rng):
     ]
 
 
-def validation_curve(rng, steps):
+def validation_curve(rng: np.random.Generator, steps: int) -> NDArray[np.float64]:
     t = np.arange(1, steps + 1)
     scale = rng.uniform(3.0, 10.0)
     return 0.5 + 0.5 * np.exp(-t / scale) + rng.uniform(0.002, 0.01) * t + rng.normal(0.0, 0.01, steps)
 
 
 @check("best_validation_step", rules=("ex10.best-step", "common.python-scalars"))
-def test_best_validation_step_values(rng):
+def test_best_validation_step_values(rng: np.random.Generator) -> list[Case]:
     """best_validation_step returns the 1-based step of the lowest validation loss"""
     return [
         Case("a short validation curve", ([0.9, 0.7, 0.65, 0.66, 0.8],), visible=True),
@@ -212,7 +215,7 @@ def test_best_validation_step_values(rng):
     "best_validation_step",
     rules=("ex10.best-step.ties", "ex10.best-step.invalid", "common.value-error", "common.python-scalars"),
 )
-def test_best_validation_step_edge_cases(rng):
+def test_best_validation_step_edge_cases(rng: np.random.Generator) -> list[Case]:
     """best_validation_step takes the first step on ties and rejects invalid input"""
     curve = validation_curve(rng, 20)
     tied = curve.copy()
@@ -237,6 +240,6 @@ def test_best_validation_step_edge_cases(rng):
 
 
 @worked_answer(rules=("ex10.answer", "common.python-scalars"))
-def test_answer():
+def test_answer() -> bool:
     """answer is the gate's decision for the worked example"""
     return reference.release_gate(0.04, -0.01)
