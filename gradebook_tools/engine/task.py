@@ -20,7 +20,6 @@ from __future__ import annotations
 import errno
 import io
 import logging
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -54,9 +53,7 @@ from gradebook_tools.gradebook.snapshot import (
 )
 from gradebook_tools.grading.execute import NOTES_KEY
 from gradebook_tools.sandbox.bubblewrap import SandboxUnavailable, sandbox_problem
-
-#: The kernel manager of the engine's workers, unless the course configures another.
-FORK_SERVER_MANAGER = "gradebook_tools.sandbox.forkserver.ForkServerKernelManager"
+from gradebook_tools.sandbox.choice import worker_manager
 
 
 class CourseProblem(RuntimeError):
@@ -306,8 +303,9 @@ def _config(course: Path, db_url: str, task: GradingTask) -> Config:
     config.Autograde.create_student = True
     # a worker grades many submissions: each kernel is forked from one warm, sandboxed server
     # (far cheaper than a new bubblewrap per kernel); it needs root, as the per-kernel users do anyway
-    if "sandbox_manager_class" not in config.TrustedExecute and os.geteuid() == 0:
-        config.TrustedExecute.sandbox_manager_class = FORK_SERVER_MANAGER
+    manager = worker_manager(configured="sandbox_manager_class" in config.TrustedExecute)
+    if manager:
+        config.TrustedExecute.sandbox_manager_class = manager
     return config
 
 

@@ -36,7 +36,8 @@ from gradebook_tools.grading.probe import MAX_REPLY_CHARS, ProbeError, parse_rep
 from gradebook_tools.grading.sanitize import NOTES_KEY
 from gradebook_tools.grading.spec import Check
 from gradebook_tools.grading.verdict import VERDICT_KEY, render_verdict, verdict_metadata
-from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager, require_sandbox_tools
+from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager
+from gradebook_tools.sandbox.choice import kernel_manager_class
 
 _TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
 __all__ = ["NOTES_KEY", "TrustedExecute", "case_seed"]  # NOTES_KEY: where TrustedExecute leaves its notes too
@@ -94,9 +95,7 @@ class TrustedExecute(Execute):
     def preprocess(
         self, nb: NotebookNode, resources: Any = None, km: KernelManager | None = None
     ) -> tuple[NotebookNode, dict[str, Any]]:
-        if self.sandbox:
-            require_sandbox_tools()
-        self.kernel_manager_class = self.sandbox_manager_class if self.sandbox else AsyncKernelManager
+        self.kernel_manager_class = kernel_manager_class(self.sandbox, self.sandbox_manager_class)
         self._output_chars: dict[str, int] = {}  # characters of output per parent message id
         self._notes = resources.setdefault(NOTES_KEY, [])
         self._deadline = time.monotonic() + self.notebook_budget if self.notebook_budget else None
