@@ -25,6 +25,7 @@ import pytest
 from gradebook_tools.sandbox import forkserver
 from gradebook_tools.sandbox.forkserver import ForkServerKernelManager, shutdown_fork_servers
 from tests.support.course import REPO, fill_answers, read_notebook, solution_code
+from tests.support.kernels import LiveKernel
 
 pytestmark = [
     pytest.mark.slow,
@@ -37,47 +38,12 @@ EXERCISE = "ex01_response_only_sft"
 FORK_SERVER = "gradebook_tools.sandbox.forkserver.ForkServerKernelManager"
 
 
-class Kernel:
-    """A forked kernel and a client, driven from synchronous tests."""
+class Kernel(LiveKernel):
+    """A forked kernel and a client, driven from synchronous tests; ``uid`` is the kernel's user."""
 
     def __init__(self, cwd: Path, **limits):
-        self.loop = asyncio.new_event_loop()
-        self.manager = ForkServerKernelManager(kernel_name="python3", **limits)
-        self.loop.run_until_complete(self.manager.start_kernel(cwd=str(cwd)))
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.loop.run_until_complete(self.client.wait_for_ready(timeout=60))
+        super().__init__(ForkServerKernelManager, cwd, **limits)
         self.uid = int(self.run("import os; print(os.getuid())"))
-
-    def run(self, code: str, timeout: float = 60) -> str:
-        """The code's standard output; an error in the kernel fails the test."""
-        return self.result(self.client.execute(textwrap.dedent(code)), timeout)
-
-    def result(self, msg_id: str, timeout: float = 60) -> str:
-        """The standard output of the execution ``msg_id``; an error in the kernel fails the test."""
-        return self.loop.run_until_complete(self._result(msg_id, timeout))
-
-    async def _result(self, msg_id: str, timeout: float) -> str:
-        out = []
-        while True:
-            message = await self.client.get_iopub_msg(timeout=timeout)
-            if message["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = message["msg_type"], message["content"]
-            if kind == "stream":
-                out.append(content["text"])
-            elif kind == "error":
-                raise AssertionError(f"{content['ename']}: {content['evalue']}")
-            elif kind == "status" and content["execution_state"] == "idle":
-                return "".join(out).strip()
-
-    def alive(self) -> bool:
-        return self.loop.run_until_complete(self.manager.is_alive())
-
-    def shutdown(self) -> None:
-        self.client.stop_channels()
-        self.loop.run_until_complete(self.manager.shutdown_kernel())
-        self.loop.close()
 
 
 def processes_of(uid: int) -> list[int]:

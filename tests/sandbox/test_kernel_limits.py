@@ -17,13 +17,11 @@ server), and real classes graded by ``gradebook-tools grade``:
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
 
 import nbformat
@@ -41,6 +39,7 @@ from gradebook_tools.sandbox.bubblewrap import SandboxedKernelManager
 from gradebook_tools.sandbox.forkserver import ForkServerKernelManager, shutdown_fork_servers
 from gradebook_tools.sandbox.forkserver_child import DENIED_SYSCALLS
 from tests.support.course import REPO, fill_answers, grade_id, nbgrader, read_notebook, solution_code
+from tests.support.kernels import LiveKernel
 
 pytestmark = [
     pytest.mark.slow,
@@ -65,39 +64,7 @@ def _has_cgroups() -> bool:
 needs_cgroups = pytest.mark.skipif(not _has_cgroups(), reason="no control group can be made here")
 
 
-class Kernel:
-    """A sandboxed kernel and a client, driven from synchronous tests."""
-
-    def __init__(self, manager_class, cwd: Path, **limits):
-        self.loop = asyncio.new_event_loop()
-        self.manager = manager_class(kernel_name="python3", **limits)
-        self.loop.run_until_complete(self.manager.start_kernel(cwd=str(cwd)))
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.loop.run_until_complete(self.client.wait_for_ready(timeout=60))
-
-    def run(self, code: str, timeout: float = 120) -> str:
-        """The code's standard output; an error in the kernel fails the test."""
-        return self.loop.run_until_complete(self._result(self.client.execute(textwrap.dedent(code)), timeout))
-
-    async def _result(self, msg_id: str, timeout: float) -> str:
-        out = []
-        while True:
-            message = await self.client.get_iopub_msg(timeout=timeout)
-            if message["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = message["msg_type"], message["content"]
-            if kind == "stream":
-                out.append(content["text"])
-            elif kind == "error":
-                raise AssertionError(f"{content['ename']}: {content['evalue']}")
-            elif kind == "status" and content["execution_state"] == "idle":
-                return "".join(out).strip()
-
-    def shutdown(self) -> None:
-        self.client.stop_channels()
-        self.loop.run_until_complete(self.manager.shutdown_kernel(now=True))
-        self.loop.close()
+Kernel = LiveKernel
 
 
 @pytest.fixture
