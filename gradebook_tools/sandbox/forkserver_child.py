@@ -47,6 +47,8 @@ import select
 import signal
 import struct
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -130,19 +132,19 @@ def _bytes(text):
     return None if text is None else os.fsencode(text)
 
 
-def mount(source, target, fstype=None, flags=0, data=None):
+def mount(source: str | None, target: str, fstype: str | None = None, flags: int = 0, data: str | None = None) -> None:
     _checked(_libc.mount(_bytes(source), _bytes(target), _bytes(fstype), flags, _bytes(data)), f"mount {target}")
 
 
-def unshare(flags):
+def unshare(flags: int) -> None:
     _checked(_libc.unshare(flags), "unshare")
 
 
-def prctl(option, value):
+def prctl(option: int, value: int) -> None:
     _checked(_libc.prctl(option, value, 0, 0, 0), f"prctl {option}")
 
 
-def syscall_filter():
+def syscall_filter() -> Any:
     """The kernels' seccomp filter (libseccomp, through pyseccomp): everything allowed but the denied calls.
 
     Denied calls fail with ``EPERM`` (a library probing for one goes on without
@@ -174,7 +176,7 @@ def _read_exactly(fd, size):
     return data
 
 
-def receive(fd):
+def receive(fd: int) -> dict[str, Any] | None:
     """The next message on ``fd``, or None at end of file."""
     header = _read_exactly(fd, 4)
     if header is None:
@@ -186,7 +188,7 @@ def receive(fd):
     return None if body is None else json.loads(body)
 
 
-def send(fd, message):
+def send(fd: int, message: dict[str, Any]) -> None:
     body = json.dumps(message).encode()
     os.write(fd, struct.pack("<I", len(body)) + body)
 
@@ -473,18 +475,18 @@ def _supervise(request, status, server_pid, cgroup_fds):
 
 
 class Server:
-    def __init__(self, requests, replies, cgroup_fds=()):
+    def __init__(self, requests: int, replies: int, cgroup_fds: Iterable[int] = ()) -> None:
         self.requests, self.replies = requests, replies
         self.cgroup_fds = list(cgroup_fds)
-        self.kernels = {}  # supervisor pid -> kernel pid (in the server's namespace)
-        self.exited = {}  # supervisor pid -> exit status
-        self.orphans_reaped = set()  # kernels reaped after their supervisor died
+        self.kernels: dict[int, int | None] = {}  # supervisor pid -> kernel pid in the server's namespace, or None
+        self.exited: dict[int, int] = {}  # supervisor pid -> exit status
+        self.orphans_reaped: set[int] = set()  # kernels reaped after their supervisor died
 
     def _close_channels(self):
         os.close(self.requests)
         os.close(self.replies)
 
-    def reap(self):
+    def reap(self) -> None:
         while True:
             try:
                 pid, wait_status = os.waitpid(-1, os.WNOHANG)
@@ -497,7 +499,7 @@ class Server:
             else:
                 self.orphans_reaped.add(pid)
 
-    def start(self, request):
+    def start(self, request: dict[str, Any]) -> int:
         status_read, status_write = os.pipe()
         gc.freeze()  # the pristine server's objects stay shared with the kernel, never copied by the collector
         supervisor = os.fork()
@@ -528,13 +530,13 @@ class Server:
             raise RuntimeError(outcome.removeprefix("error ") or "the kernel died while setting itself up")
         return supervisor
 
-    def poll(self, supervisor):
+    def poll(self, supervisor: int) -> int | None:
         self.reap()
         if supervisor not in self.kernels:
             raise KeyError(f"no kernel {supervisor}")
         return self.exited.get(supervisor)
 
-    def kill(self, supervisor):
+    def kill(self, supervisor: int) -> int:
         """Kill a kernel's namespace; returns once no process of it is left."""
         if supervisor not in self.kernels:
             raise KeyError(f"no kernel {supervisor}")
@@ -554,11 +556,11 @@ class Server:
         self.orphans_reaped.discard(kernel)
         return self.exited[supervisor]
 
-    def forget(self, supervisor):
+    def forget(self, supervisor: int) -> None:
         self.kernels.pop(supervisor, None)
         self.exited.pop(supervisor, None)
 
-    def serve(self):
+    def serve(self) -> None:
         self.pid = os.getpid()
         while True:
             message = receive(self.requests)
@@ -566,6 +568,7 @@ class Server:
                 break
             self.reap()
             op = message.get("op")
+            reply: dict[str, Any]
             try:
                 if op == "start":
                     reply = {"kernel": self.start(message)}
@@ -598,7 +601,7 @@ def _map_module_files():
     inspect.getmodule(None, "<fork server>")
 
 
-def main():
+def main() -> None:
     global _SYSCALL_FILTER
     requests, replies, preload = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
     cgroup_fds = json.loads(sys.argv[4]) if len(sys.argv) > 4 else []
