@@ -131,20 +131,32 @@ def _start(folder: Path, name: str, args: list[str], env: dict[str, str], wrappe
 
 
 def stop_group(process: subprocess.Popen) -> None:
-    """Stop a process and its process group: SIGTERM, then SIGKILL after :data:`STOP_TIMEOUT`."""
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, STOP_TIMEOUT)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=wait)
-            if sig == signal.SIGTERM:
-                continue  # the leader is gone; SIGKILL whatever of its group is left
-        except subprocess.TimeoutExpired:
-            continue
-    if process.poll() is None:
-        process.wait(timeout=STOP_TIMEOUT)
+    """Stop a process and its process group: SIGTERM, then SIGKILL what is left after :data:`STOP_TIMEOUT`.
+
+    The group's other processes (grading processes, their fork servers) get the same time as the
+    leader to finish their clean-up (unmounting their kernels' filesystems) before the SIGKILL.
+    """
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline and _group_alive(process.pid):
+        process.poll()  # reap the leader, so that its group can empty
+        time.sleep(0.1)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=STOP_TIMEOUT)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @contextmanager
