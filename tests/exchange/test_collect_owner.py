@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,8 +30,8 @@ from nbgrader.api import Gradebook
 
 from gradebook_tools.gradebook.outcomes import StatusStore
 from tests.engine.test_hostile_class import tree_hash
-from tests.support.course import Course, fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code
-from tests.support.lab_session import STUDENT_USERS, Student, student_python
+from tests.support.course import fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code
+from tests.support.lab_session import STUDENT_USERS, Student, course_with_exchange, student_python
 
 COURSE_ID = "alignment-monitoring"
 EXERCISE = "ex01_response_only_sft"
@@ -54,17 +52,7 @@ def submit(student: Student, *extra: str) -> None:
 @pytest.fixture(scope="module")
 def classroom():
     with contextlib.ExitStack() as undo:
-        base = Path(tempfile.mkdtemp(prefix="exchange-owner-"))
-        undo.callback(shutil.rmtree, base, ignore_errors=True)
-        base.chmod(0o755)
-        exchange = base / "exchange"
-        exchange.mkdir()
-        exchange.chmod(0o1777)
-        course = base / "course"
-        course.mkdir(mode=0o700)
-        Course(course, [EXERCISE])
-        with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
-            config.write(f"\n# this test's scratch exchange\nc.Exchange.root = {str(exchange)!r}\n")
+        base, exchange, course = course_with_exchange(undo, "exchange-owner-", [EXERCISE])
         nbgrader("release_assignment", EXERCISE, cwd=course)
         run = secrets.token_hex(3)
         students = {}

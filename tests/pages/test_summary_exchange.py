@@ -20,17 +20,14 @@ import contextlib
 import html
 import re
 import secrets
-import shutil
-import tempfile
 import urllib.parse
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from gradebook_tools.pages.freshness import SUMMARY_ASSIGNMENT
-from tests.support.course import Course, fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code
-from tests.support.lab_session import STUDENT_USERS, Student, student_python
+from tests.support.course import fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code
+from tests.support.lab_session import STUDENT_USERS, Student, course_with_exchange, student_python
 
 COURSE_ID = "alignment-monitoring"
 EXERCISE = "ex01_response_only_sft"
@@ -50,17 +47,7 @@ def fetched_pages(student: Student, assignment: str) -> dict[str, str]:
 def term():
     """The whole term as above; yields the students and the course folder."""
     with contextlib.ExitStack() as undo:
-        base = Path(tempfile.mkdtemp(prefix="summary-exchange-"))
-        undo.callback(shutil.rmtree, base, ignore_errors=True)
-        base.chmod(0o755)
-        exchange = base / "exchange"
-        exchange.mkdir()
-        exchange.chmod(0o1777)
-        course = base / "course"
-        course.mkdir(mode=0o700)
-        Course(course, [EXERCISE])
-        with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
-            config.write(f"\n# this test's scratch exchange\nc.Exchange.root = {str(exchange)!r}\n")
+        base, exchange, course = course_with_exchange(undo, "summary-exchange-", [EXERCISE])
         # the summary pseudo-assignment is offered by release_feedback, before anything else is released
         nbgrader("release_feedback", SUMMARY_ASSIGNMENT, cwd=course)
         nbgrader("release_assignment", EXERCISE, cwd=course)

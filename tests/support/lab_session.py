@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from gradebook_tools.course.nbgrader_run import nbgrader_env
-from tests.support.course import REPO
+from tests.support.course import REPO, Course
 
 VENV = REPO / ".venv"
 SITE_PACKAGES = VENV / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
@@ -330,3 +331,23 @@ def course_server(
         yield url, token
     finally:
         stop(process)
+
+
+def course_with_exchange(undo: contextlib.ExitStack, prefix: str, exercises: list[str]) -> tuple[Path, Path, Path]:
+    """A new folder (removed when ``undo`` closes) holding a course of ``exercises`` and a scratch exchange.
+
+    The exchange is of mode 1777, as docs/course_workflow.md sets it up, and the course's
+    ``nbgrader_config.py`` names it; returns (folder, exchange, course).
+    """
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    undo.callback(shutil.rmtree, base, ignore_errors=True)
+    base.chmod(0o755)
+    exchange = base / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o1777)
+    course = base / "course"
+    course.mkdir(mode=0o700)
+    Course(course, exercises)
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write(f"\n# this test's scratch exchange\nc.Exchange.root = {str(exchange)!r}\n")
+    return base, exchange, course
