@@ -8,21 +8,28 @@ exercise) in identical course copies, then grades and writes feedback:
 - grade: `gradebook-tools grade` with the full sandbox, out of the box (one
   task per submission, as many at once as the machine has cores, and one).
 
-It checks that every score is identical, and prints wall time, the ratio, and
-CPU-seconds per notebook counted by a cgroup around each run (processes inside
-bubblewrap escape getrusage). Repeats give min and median (the machine is
-shared). Target: grade >= 8x faster than plain on 50 students x 10 exercises.
+- baseline (with ``--baseline REV``): `gradebook-tools grade` of an earlier
+  commit, its own course and checks, run from an archive of that commit, so a
+  change's cost is measured beside today's code in the same run.
+
+It checks that every score is identical between plain and grade, and prints wall
+time, the ratio, and CPU-seconds per notebook counted by a cgroup around each run
+(processes inside bubblewrap escape getrusage). Repeats give min and median (the
+machine is shared). Target: grade >= 8x faster than plain on 50 students x 10
+exercises.
 
 Example::
 
-    python benchmarks/bench_grading.py --students 50 --repeats 1
+    python benchmarks/bench_grading.py --students 50 --repeats 1 --baseline 9ee9a1c
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -37,16 +44,24 @@ from cgroup_cpu import Measurement, measure  # noqa: E402
 
 from gradebook_tools.course.cells import grade_id  # noqa: E402
 from gradebook_tools.course.config import load_course_sections  # noqa: E402
-from gradebook_tools.course.nbgrader_run import nbgrader_env, run_nbgrader  # noqa: E402
+from gradebook_tools.course.nbgrader_run import nbgrader_env  # noqa: E402
 from gradebook_tools.course.submissions import fill_answers, solution_code  # noqa: E402
 
 
-def build_course(root: Path, exercises: list[str], students: int) -> None:
+def build_course(root: Path, exercises: list[str], students: int, code: Path = REPO) -> None:
+    """A course of ``code``'s exercises and config, with a synthetic class submitted."""
     root.mkdir()
-    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copy(code / "nbgrader_config.py", root)
+    env = dict(nbgrader_env(), PYTHONPATH=str(code))
     for exercise in exercises:
-        shutil.copytree(REPO / "source" / exercise, root / "source" / exercise)
-        result = run_nbgrader("generate_assignment", exercise, "--force", cwd=root)
+        shutil.copytree(code / "source" / exercise, root / "source" / exercise)
+        result = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", exercise, "--force"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if result.returncode:
             sys.exit(result.stderr)
         release = nbformat.read(root / "release" / exercise / f"{exercise}.ipynb", as_version=4)
@@ -82,8 +97,17 @@ def plain_run(root: Path, exercises: list[str]) -> Measurement:
     return total
 
 
-def grade_run(root: Path) -> Measurement:
-    return measure([sys.executable, "-m", "gradebook_tools", "grade", "--quiet"], root, nbgrader_env(), (0, 7))
+def grade_run(root: Path, code: Path = REPO) -> Measurement:
+    env = dict(nbgrader_env(), PYTHONPATH=os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")])))
+    return measure([sys.executable, "-m", "gradebook_tools", "grade", "--quiet"], root, env, (0, 7))
+
+
+def unpack(revision: str, into: Path) -> Path:
+    """The tree of ``revision`` of this repository, unpacked (no .git) under ``into``."""
+    into.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
 
 
 def main() -> int:
@@ -91,17 +115,24 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--exercises", type=int, default=10, help="how many of the course's exercises")
     parser.add_argument("--repeats", type=int, default=1, help="runs of each way (min and median)")
+    parser.add_argument("--baseline", metavar="REV", help="also grade with this earlier commit's code and course")
     args = parser.parse_args()
     sections = load_course_sections(REPO).sections
     exercises = [e for section in sections.values() for e in section][: args.exercises]
     notebooks = args.students * len(exercises)
     runs: dict[str, list[Measurement]] = {"plain": [], "grade": []}
     with tempfile.TemporaryDirectory() as scratch:
+        baseline = unpack(args.baseline, Path(scratch) / "baseline-code") if args.baseline else None
+        if baseline:
+            runs["baseline"] = []
         for repeat in range(args.repeats):
-            for way, run in (("plain", plain_run), ("grade", grade_run)):
+            for way in runs:
                 root = Path(scratch) / f"{way}-{repeat}"
-                build_course(root, exercises, args.students)
-                runs[way].append(run(root, exercises) if way == "plain" else run(root))
+                build_course(root, exercises, args.students, baseline if way == "baseline" else REPO)
+                if way == "plain":
+                    runs[way].append(plain_run(root, exercises))
+                else:
+                    runs[way].append(grade_run(root, baseline if way == "baseline" else REPO))
                 if way == "grade" and all_scores(root) != all_scores(Path(scratch) / f"plain-{repeat}"):
                     sys.exit("scores differ between plain nbgrader and gradebook-tools grade")
                 shutil.rmtree(root / "autograded", ignore_errors=True)
@@ -113,6 +144,7 @@ def main() -> int:
     labels = {
         "plain": "nbgrader autograde + generate_feedback, no sandbox",
         "grade": "gradebook-tools grade (sandboxed, default workers)",
+        "baseline": f"the same at {args.baseline}",
     }
     for way, measured in runs.items():
         walls = [m.wall for m in measured]
@@ -120,6 +152,10 @@ def main() -> int:
         print(f"{labels[way]:<48}{min(walls):10.1f}{statistics.median(walls):9.1f}{cpu:16.2f}")
     ratio = min(m.wall for m in runs["plain"]) / min(m.wall for m in runs["grade"])
     print(f"grade is {ratio:.1f}x faster than plain nbgrader (target >= 8x): {'met' if ratio >= 8 else 'NOT met'}")
+    if baseline:
+        change = min(m.wall for m in runs["grade"]) / min(m.wall for m in runs["baseline"]) - 1
+        cpu_change = min(m.cpu for m in runs["grade"]) / min(m.cpu for m in runs["baseline"]) - 1
+        print(f"grade against {args.baseline}: wall {change:+.1%}, CPU {cpu_change:+.1%}")
     return 0
 
 
