@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from gradebook_tools.cli.registry import EXIT_BAD_INPUT, EXIT_OK, command, course_options
+from gradebook_tools.cli.registry import EXIT_BAD_INPUT, EXIT_OK, add_actions, command, course_options
 
 if TYPE_CHECKING:
     from gradebook_tools.gradebook.calendar import Calendar
@@ -79,8 +79,8 @@ def render_changes(changes: list, dry_run: bool) -> str:
 
 def _calendar_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--student", help="this student's own calendar: due dates with extensions, late days")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    setter = actions.add_parser("set", help="set an exercise's due date, opening time, or whether it is assigned")
+    action = add_actions(parser, "action")
+    setter = action("set", help="set an exercise's due date, opening time, or whether it is assigned")
     setter.add_argument("assignment")
     setter.add_argument("--due", type=_time, help='due date, e.g. "2027-02-01 17:00" (UTC unless an offset is given)')
     setter.add_argument("--no-due", action="store_true", help="remove the due date")
@@ -89,7 +89,6 @@ def _calendar_options(parser: argparse.ArgumentParser) -> None:
         "--not-assigned", action="store_true", help="take it off the calendar: not handed out, never missing"
     )
     _dry_run_option(setter)
-    course_options(setter)
 
 
 @command(course_options, _calendar_options)
@@ -177,31 +176,29 @@ def render_calendar(calendar_: Calendar, policy: CourseLatePenalty, student: str
 
 
 def _extension_options(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    grant = actions.add_parser("grant", help="more time for one student on one exercise")
+    action = add_actions(parser, "action", required=True)
+    grant = action("grant", help="more time for one student on one exercise")
     grant.add_argument("student")
     grant.add_argument("assignment")
     when = grant.add_mutually_exclusive_group(required=True)
     when.add_argument("--until", type=_time, help="a fixed due date: stays put when the class's due date moves")
     when.add_argument("--hours", type=float, help="hours after the class's due date: moves with it")
     grant.add_argument("--reason", required=True, help="why (recorded in the ledger)")
-    revoke = actions.add_parser("revoke", help="remove a student's extension on an exercise")
+    revoke = action("revoke", help="remove a student's extension on an exercise")
     revoke.add_argument("student")
     revoke.add_argument("assignment")
     revoke.add_argument("--reason", default="", help="why (recorded in the ledger)")
-    accommodate = actions.add_parser("accommodate", help="+N hours on every exercise for one student (0 removes)")
+    accommodate = action("accommodate", help="+N hours on every exercise for one student (0 removes)")
     accommodate.add_argument("student")
     accommodate.add_argument("--hours", type=float, required=True)
     accommodate.add_argument("--reason", default="", help="why (recorded in the ledger)")
-    late_days = actions.add_parser("late-days", help="spend a student's late days on an exercise (on request)")
+    late_days = action("late-days", help="spend a student's late days on an exercise (on request)")
     late_days.add_argument("student")
     late_days.add_argument("assignment")
     late_days.add_argument("days", type=int)
-    listing = actions.add_parser("list", help="every extension, accommodation and late day")
+    action("list", help="every extension, accommodation and late day")
     for sub in (grant, revoke, accommodate, late_days):
         _dry_run_option(sub)
-    for sub in (grant, revoke, accommodate, late_days, listing):
-        course_options(sub)
 
 
 @command(course_options, _extension_options)

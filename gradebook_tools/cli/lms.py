@@ -16,28 +16,24 @@ from gradebook_tools.cli.registry import (
     EXIT_COURSE_PROBLEM,
     EXIT_OK,
     EXIT_SOME_FAILED,
+    add_actions,
     command,
     course_options,
 )
 
 
 def _lms_options(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="lms_action", metavar="ACTION", required=True)
-    jwks = actions.add_parser("jwks", help="print the tool's public key set (JWKS) to register with the platform")
-    course_options(jwks)
+    action = add_actions(parser, "lms_action", required=True)
+    jwks = action("jwks", help="print the tool's public key set (JWKS) to register with the platform")
     jwks.add_argument("--pem", action="store_true", help="the public key in PEM instead (Moodle's 'RSA key')")
-    roster = actions.add_parser(
-        "roster", help="compare the platform's class list (NRPS) with the course roster; --apply writes it"
-    )
-    course_options(roster)
+    roster = action("roster", help="compare the platform's class list (NRPS) with the course roster; --apply writes it")
     roster.add_argument("--apply", action="store_true", help="write the differences to the roster and gradebook")
-    push = actions.add_parser("push", help="send the changed scores to the platform's gradebook (AGS)")
-    course_options(push)
+    push = action("push", help="send the changed scores to the platform's gradebook (AGS)")
     push.add_argument("--assignment", action="append", help="only this exercise (repeatable)")
     push.add_argument("--dry-run", action="store_true", help="print the requests it would send and send nothing")
 
 
-@command(_lms_options)
+@command(course_options, _lms_options)
 def lms(args: argparse.Namespace) -> int:
     """Grades to the LMS, the class list from it (LTI 1.3 Advantage).
 

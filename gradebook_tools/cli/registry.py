@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 #: Exit codes: what went wrong, for scripts.
 EXIT_OK = 0
@@ -57,14 +58,54 @@ def command(*arguments: Callable[[argparse.ArgumentParser], None]) -> Callable[[
     return register
 
 
-def course_options(parser: argparse.ArgumentParser) -> None:
+def course_options(parser: argparse.ArgumentParser, *, below_command: bool = False) -> None:
+    """``--course`` and ``--db``.
+
+    Parameters
+    ----------
+    parser
+        A command's parser, or (``below_command``) the parser of one of its actions.
+    below_command
+        On an action's parser (``calendar set``) the options carry no default of their own:
+        argparse copies every value of an action's parser, defaults included, over what the
+        command's parser already read, so ``calendar --course X set`` would lose ``X``. The
+        command's parser holds the defaults; either position then works.
+    """
     parser.add_argument(
-        "--course", default=".", type=Path, help="course folder holding nbgrader_config.py (default: .)"
+        "--course",
+        default=argparse.SUPPRESS if below_command else ".",
+        type=Path,
+        help="course folder holding nbgrader_config.py (default: .)",
     )
     parser.add_argument(
         "--db",
+        default=argparse.SUPPRESS if below_command else None,
         help="gradebook URL or SQLite path (default: nbgrader's, CourseDirectory.db_url or <course>/gradebook.db)",
     )
+
+
+def add_actions(
+    parser: argparse.ArgumentParser, dest: str, required: bool = False
+) -> Callable[..., argparse.ArgumentParser]:
+    """The actions of a command (``calendar set``, ``extension grant``): a function that adds one.
+
+    Each action's parser takes the course options too, without defaults of its own
+    (:func:`course_options`), so they may come before or after the action's name.
+    The command itself must register :func:`course_options`.
+
+    Returns
+    -------
+    callable
+        ``add(name, **add_parser_arguments)``, returning the action's parser.
+    """
+    actions = parser.add_subparsers(dest=dest, metavar="ACTION", required=required)
+
+    def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        action: argparse.ArgumentParser = actions.add_parser(name, **kwargs)
+        course_options(action, below_command=True)
+        return action
+
+    return add
 
 
 def roster_option(parser: argparse.ArgumentParser) -> None:

@@ -76,8 +76,42 @@ def change_calendar(
     students, assignments
         The submissions the change can affect (None: all).
     dry_run
-        Roll everything back: only report.
+        Change nothing: only report. On SQLite the operation runs on a copy of the
+        gradebook (SQLite commits ``CREATE TABLE`` outside the transaction, so the
+        calendar's and the ledger's tables made on first use would outlive a
+        rollback); elsewhere its transaction is rolled back.
     """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if dry_run and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        import sqlite3
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="calendar-preview-") as tmp:
+            copy = Path(tmp) / "gradebook.db"
+            original = Path(url.database).resolve().as_uri() + "?mode=ro"  # read only: not a byte of it changes
+            with sqlite3.connect(original, uri=True) as source, sqlite3.connect(copy) as target:
+                source.backup(target)
+            source.close()
+            target.close()
+            return _change_calendar(
+                f"sqlite:///{copy}", course_id, policy, change, why, students, assignments, dry_run=True
+            )
+    return _change_calendar(db_url, course_id, policy, change, why, students, assignments, dry_run)
+
+
+def _change_calendar(
+    db_url: str,
+    course_id: str,
+    policy: CourseLatePenalty,
+    change: Callable[[Connection], None],
+    why: str,
+    students: set[str] | None,
+    assignments: set[str] | None,
+    dry_run: bool,
+) -> list[ScoreChange]:
     from nbgrader.api import Gradebook
 
     from gradebook_tools.gradebook import ledger
