@@ -6,7 +6,9 @@ headless Chromium (Debian's) grades the 50 explanations twice, with the keyboard
 only, giving each answer the same grade and the same comment both times:
 
 - in the view: a rubric of three items exists (made before timing, once per
-  cell); per answer the TA presses the items' keys and Enter (save, next ungraded);
+  cell); per answer the TA presses the keys of the items but the last, then the
+  last with Shift (Shift+digit ticks the item, saves and shows the next
+  ungraded answer: items 1 and 2 are ``1``, ``Shift+2``; one item is one key);
 - in the formgrader: from the first submission's page, per answer the TA types
   the score, Tabs past the extra credit to the comment, types the comment,
   Shift+Tabs back to the score (leaving the comment saves it), and presses
@@ -15,8 +17,10 @@ only, giving each answer the same grade and the same comment both times:
 
 Actions are counted two ways: every key press (a typed comment costs a key per
 character: the keystroke-level count), and with each typed text counted as one
-action. Seconds are wall time from the first key to the last grade read back
-through nbgrader's API, on this machine. Both runs are checked: the 50 scores and
+action. A key with its modifier is one press and one action, in both runs
+(``Shift+2`` in the view as ``Control+.`` and ``Shift+Tab`` in the formgrader).
+Seconds are wall time from the first key to the last grade read back through
+nbgrader's API, on this machine. Both runs are checked: the 50 scores and
 comments in the gradebook are exactly those given.
 
 Run: ``.venv/bin/python benchmarks/bench_hand_grading.py [--students 50]``
@@ -56,7 +60,8 @@ ITEMS = [
     (1.0, "Names the regression metric", "Held-out response-only NLL against production."),
     (-0.5, "No blocking rule", "Say which result blocks the release."),
 ]
-#: The grade of the n-th answer: which items (keys), cycling through a realistic mix.
+#: The grade of the n-th answer: which items (keys), cycling through a realistic mix; the last key is pressed
+#: with Shift in the view (tick, save, next ungraded).
 PATTERNS = [("1", "2"), ("1",), ("2",), ("1", "2", "3"), ("2", "3")]
 
 
@@ -149,9 +154,10 @@ def grade_in_view(page, url: str, token: str, students: list[str]) -> Run:
     page.locator("#view[data-ready='1']").wait_for()
     for number in range(len(students)):
         student = page.locator("#identity").inner_text().rsplit("(", 1)[1].rstrip(")")
-        for key in PATTERNS[students.index(student) % len(PATTERNS)]:
+        *items, last = PATTERNS[students.index(student) % len(PATTERNS)]
+        for key in items:
             keys.press(key)
-        keys.press("Enter")
+        keys.press(f"Shift+Digit{last}")  # the last item, saved, the next ungraded answer shown (US keyboard)
         page.locator("#progress", has_text=f"{number + 1} graded").wait_for()
     seconds = time.monotonic() - start
     return Run("view", len(students), keys.presses + 1, keys.actions + 1, seconds)  # + the page opened

@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from nbgrader.api import Gradebook
+from sqlalchemy import delete
 from sqlalchemy.exc import SAWarning
 
+from gradebook_tools.gradebook import rubrics
 from gradebook_tools.server import hand_grading as hand_grading_module
 from tests.support.course import Course, fill_answers, read_notebook, solution_code
 from tests.support.course import gradebook_tools as run_gradebook_tools
@@ -97,6 +99,21 @@ def explanation_grades(root: Path) -> dict[str, tuple[float | None, str | None]]
             comment = gradebook.find_comment("explanation", EXERCISE, EXERCISE, student)
             grades[student] = (grade.manual_score, comment.manual_comment)
     return grades
+
+
+def clear_explanation_grades(root: Path) -> None:
+    """Every explanation ungraded again: nbgrader's score and comment, and the rubric's record of the grade."""
+    with quiet(), Gradebook(db_url(root)) as gradebook:
+        grade_ids = []
+        for submission in gradebook.find_assignment(EXERCISE).submissions:
+            student = submission.student.id
+            grade = gradebook.find_grade("explanation", EXERCISE, EXERCISE, student)
+            grade.manual_score, grade.needs_manual_grade = None, True
+            gradebook.find_comment("explanation", EXERCISE, EXERCISE, student).manual_comment = None
+            grade_ids.append(grade.id)
+        gradebook.db.execute(delete(rubrics.RUBRIC_APPLIED).where(rubrics.RUBRIC_APPLIED.c.grade_id.in_(grade_ids)))
+        gradebook.db.execute(delete(rubrics.RUBRIC_GRADE).where(rubrics.RUBRIC_GRADE.c.grade_id.in_(grade_ids)))
+        gradebook.db.commit()
 
 
 @contextlib.contextmanager

@@ -12,7 +12,10 @@ extension. In order:
    formgrader, and in the feedback ``gradebook-tools feedback`` remakes;
 4. an item edited: the preview names exactly the grades that then change, by
    exactly the amounts shown; no other grade moves;
-5. the hostile student's Markdown is shown but never runs.
+5. the hostile student's Markdown is shown but never runs;
+6. Shift+digit ticks an item, saves and goes on in one key: exactly, fast over
+   the class while each save is still in flight (a slowed network), and never
+   from inside the comment field.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from tests.server.hand_grading_class import (
     EXERCISE,
     build_graded_class,
     class_list,
+    clear_explanation_grades,
     db_url,
     explanation_grades,
     lab_server,
@@ -123,8 +127,13 @@ def test_blind_grading_shows_no_identity_before_saving(session):
         hidden = [text for s in STUDENTS if s not in revealed for text in identities(s) if text in dom]
         assert not hidden, f"blind mode shows {hidden} before the grade is saved"
         assert page.locator("#progress").inner_text().endswith(f"{count - 1} graded · {len(STUDENTS) - count + 1} left")
-        page.keyboard.press("1")
-        page.keyboard.press("Enter")
+        if count % 2:
+            page.keyboard.press("1")
+            page.keyboard.press("Enter")
+        else:
+            # item 1, saved, the next answer: one key (Digit1: the key a US keyboard sends, "!" with Shift;
+            # Playwright's "Shift+1" sends "1", as an AZERTY keyboard does, where Shift+digit is the plain key)
+            page.keyboard.press("Shift+Digit1")
         page.locator("#progress", has_text=f"{count} graded").wait_for()
         page.locator("#saved", has_text="Saved 1 / 2 for Firstname").wait_for()
         page.wait_for_function(
@@ -336,3 +345,139 @@ def test_jupyterlab_help_menu_opens_the_view(session):
         assert view.locator("table tbody tr").count() == 1  # ex01's explanation
     finally:
         view.close()
+
+
+# --- Shift+digit: the item, saved, the next ungraded answer (after the edit above, item 2 is worth 0.75)
+HELD_OUT = "- **Names the held-out metric** (+0.75): Held-out response-only NLL against production."
+
+
+def item_checks(page) -> list[bool]:
+    return [box.is_checked() for box in page.locator("#items input[type=checkbox]").all()]
+
+
+def test_shift_digit_ticks_the_item_saves_and_shows_the_next_ungraded(session):
+    root = session["root"]
+    clear_explanation_grades(root)
+    page = open_view(session)
+    page.locator("#progress", has_text="Answer 1 of 6 · 0 graded · 6 left").wait_for()
+    assert page.locator("#identity").inner_text().endswith("(stu001x)")
+    page.keyboard.press("1")
+    page.keyboard.press("Shift+Digit2")  # items 1 and 2: two keys in all
+    page.locator("#progress", has_text="Answer 2 of 6 · 1 graded · 5 left").wait_for()
+    assert page.locator("#identity").inner_text() == "Student: Firstname002q Lastname002q (stu002x)"
+    assert page.locator("#saved").inner_text() == "Saved 1.75 / 2 for Firstname001q Lastname001q (stu001x)."
+    assert item_checks(page) == [False, False, False] and page.locator("#score").inner_text() == "0"
+    page.keyboard.press("Shift+Digit3")  # one item: one key (-0.5, kept at 0)
+    page.locator("#progress", has_text="Answer 3 of 6 · 2 graded · 4 left").wait_for()
+    page.keyboard.press("2")
+    page.keyboard.press("Shift+Digit2")  # Shift ticks: an item already ticked stays ticked
+    page.locator("#progress", has_text="Answer 4 of 6 · 3 graded · 3 left").wait_for()
+    page.keyboard.press("Shift+Digit4")  # no item 4: nothing saved, the answer stays
+    page.locator("#message", has_text="There is no rubric item 4: nothing saved.").wait_for()
+    assert page.locator("#progress").inner_text() == "Answer 4 of 6 · 3 graded · 3 left"
+    assert explanation_grades(root) == {
+        "stu001x": (1.75, f"{FALSE_WIN}\n{HELD_OUT}"),
+        "stu002x": (0.0, NO_BLOCK),
+        "stu003x": (0.75, HELD_OUT),
+        "stu004x": (None, None),
+        "stu005x": (None, None),
+        "stu006x": (None, None),
+    }
+    scores = [e for e in read_ledger(db_url(root), student="stu001x") if e.kind == "score"]
+    assert (scores[-1].new, scores[-1].why) == (1.75, "hand-grading view: grade")
+
+
+#: Pressed one after another without waiting for a save: per student (in the view's order), the keys.
+FAST_KEYS = [
+    ["Shift+Digit1"],
+    ["1", "Shift+Digit2"],
+    ["Shift+Digit3"],
+    ["2", "c", *"Fast and right", "Shift+Digit1", "Enter"],  # a comment typed before its answer is shown
+    ["Shift+Numpad2"],
+    ["1", "3", "Shift+Digit2"],
+]
+FAST_GRADES = {
+    "stu001x": (1.0, FALSE_WIN),
+    "stu002x": (1.75, f"{FALSE_WIN}\n{HELD_OUT}"),
+    "stu003x": (0.0, NO_BLOCK),
+    "stu004x": (0.75, f"{HELD_OUT}\n\nFast and right!"),
+    "stu005x": (0.75, HELD_OUT),
+    "stu006x": (1.25, f"{FALSE_WIN}\n{HELD_OUT}\n{NO_BLOCK}"),
+}
+
+
+def test_fast_shift_digits_over_the_class_lose_nothing(session):
+    root = session["root"]
+    clear_explanation_grades(root)
+    page = session["page"].context.browser.new_page()  # its own page: the slowed network stays with it
+    try:
+        page.set_default_timeout(30 * SECOND)
+        # 800 ms to the server and back, a distant JupyterHub on a bad day: the keys below are pressed
+        # while the saves before them are still in flight
+        network = page.context.new_cdp_session(page)
+        network.send("Network.enable")
+        network.send(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 800, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+        page.goto(view_url(session["url"], session["token"]))
+        page.locator("#view[data-ready='1']").wait_for()
+        page.locator("#main").focus()
+        for keys in FAST_KEYS:
+            for key in keys:
+                page.keyboard.press(key)
+        graded_when_pressed = int(re.search(r"(\d+) graded", page.locator("#progress").inner_text())[1])
+        assert graded_when_pressed < 5  # the keys of at least two students came before their answer
+        page.locator("#message", has_text="Every answer of this cell is graded.").wait_for()
+        assert page.locator("#progress").inner_text() == "Answer 6 of 6 · 6 graded · 0 left"
+        assert page.locator("#saved").inner_text() == "Saved 1.25 / 2 for Firstname006q Lastname006q (stu006x)."
+        assert explanation_grades(root) == FAST_GRADES
+    finally:
+        page.close()
+
+
+def test_shift_digit_in_the_comment_field_types_and_grades_nothing(session):
+    root = session["root"]
+    before = explanation_grades(root)
+    page = open_view(session)
+    page.locator("#progress", has_text="Answer 1 of 6 · 6 graded · 0 left").wait_for()
+    assert item_checks(page) == [True, False, False]
+    page.keyboard.press("c")
+    page.keyboard.type("Items ")
+    for key in ("Shift+Digit1", "Shift+Digit2", "Digit3", "Shift+Numpad2"):
+        page.keyboard.press(key)
+    assert page.locator("#free-comment").input_value() == "Items !@32"
+    page.wait_for_timeout(500)  # a save, had one started, would be back by now
+    assert item_checks(page) == [True, False, False]
+    assert page.locator("#progress").inner_text() == "Answer 1 of 6 · 6 graded · 0 left"
+    assert page.locator("#identity").inner_text().endswith("(stu001x)")
+    assert page.locator("#saved").inner_text() == ""
+    assert explanation_grades(root) == before
+
+
+def test_single_key_shortcuts_can_be_turned_off_and_stay_off(session):
+    """WCAG 2.1.4: speech input types words, so the single-character keys have an off switch."""
+    root = session["root"]
+    before = explanation_grades(root)
+    page = open_view(session)
+    page.locator("#progress", has_text="Answer 1 of 6 · 6 graded · 0 left").wait_for()
+    switch = page.locator("#character-keys")
+    switch.focus()
+    page.keyboard.press("Space")
+    assert not switch.is_checked()
+    page.locator("#main").focus()
+    for key in ("2", "Shift+Digit2", "j", "u", "c"):
+        page.keyboard.press(key)
+    page.wait_for_timeout(500)
+    assert item_checks(page) == [True, False, False]
+    assert page.locator("#progress").inner_text() == "Answer 1 of 6 · 6 graded · 0 left"
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    assert explanation_grades(root) == before
+    page.reload()  # kept in this browser
+    page.locator("#view[data-ready='1']").wait_for()
+    assert not page.locator("#character-keys").is_checked()
+    page.locator("#character-keys").check()
+    page.locator("#main").focus()
+    page.keyboard.press("2")
+    assert item_checks(page) == [True, True, False]
+    assert explanation_grades(root) == before  # ticked, not saved

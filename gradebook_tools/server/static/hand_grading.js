@@ -48,6 +48,7 @@
       input.type = "checkbox";
       input.value = String(item.id);
       input.dataset.points = String(item.points);
+      if (position < 9) input.setAttribute("aria-keyshortcuts", `${position + 1} Shift+${position + 1}`);
       input.addEventListener("change", updateScore);
       const key = document.createElement("kbd");
       key.textContent = position < 9 ? String(position + 1) : "";
@@ -94,11 +95,12 @@
     $("saved").textContent = `Saved ${score} / ${state.maxScore} for ${student.name} (${student.student_id}).`;
   }
 
-  async function show(index) {
-    if (index < 0 || index >= state.entries.length) return;
+  function loadAnswer(index) {
+    return request("GET", `/answers/${state.entries[index].key}?${blind ? "blind=1" : "blind=0"}`);
+  }
+
+  function display(index, answer) {
     state.index = index;
-    const entry = state.entries[index];
-    const answer = await request("GET", `/answers/${entry.key}?${blind ? "blind=1" : "blind=0"}`);
     state.current = answer;
     $("question").innerHTML = answer.question_html; // sanitized by the server
     $("answer").innerHTML = answer.answer_html; // sanitized by the server
@@ -113,6 +115,11 @@
     progress();
   }
 
+  async function show(index) {
+    if (index < 0 || index >= state.entries.length) return;
+    display(index, await loadAnswer(index));
+  }
+
   function nextUngraded(from) {
     const total = state.entries.length;
     for (let step = 1; step <= total; step++) {
@@ -122,33 +129,122 @@
     return -1;
   }
 
-  async function save() {
-    if (!state.current) return;
-    const body = {
+  async function showNextUngraded() {
+    const next = nextUngraded(state.index);
+    if (next >= 0) await show(next);
+  }
+
+  // --- one action after another: a key pressed while a save is in flight waits for the next answer to
+  // be shown and then applies to it, in the order pressed, so fast keys lose nothing
+  const actions = { chain: Promise.resolve(), waiting: 0, generation: 0, comment: null };
+
+  function enqueue(action) {
+    const generation = actions.generation;
+    actions.waiting += 1;
+    actions.chain = actions.chain.then(async () => {
+      try {
+        if (generation === actions.generation) await action();
+      } catch (error) {
+        say(`Error: ${error.message}`);
+      } finally {
+        actions.waiting -= 1;
+      }
+    });
+    return actions.chain;
+  }
+
+  function gradeBody() {
+    return {
       items: checkboxes().filter((box) => box.checked).map((box) => Number(box.value)),
       free_comment: $("free-comment").value,
       adjustment: Number($("adjustment").value) || 0,
     };
+  }
+
+  // The one way a grade is saved (Enter, Shift+digit, the Save button): the grade as the form holds it
+  // now, then the next ungraded answer (fetched while the grade is saved).
+  async function saveAndShowNext() {
+    if (!state.current) return;
+    const index = state.index;
+    const body = gradeBody();
+    const wasGraded = state.entries[index].graded;
+    state.entries[index].graded = true; // the next ungraded is another answer
+    const next = nextUngraded(index);
+    const saving = request("POST", `/answers/${state.current.key}?${blind ? "blind=1" : "blind=0"}`, body);
+    const loading = next >= 0 ? loadAnswer(next) : Promise.resolve(null);
+    loading.catch(() => {}); // awaited below only once the grade is saved
     let saved;
     try {
-      saved = await request("POST", `/answers/${state.current.key}?${blind ? "blind=1" : "blind=0"}`, body);
+      saved = await saving;
     } catch (error) {
-      say(`Not saved: ${error.message}`);
+      state.entries[index].graded = wasGraded;
+      const later = actions.waiting - 1;
+      actions.generation += 1; // the keys pressed after it were meant for the next answer: dropped
+      actions.comment = null;
+      say(`Not saved: ${error.message}` + (later > 0 ? ` (${later} later key action(s) not applied)` : ""));
       return;
     }
-    state.entries[state.index].graded = true;
     state.done = saved.done;
     state.left = saved.left;
     renderComments(saved.comments);
-    if (document.activeElement && document.activeElement.tagName === "INPUT") document.activeElement.blur();
-    const next = nextUngraded(state.index);
-    if (next >= 0) await show(next);
-    else {
+    if (next >= 0) {
+      try {
+        display(next, await loading);
+      } catch (error) {
+        progress();
+        say(`Saved; the next answer did not load: ${error.message}`);
+      }
+    } else {
       showIdentity(saved.student); // this answer is graded now: its identity may be shown
       progress();
       say("Every answer of this cell is graded.");
     }
     showSaved(saved.student, saved.score);
+  }
+
+  function save() {
+    // leave the field at once: what is typed next is a key of the view, not more of this grade's comment
+    if (document.activeElement && document.activeElement.tagName === "INPUT") document.activeElement.blur();
+    actions.comment = null;
+    return enqueue(saveAndShowNext);
+  }
+
+  function toggleItem(number) {
+    const box = checkboxes()[number - 1];
+    if (box) { box.checked = !box.checked; updateScore(); }
+  }
+
+  async function tickItemAndSave(number) {
+    const box = checkboxes()[number - 1];
+    if (!box) { say(`There is no rubric item ${number}: nothing saved.`); return; }
+    box.checked = true;
+    updateScore();
+    await saveAndShowNext();
+  }
+
+  function writeComment() {
+    const field = $("free-comment");
+    if (!actions.waiting) { field.focus(); return; }
+    // a save is in flight: the field belongs to the next answer once it is shown; what is typed meanwhile
+    // is kept and written into the field then
+    const pending = { text: "", open: true };
+    actions.comment = pending;
+    enqueue(() => {
+      if (actions.comment === pending) actions.comment = null;
+      field.value += pending.text;
+      if (pending.open) { field.focus(); field.setSelectionRange(field.value.length, field.value.length); }
+    });
+  }
+
+  /** A key typed for a comment whose field is not shown yet: true when it was kept. */
+  function keptForComment(event) {
+    const pending = actions.comment;
+    if (!pending || !pending.open) return false;
+    if (event.key.length === 1) pending.text += event.key;
+    else if (event.key === "Backspace") pending.text = pending.text.slice(0, -1);
+    else if (["Shift", "CapsLock", "Dead"].includes(event.key)) return true;
+    else { pending.open = false; return event.key === "Escape"; } // Escape leaves the comment, Enter saves it
+    return true;
   }
 
   // --- the rubric editor
@@ -252,25 +348,51 @@
       || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement;
   }
 
+  /** The rubric item a digit key names (1-9, the row above the letters or the numpad), else 0. */
+  function itemNumber(event) {
+    const match = /^(?:Digit|Numpad)([1-9])$/.exec(event.code || "");
+    return match ? Number(match[1]) : 0;
+  }
+
+  /** Shift+digit: Shift changes event.key ("@" for Shift+2), so the key is known by event.code. Where
+   * Shift is how the digit row types digits (AZERTY), Shift+digit stays the plain item key. */
+  function shiftedItem(event) {
+    const number = itemNumber(event);
+    if (!number || !event.shiftKey) return 0;
+    return event.code.startsWith("Digit") && /^[1-9]$/.test(event.key) ? 0 : number;
+  }
+
+  // Single-character shortcuts can be turned off (WCAG 2.1.4: speech input types words that would fire
+  // them); the choice is kept in this browser
+  const CHARACTER_KEYS = "gradebook-tools.hand-grading.character-keys";
+  const characterKeys = $("character-keys");
+  try { characterKeys.checked = localStorage.getItem(CHARACTER_KEYS) !== "off"; } catch (error) { /* no storage */ }
+  characterKeys.addEventListener("change", () => {
+    try {
+      localStorage.setItem(CHARACTER_KEYS, characterKeys.checked ? "on" : "off");
+    } catch (error) { /* no storage: the choice holds for this page */ }
+  });
+
   document.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     const target = event.target;
-    if (typing(target)) {
+    if (typing(target)) { // a text field types what is pressed, Shift+digit included: no key of the view
       if (event.key === "Escape") { target.blur(); event.preventDefault(); }
       return;
     }
     if (target.closest && target.closest("#item-form")) return; // the rubric editor's own buttons
-    if (/^[1-9]$/.test(event.key)) {
-      const box = checkboxes()[Number(event.key) - 1];
-      if (box) { box.checked = !box.checked; updateScore(); }
+    if (!characterKeys.checked && event.key !== "Enter") return;
+    if (keptForComment(event)) { event.preventDefault(); return; }
+    const shifted = shiftedItem(event);
+    if (shifted) { enqueue(() => tickItemAndSave(shifted)); event.preventDefault(); }
+    else if (/^[1-9]$/.test(event.key)) {
+      const number = Number(event.key);
+      enqueue(() => toggleItem(number));
       event.preventDefault();
-    } else if (event.key === "j") { show(state.index + 1); event.preventDefault(); }
-    else if (event.key === "k") { show(state.index - 1); event.preventDefault(); }
-    else if (event.key === "u") {
-      const next = nextUngraded(state.index);
-      if (next >= 0) show(next);
-      event.preventDefault();
-    } else if (event.key === "c") { $("free-comment").focus(); event.preventDefault(); }
+    } else if (event.key === "j") { enqueue(() => show(state.index + 1)); event.preventDefault(); }
+    else if (event.key === "k") { enqueue(() => show(state.index - 1)); event.preventDefault(); }
+    else if (event.key === "u") { enqueue(showNextUngraded); event.preventDefault(); }
+    else if (event.key === "c") { writeComment(); event.preventDefault(); }
     else if (event.key === "Enter" && !(target instanceof HTMLButtonElement) && !(target instanceof HTMLAnchorElement)) {
       save();
       event.preventDefault();
@@ -279,9 +401,9 @@
 
   $("grade-form").addEventListener("submit", (event) => { event.preventDefault(); save(); });
   $("adjustment").addEventListener("input", updateScore);
-  $("previous").addEventListener("click", () => show(state.index - 1));
-  $("next").addEventListener("click", () => show(state.index + 1));
-  $("next-ungraded").addEventListener("click", () => { const next = nextUngraded(state.index); if (next >= 0) show(next); });
+  $("previous").addEventListener("click", () => enqueue(() => show(state.index - 1)));
+  $("next").addEventListener("click", () => enqueue(() => show(state.index + 1)));
+  $("next-ungraded").addEventListener("click", () => enqueue(showNextUngraded));
   $("item-choice").addEventListener("change", onChoice);
   $("item-form").addEventListener("submit", submitItem);
   $("item-apply").addEventListener("click", applyEdit);
@@ -305,5 +427,5 @@
       say(`Could not load the answers: ${error.message}`);
     }
   }
-  start();
+  enqueue(start); // keys pressed while the first answer loads apply to it
 })();
