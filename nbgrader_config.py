@@ -94,6 +94,8 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "gradebook_tools.pages.feedback_preprocessors.ClearHiddenTestsInFeedback",
     "gradebook_tools.pages.feedback_preprocessors.NoteUndrawnPlots",
+    # the student's own due date, when they submitted, how late, the penalty (docs/calendar.md)
+    "gradebook_tools.pages.feedback_preprocessors.NoteDueDate",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     # beside each page, the digest of the grades it shows (stale pages are found and remade)
     "gradebook_tools.pages.freshness.RecordFeedbackGrades",

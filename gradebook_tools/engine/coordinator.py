@@ -43,7 +43,7 @@ from gradebook_tools.engine.task import (
     write_result,
 )
 from gradebook_tools.gradebook import ledger
-from gradebook_tools.gradebook.calendar import read_calendar
+from gradebook_tools.gradebook.calendar import CalendarRows, read_calendar, read_calendar_rows, rows_for
 from gradebook_tools.gradebook.late_policy import policy_of, reapply_after_grading
 from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, Status, StatusStore, SubmissionState
 from gradebook_tools.gradebook.snapshot import read_snapshot, zero_submission
@@ -193,6 +193,7 @@ class BatchGrader:
         self.added: list[str] = []  # assignments this run added to the gradebook
         self.feedback_refreshed = 0  # submissions whose feedback was regenerated for changed grades
         self.refreshed_students: set[str] = set()  # ... and their students
+        self._calendar_rows: CalendarRows | None = None
 
     def run(self, assignments: list[str]) -> list[Outcome]:
         """Grade ``assignments``; return one outcome per submission (and per missing student)."""
@@ -294,6 +295,7 @@ class BatchGrader:
                     snapshot=read_snapshot(gradebook, assignment, student),
                     feedback=self.feedback,
                     overrides=self.overrides,
+                    calendar=self._calendar_of(gradebook, student, assignment),
                 )
 
     def _feedback_task(
@@ -316,7 +318,14 @@ class BatchGrader:
             snapshot=snapshot,
             feedback_only=True,
             overrides=self.overrides,
+            calendar=self._calendar_of(gradebook, student, assignment),
         )
+
+    def _calendar_of(self, gradebook: Gradebook, student: str, assignment: str) -> CalendarRows:
+        """The student's calendar rows for a task (the calendar is read once a run: nothing changes it meanwhile)."""
+        if self._calendar_rows is None:
+            self._calendar_rows = read_calendar_rows(gradebook.db.connection())
+        return rows_for(self._calendar_rows, student, assignment)
 
     def _refuse(self, assignment: str, student: str, problem: str) -> Outcome:
         reason = f"the student id {student!r} {problem}: it cannot be graded safely; rename its folder in submitted/"

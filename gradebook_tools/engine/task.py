@@ -41,6 +41,7 @@ from gradebook_tools.course.config import load_course_config
 from gradebook_tools.course.files import read_output_tree, write_files
 from gradebook_tools.engine.bundle import GRADEBOOK_NAME, private_course
 from gradebook_tools.engine.sql_engines import close_connections
+from gradebook_tools.gradebook.calendar import CalendarRows, write_calendar_rows
 from gradebook_tools.gradebook.ledger import paused
 from gradebook_tools.gradebook.outcomes import FAILED, GRADED, SubmissionState
 from gradebook_tools.gradebook.snapshot import (
@@ -112,6 +113,9 @@ class GradingTask:
     feedback: bool = True
     #: Configuration on top of the course's (e.g. ``{"Execute": {"timeout": 60}}``).
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The student's calendar rows (:func:`gradebook_tools.gradebook.calendar.rows_for`): the late
+    #: penalty and the feedback page start from their own due date, not only the class's.
+    calendar: CalendarRows = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -257,6 +261,9 @@ def _grade_in(course: Path, task: GradingTask, result: TaskResult) -> None:
                 apply_snapshot(
                     gradebook, task.assignment, task.student, task.snapshot, fields, comments, late=task.feedback_only
                 )
+            if task.calendar:
+                write_calendar_rows(gradebook.db.connection(), task.calendar)
+                gradebook.db.commit()
     except MissingEntry as error:
         raise CourseProblem(
             f"the gradebook has no assignment {task.assignment!r}: run "

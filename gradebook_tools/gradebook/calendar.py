@@ -195,6 +195,33 @@ class Calendar:
     def late_days_used(self, student: str) -> int:
         return sum(days for (who, _), (days, _) in self.late_days.items() if who == student)
 
+    def why_due(self, student: str, assignment: str) -> list[str]:
+        """What moved a student's due date from the class's: e.g. ``["extension +48 h ...", "1 late day spent"]``.
+
+        The one phrasing of it, for the summary page's calendar and the feedback page.
+        """
+        because = []
+        accommodation = self.accommodations.get(student)
+        if accommodation and self.personal_due(student, assignment) is not None:
+            because.append(f"accommodation +{accommodation.hours:g} h")
+        extension = self.extensions.get((student, assignment))
+        if extension is not None:
+            because.append(f"extension {extension.describe()}")
+        days = self.late_days.get((student, assignment), (0, False))[0]
+        if days:
+            because.append(late_days_spent(days))
+        return because
+
+
+def late_days_spent(days: int) -> str:
+    """``"1 late day spent"``, ``"2 late days spent"``."""
+    return f"{days} late day{'s' if days != 1 else ''} spent"
+
+
+def late_days_left_text(budget: int, used: int) -> str:
+    """E.g. ``"2 of 3 late days left"``; ``""`` where the course gives none."""
+    return f"{max(0, budget - used)} of {budget} late days left" if budget else ""
+
 
 def read_calendar(bind: Engine | Connection) -> Calendar:
     """The course's calendar as stored (nbgrader's due dates, the course's tables)."""
@@ -355,3 +382,45 @@ def assigned_of(names: list[str], db_url: str) -> list[str]:
     finally:
         engine.dispose()
     return names if assigned is None else [name for name in names if name in assigned]
+
+
+#: The calendar's rows as plain data: table name -> rows (column -> value).
+CalendarRows = dict[str, list[dict[str, Any]]]
+
+
+def read_calendar_rows(bind: Engine | Connection) -> CalendarRows:
+    """Every row of the calendar's tables ({} where the gradebook keeps no calendar)."""
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return read_calendar_rows(connection)
+    if not has_tables(bind):
+        return {}
+    return {table.name: [dict(row._mapping) for row in bind.execute(select(table))] for table in TABLES}
+
+
+def rows_for(rows: CalendarRows, student: str, assignment: str) -> CalendarRows:
+    """The rows that decide one student's due date on one exercise, and their late days on every exercise.
+
+    What a grading worker's private gradebook is given (:mod:`gradebook_tools.engine.task`),
+    so that its late penalty and its feedback page start from the student's own due date.
+    """
+    if not rows:
+        return {}
+
+    def keep(row: dict[str, Any]) -> bool:
+        if row.get("student", student) != student:
+            return False
+        # the exercise's calendar row and extension; the accommodation; late days on every exercise
+        return row.get("assignment", assignment) == assignment or "days" in row
+
+    return {name: [row for row in table_rows if keep(row)] for name, table_rows in rows.items()}
+
+
+def write_calendar_rows(connection: Connection, rows: CalendarRows) -> None:
+    """Add ``rows`` (of :func:`rows_for`) to a gradebook's calendar tables, created where missing."""
+    if not rows:
+        return
+    ensure_tables(connection)
+    for table in TABLES:
+        if rows.get(table.name):
+            connection.execute(table.insert(), rows[table.name])

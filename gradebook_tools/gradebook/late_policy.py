@@ -31,7 +31,13 @@ from sqlalchemy.orm import Session
 from traitlets import Enum, Float, Integer
 from traitlets.config import Config
 
-from gradebook_tools.gradebook.calendar import Calendar, has_tables, read_calendar, write_late_days
+from gradebook_tools.gradebook.calendar import (
+    Calendar,
+    has_tables,
+    late_days_spent,
+    read_calendar,
+    write_late_days,
+)
 from gradebook_tools.gradebook.schema import GRADE, grade_score
 
 DAY = 86400.0
@@ -75,9 +81,10 @@ class CourseLatePenalty(LateSubmissionPlugin):  # type: ignore[misc]  # nbgrader
     def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float) -> float | None:
         """nbgrader's call: the penalty from the student's own due date where the gradebook keeps a calendar.
 
-        A grading worker's private gradebook has no calendar tables: there the
-        class's due date applies, and the coordinator re-applies the student's
-        own due date when it writes the grades (:func:`reapply`).
+        A grading worker's private gradebook holds only this student's calendar
+        rows (the task carries them) and this submission: late days spread over
+        other exercises are settled when the coordinator re-applies the policy
+        as it writes the grades (:func:`reapply_after_grading`).
         """
         parent = self.parent
         gradebook = getattr(parent, "gradebook", None)
@@ -122,20 +129,37 @@ class SubmissionLateness:
             return None
         return self.due - self.class_due
 
+    # One phrasing of each fact: the recorded reason (:meth:`describe`), the feedback page
+    # (:mod:`gradebook_tools.pages.feedback_preprocessors`) and the previews compose these.
+
+    def due_text(self) -> str:
+        """The due date that applied, e.g. ``"2026-01-01 00:00 UTC"``."""
+        return f"{self.due:%Y-%m-%d %H:%M} UTC" if self.due is not None else "no due date"
+
+    def submitted_text(self) -> str:
+        """When the submission was made (its ``timestamp.txt``)."""
+        return f"{self.timestamp:%Y-%m-%d %H:%M} UTC" if self.timestamp is not None else "no time recorded"
+
+    def lateness_text(self) -> str:
+        """``"on time"`` or e.g. ``"30 h 00 min late (2 day(s))"``."""
+        if not self.seconds_late:
+            return "on time"
+        return f"{_duration(self.seconds_late)} late ({math.ceil(self.seconds_late / DAY)} day(s))"
+
+    def penalty_text(self, policy: CourseLatePenalty) -> str:
+        """E.g. ``"1.6 of 8 (20 %)"``: points taken off the score earned."""
+        return f"{self.new_penalty:g} of {self.score:g} ({policy.fraction(self.seconds_late) * 100:g} %)"
+
     def describe(self, policy: CourseLatePenalty) -> str:
         """Which due date applied, how late, the penalty."""
         if self.due is None:
             return "no due date"
-        text = f"due {self.due:%Y-%m-%d %H:%M} UTC"
+        text = f"due {self.due_text()}"
         if self.late_days:
-            text += f" ({self.late_days} late day(s) spent)"
+            text += f" ({late_days_spent(self.late_days)})"
         if not self.seconds_late:
             return text + ": on time"
-        days = math.ceil(self.seconds_late / DAY)
-        return (
-            f"{text}: {_duration(self.seconds_late)} late ({days} day(s)), "
-            f"penalty {self.new_penalty:g} of {self.score:g} ({policy.fraction(self.seconds_late) * 100:g} %)"
-        )
+        return f"{text}: {self.lateness_text()}, penalty {self.penalty_text(policy)}"
 
 
 def _duration(seconds: float) -> str:
@@ -170,9 +194,57 @@ def plan_penalties(
     Late days are allocated over all of a student's submissions (so every
     exercise of a student whose late days may move is planned).
     """
+    calendar = read_calendar(session.connection())
+    if assignments is not None and policy.late_days:
+        assignments = None  # late days are spread over all of a student's exercises
+    submissions = _read_submissions(session, calendar, students, assignments)
+    by_student: dict[str, list[SubmissionLateness]] = {}
+    for item in submissions.values():
+        by_student.setdefault(item.student, []).append(item)
+    for student, items in by_student.items():
+        _allocate_late_days(policy, calendar, student, items)
+    for item in submissions.values():
+        fraction = policy.fraction(item.seconds_late)
+        item.notebooks = {
+            nb_id: (name, score, old, min(score, fraction * score))
+            for nb_id, (name, score, old, _) in item.notebooks.items()
+        }
+        item.new_penalty = sum(new for _, _, _, new in item.notebooks.values())
+    return PenaltyPlan(submissions, calendar)
+
+
+def recorded_lateness(
+    session: Session, student: str, assignment: str, notebook: str | None = None
+) -> tuple[SubmissionLateness, Calendar] | None:
+    """A graded submission's lateness as the gradebook holds it now, with the calendar; None if not submitted.
+
+    The due date is the student's own with the late days recorded as spent on
+    it (or the class's plus nbgrader's own ``extension`` where the calendar
+    gives no reason); score and penalty are those recorded, of ``notebook``
+    only where given. What the feedback page states (no policy is re-applied).
+    """
+    calendar = read_calendar(session.connection())
+    item = _read_submissions(session, calendar, {student}, {assignment}).get((student, assignment))
+    if item is None:
+        return None
+    item.late_days, item.late_days_requested = calendar.late_days.get((student, assignment), (0, False))
+    item.due = calendar.due_for(student, assignment)
+    if not calendar.why_due(student, assignment) and item.old_extension and item.class_due is not None:
+        item.due = item.class_due + item.old_extension
+    if notebook is not None:
+        item.notebooks = {k: v for k, v in item.notebooks.items() if v[0] == notebook}
+        item.score = sum(score for _, score, _, _ in item.notebooks.values())
+        item.old_penalty = sum(old for _, _, old, _ in item.notebooks.values())
+    item.new_penalty = item.old_penalty
+    return item, calendar
+
+
+def _read_submissions(
+    session: Session, calendar: Calendar, students: set[str] | None, assignments: set[str] | None
+) -> dict[tuple[str, str], SubmissionLateness]:
+    """The graded submissions (of these students / exercises), each with its personal due date and scores."""
     from nbgrader.api import Assignment, Notebook, SubmittedAssignment, SubmittedNotebook
 
-    calendar = read_calendar(session.connection())
     query = (
         session.query(
             SubmittedNotebook.id,
@@ -200,7 +272,7 @@ def plan_penalties(
     if students is not None:
         query = query.filter(SubmittedAssignment.student_id.in_(students))
         score_query = score_query.filter(SubmittedAssignment.student_id.in_(students))
-    if assignments is not None and not policy.late_days:
+    if assignments is not None:
         query = query.filter(Assignment.name.in_(assignments))
         score_query = score_query.filter(Assignment.name.in_(assignments))
     scores = {nb_id: float(total or 0.0) for nb_id, total in score_query.group_by(GRADE.c.notebook_id)}
@@ -227,19 +299,7 @@ def plan_penalties(
         item.score += score or 0.0
         item.old_penalty += penalty or 0.0
         item.notebooks[nb_id] = (nb_name, score or 0.0, penalty or 0.0, 0.0)
-    by_student: dict[str, list[SubmissionLateness]] = {}
-    for item in submissions.values():
-        by_student.setdefault(item.student, []).append(item)
-    for student, items in by_student.items():
-        _allocate_late_days(policy, calendar, student, items)
-    for item in submissions.values():
-        fraction = policy.fraction(item.seconds_late)
-        item.notebooks = {
-            nb_id: (name, score, old, min(score, fraction * score))
-            for nb_id, (name, score, old, _) in item.notebooks.items()
-        }
-        item.new_penalty = sum(new for _, _, _, new in item.notebooks.values())
-    return PenaltyPlan(submissions, calendar)
+    return submissions
 
 
 def _allocate_late_days(
@@ -382,9 +442,9 @@ def policy_of(config: Config) -> CourseLatePenalty | None:
 def reapply_after_grading(session: Session, policy: CourseLatePenalty, student: str, assignment: str) -> str:
     """The grading engine's step once it wrote a submission's grades: the student's own due date applies.
 
-    A grading worker's private gradebook knows only the class's due date; this
-    re-applies the policy with the student's extension, accommodation and late
-    days (the ledger records any change). Returns the lateness in words when
+    A grading worker's private gradebook knows only this submission; this
+    re-applies the policy over all of the student's submissions (their late
+    days; the ledger records any change). Returns the lateness in words when
     the submission is late, else ``""``. The caller commits.
     """
     plan = plan_penalties(session, policy, {student}, {assignment})

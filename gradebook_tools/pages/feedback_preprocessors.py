@@ -12,14 +12,15 @@ student then sees of a test cell is its visible tests, its score and the
 grader's verdict (the cell's output).
 
 :class:`NoteUndrawnPlots` says, where a figure would be, that grading draws no
-plots. What a student wrote is made safe by :mod:`gradebook_tools.pages.html_safety`,
-configured for every ``HTMLExporter``.
+plots. :class:`NoteDueDate` states the student's own due date, when they
+submitted, how late and the penalty (docs/calendar.md). What a student wrote is
+made safe by :mod:`gradebook_tools.pages.html_safety`, configured for every ``HTMLExporter``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
@@ -28,6 +29,11 @@ from nbgrader.preprocessors import ClearHiddenTests
 from traitlets import Bool, Unicode
 
 from gradebook_tools.course.cells import is_graded_test_cell
+from gradebook_tools.gradebook.calendar import late_days_left_text
+
+if TYPE_CHECKING:
+    from gradebook_tools.gradebook.calendar import Calendar
+    from gradebook_tools.gradebook.late_policy import CourseLatePenalty, SubmissionLateness
 
 
 class ClearHiddenTestsInFeedback(ClearHiddenTests):
@@ -97,3 +103,69 @@ class NoteUndrawnPlots(Preprocessor):
             new_output("display_data", data={"text/plain": UNDRAWN_PLOTS})
         ]
         return cell, resources
+
+
+#: Where :class:`NoteDueDate` leaves the page's facts for the template: ``resources["nbgrader"][DUE_DATE_KEY]``.
+DUE_DATE_KEY = "due_date"
+
+
+def due_date_facts(
+    lateness: SubmissionLateness, calendar: Calendar, policy: CourseLatePenalty
+) -> list[tuple[str, str]]:
+    """What a student's feedback page says of their due date, as (label, text) rows.
+
+    Each fact is phrased where the recorded reason and the summary page phrase
+    it (:class:`gradebook_tools.gradebook.late_policy.SubmissionLateness`,
+    :meth:`gradebook_tools.gradebook.calendar.Calendar.why_due`).
+    """
+    student, assignment = lateness.student, lateness.assignment
+    if lateness.due is None:
+        return [("Your due date", "this exercise has no due date"), ("Submitted", lateness.submitted_text())]
+    because = calendar.why_due(student, assignment)
+    class_due = f"{lateness.class_due:%Y-%m-%d %H:%M} UTC" if lateness.class_due is not None else "none"
+    whose = f"the class's due date is {class_due}; yours: {'; '.join(because)}" if because else "the class's due date"
+    if not because and lateness.due != lateness.class_due:
+        whose = f"the class's due date is {class_due}; yours was moved in the gradebook"
+    rows = [
+        ("Your due date", f"{lateness.due_text()} ({whose})"),
+        ("Submitted", lateness.submitted_text()),
+        ("Lateness", lateness.lateness_text()),
+        ("Late penalty", lateness.penalty_text(policy) if lateness.new_penalty else "none"),
+    ]
+    left = late_days_left_text(policy.late_days, calendar.late_days_used(student))
+    if left:
+        rows.append(("Late days", left))
+    return rows
+
+
+class NoteDueDate(Preprocessor):
+    """The feedback page states which due date applied to this student, when they submitted, how late, the penalty.
+
+    Read from the gradebook the page is made from (``resources["nbgrader"]["db_url"]``,
+    as nbgrader's ``GetGrades`` does) with the course's late policy; the rows go
+    to ``resources["nbgrader"][DUE_DATE_KEY]``, where the course's feedback template
+    (``feedback_accessible.html.j2``) shows them under the page's heading.
+    """
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session
+        from sqlalchemy.pool import NullPool
+
+        from gradebook_tools.gradebook.late_policy import course_policy, recorded_lateness
+
+        info = resources.get("nbgrader", {})
+        if not info.get("db_url"):
+            return nb, resources
+        engine = create_engine(info["db_url"], poolclass=NullPool)
+        try:
+            with Session(engine) as session:
+                found = recorded_lateness(session, info["student"], info["assignment"], info.get("notebook"))
+        finally:
+            engine.dispose()
+        if found is not None:
+            lateness, calendar = found
+            info[DUE_DATE_KEY] = due_date_facts(lateness, calendar, course_policy(self.config))
+        return nb, resources

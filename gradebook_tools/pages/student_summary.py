@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from gradebook_tools.course.cells import is_graded_test_cell
 from gradebook_tools.course.config import CourseSections, open_course
 from gradebook_tools.course.files import real_folder, replace_file
-from gradebook_tools.gradebook.calendar import Calendar, read_calendar
+from gradebook_tools.gradebook.calendar import Calendar, late_days_left_text, read_calendar
 from gradebook_tools.gradebook.outcomes import FAILED, GRADED, MISSING, Status, SubmissionState
 from gradebook_tools.gradebook.scores import CellGrade, ClassScores, open_gradebook, read_cell_grades, read_class_scores
 from gradebook_tools.gradebook.sections import SectionTable, section_table
@@ -261,8 +261,7 @@ def summarize_students(
         )
         own.scope_note = table.scope_note
         rows = own_calendar(calendar, scores, student)
-        used = calendar.late_days_used(student)
-        days = f"{max(0, late_days_budget - used)} of {late_days_budget} late days left" if late_days_budget else ""
+        days = late_days_left_text(late_days_budget, calendar.late_days_used(student))
         summaries.append(StudentSummary(student, row.student.display_name, exercises, own, rows, days))
     return summaries
 
@@ -273,16 +272,7 @@ def own_calendar(calendar: Calendar, scores: ClassScores, student: str) -> list[
     for assignment in scores.assignment_names:
         entry = calendar.entries.get(assignment)
         own = calendar.due_for(student, assignment)
-        because = []
-        accommodation = calendar.accommodations.get(student)
-        if accommodation and own is not None:
-            because.append(f"accommodation +{accommodation.hours:g} h")
-        extension = calendar.extensions.get((student, assignment))
-        if extension is not None:
-            because.append(f"extension {extension.describe()}")
-        days = calendar.late_days.get((student, assignment), (0, False))[0]
-        if days:
-            because.append(f"{days} late day{'s' if days != 1 else ''} spent")
+        because = calendar.why_due(student, assignment)
         submission = scores.submission(student, assignment)
         rows.append(
             CalendarRow(

@@ -57,7 +57,7 @@ def test_late_days_go_where_they_save_the_most_points(capsys, tmp_path):
     out = run(capsys, tmp_path, "calendar", "set", "ex01", "--due", str(DUE))
     assert out == [
         "1 score(s) changed:",
-        "  ada ex01: 10 -> 9 (-1); due 2026-10-02 12:00 UTC (1 late day(s) spent): 6 h 00 min late (1 day(s)), "
+        "  ada ex01: 10 -> 9 (-1); due 2026-10-02 12:00 UTC (1 late day spent): 6 h 00 min late (1 day(s)), "
         "penalty 1 of 10 (10 %)",
     ]
     assert penalties(db_url) == {"ex01": 1.0, "ex02": 0.0}
@@ -74,7 +74,7 @@ def test_late_days_on_request_are_spent_only_where_asked(capsys, tmp_path):
     preview = run(capsys, tmp_path, "extension", "late-days", "ada", "ex01", "2", "--dry-run")
     assert preview[:2] == [
         "1 score(s) would change:",
-        "  ada ex01: 8 -> 10 (+2); due 2026-10-03 12:00 UTC (2 late day(s) spent): on time",
+        "  ada ex01: 8 -> 10 (+2); due 2026-10-03 12:00 UTC (2 late days spent): on time",
     ]
     assert penalties(db_url) == {"ex01": 2.0, "ex02": 4.0}
     assert run(capsys, tmp_path, "extension", "late-days", "ada", "ex01", "2") == [
