@@ -329,7 +329,11 @@ def grade(args: argparse.Namespace) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_COURSE_PROBLEM
     released_assignments(course, args.assignments)  # an unknown name stops here, before any worker starts
-    runner = _grading_runner(args)  # first: local workers get ready while nbgrader is imported here
+    try:
+        runner = _grading_runner(args)  # first: local workers get ready while nbgrader is imported here
+    except CourseProblem as problem:
+        print(f"error: grading could not start, nothing was recorded: {problem}", file=sys.stderr)
+        return EXIT_COURSE_PROBLEM
 
     from gradebook_tools.cli.text_tables import render_outcomes, render_score_changes
     from gradebook_tools.engine.grade_course import grade_course

@@ -15,8 +15,10 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.util
 import os
 import signal
+import tempfile
 import threading
 import time
 from collections import deque
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, cast
 
 from gradebook_tools.engine.bundle import CourseBundle, unpacked
 from gradebook_tools.engine.sql_engines import share_engines
+from gradebook_tools.sandbox import runtime_folder
 from gradebook_tools.sandbox.cgroups import warn_without_cgroups
 
 if TYPE_CHECKING:  # the coordinator imports nbgrader (with .task) only after the workers' server starts
@@ -37,6 +40,8 @@ if TYPE_CHECKING:  # the coordinator imports nbgrader (with .task) only after th
 #: Modules the fork server imports once for every worker.
 PRELOAD = ["gradebook_tools.engine.task"]
 _PR_SET_PDEATHSIG = 1
+#: The socket of multiprocessing's fork server, below the folder its temporary folder is made in.
+_LISTENER_TAIL = "pymp-xxxxxxxx/listener-xxxxxxxx"
 
 
 def default_slots() -> int:
@@ -48,6 +53,30 @@ def default_slots() -> int:
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, cores) + 1
+
+
+def _short_multiprocessing_tempdir() -> None:
+    """Give multiprocessing a temporary folder where its fork server's socket path fits.
+
+    Python 3.11 makes it in ``TMPDIR`` as it is; a deep one fails the run with
+    "AF_UNIX path too long". Then it goes in a short folder
+    (:func:`~gradebook_tools.sandbox.runtime_folder.socket_root`), made and
+    removed by multiprocessing as usual; where there is none, ``CourseProblem``
+    names the cause before any worker starts.
+    """
+    root = runtime_folder.socket_root(_LISTENER_TAIL)
+    if root == tempfile.gettempdir():
+        problem = runtime_folder.socket_path_problem(os.path.join(root, _LISTENER_TAIL))
+        if problem:
+            from gradebook_tools.engine.task import CourseProblem
+
+            raise CourseProblem(problem)
+        return
+    grader_tmp, tempfile.tempdir = tempfile.tempdir, root
+    try:
+        multiprocessing.util.get_temp_dir()
+    finally:
+        tempfile.tempdir = grader_tmp
 
 
 def _die_with_parent() -> None:
@@ -117,6 +146,7 @@ class LocalRunner:
         if os.geteuid() == 0:  # kernels get users and control groups of their own: say once if they cannot
             warn_without_cgroups()
         # the workers' server imports nbgrader and the grader while this process goes on
+        _short_multiprocessing_tempdir()
         multiprocessing.forkserver.ensure_running()
 
     def _start_worker(self) -> _Worker:

@@ -27,7 +27,9 @@ name or re-add it.
 
 The kernel talks to the grader over Unix sockets in a private runtime folder,
 since a kernel without network has no loopback shared with the grader; as root,
-that folder is a 1 MiB tmpfs of its own, so the kernel can fill only that.
+that folder is a 1 MiB tmpfs of its own, so the kernel can fill only that. It is
+made in the grader's temporary folder, or in ``/tmp`` when that is too deep for
+a socket's path (:func:`.runtime_folder.socket_root`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ _MASKED_MESSAGE = f"No module named {COURSE_PACKAGE.name!r}: the course code is 
 MASKED_PACKAGE_INIT = f"raise ModuleNotFoundError({_MASKED_MESSAGE!r}, name={COURSE_PACKAGE.name!r})\n"
 #: Most files a working copy holds (one open file each while the kernel starts).
 MAX_WORKING_COPY_FILES = 512
+#: A kernel's runtime folder (made by ``mkdtemp``), and its longest socket path below the folder it is made in.
+RUNTIME_PREFIX = "sandboxed-kernel-"
+RUNTIME_TAIL = f"{RUNTIME_PREFIX}xxxxxxxx/kernel{runtime_folder.SOCKET_SUFFIX}"
 
 
 @functools.cache
@@ -98,6 +103,17 @@ def require_sandbox_tools() -> None:
             "`apt-get install bubblewrap util-linux` (scripts/setup.sh does), or grade without a "
             "sandbox, only for trusted code, with --TrustedExecute.sandbox=False"
         )
+
+
+def require_socket_path(ip: str) -> str:
+    """``ip``, the start of a kernel's socket paths, if they fit in a Unix socket; else :class:`SandboxUnavailable`.
+
+    A path too long is the grader's set-up (its ``TMPDIR``), never the submission's: the engine stops the run.
+    """
+    problem = runtime_folder.socket_path_problem(ip + runtime_folder.SOCKET_SUFFIX)
+    if problem:
+        raise SandboxUnavailable(problem)
+    return ip
 
 
 class WorkingCopyRefused(RuntimeError):
@@ -370,7 +386,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._close_fds()
         self._working_copy = WorkingCopy(workdir, self.working_copy_limit)
         try:
-            self._runtime_dir = tempfile.mkdtemp(prefix="sandboxed-kernel-")
+            self._runtime_dir = tempfile.mkdtemp(prefix=RUNTIME_PREFIX, dir=runtime_folder.socket_root(RUNTIME_TAIL))
             if uid is not None:  # root: a small filesystem of its own, which the kernel fills for itself only
                 runtime_folder.mount_private(
                     self._runtime_dir, runtime_folder.RUNTIME_SIZE, runtime_folder.RUNTIME_INODES, 0o700, uid, uid
@@ -378,7 +394,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             # Unix sockets in the runtime folder; the control channel carries interrupts
             # because the kernel sits in a session of its own, out of reach of signals.
             self.transport = "ipc"
-            self.ip = os.path.join(self._runtime_dir, "kernel")
+            self.ip = require_socket_path(os.path.join(self._runtime_dir, "kernel"))
             self.connection_file = os.path.join(self._runtime_dir, "connection.json")
             self.kernel_spec.interrupt_mode = "message"  # type: ignore[union-attr]  # loaded on first use
             kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)

@@ -68,6 +68,7 @@ from gradebook_tools.sandbox.bubblewrap import (
     _within,
     python_paths,
     require_sandbox_tools,
+    require_socket_path,
 )
 from gradebook_tools.sandbox.cgroups import CgroupUnavailable, hierarchies, remove_stale_groups
 from gradebook_tools.sandbox.forkserver_child import receive, send
@@ -78,8 +79,11 @@ SERVER_SOURCE = Path(forkserver_child.__file__).read_text(encoding="utf-8")
 SERVER_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID")
 #: Seconds the server may take to import its modules.
 SERVER_START_TIMEOUT = 120
-#: Start of the name of a fork server's runtime folder (in the temporary folder), then the grader's pid.
+#: Start of the name of a fork server's runtime folder, then the grader's pid: in the temporary folder, or
+#: in a short one where a kernel's socket paths would not fit (:func:`.runtime_folder.socket_root`).
 BASE_PREFIX = "gradebook-forkserver-"
+#: Start of the name of a kernel's runtime folder, in its server's.
+KERNEL_PREFIX = "kernel-"
 #: What the fork server imports: the grading work (numpy, matplotlib) and what ipykernel imports
 #: when a kernel starts (its debugger, IPython's shell parts), so that no kernel imports them again.
 PRELOAD_MODULES = (
@@ -301,21 +305,30 @@ def _remove_base(base: str) -> None:
     shutil.rmtree(base, ignore_errors=True)
 
 
+def _socket_tail(base_prefix: str) -> str:
+    """The longest socket path of a kernel below the folder its server's runtime folder is made in."""
+    return f"{base_prefix}xxxxxxxx/{KERNEL_PREFIX}xxxxxxxx/kernel{runtime_folder.SOCKET_SUFFIX}"
+
+
 def _remove_stale_bases() -> None:
     """Remove the runtime folders that grading processes killed before their clean-up left behind."""
-    folder = tempfile.gettempdir()
-    for name in os.listdir(folder):
-        if not name.startswith(BASE_PREFIX):
-            continue
-        pid = name[len(BASE_PREFIX) :].split("-")[0]
-        if not pid.isdigit():
-            continue
+    for folder in dict.fromkeys((tempfile.gettempdir(), *runtime_folder.SHORT_ROOTS)):  # where servers make them
         try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            _remove_base(os.path.join(folder, name))
-        except PermissionError:
-            pass  # alive
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if not name.startswith(BASE_PREFIX):
+                continue
+            pid = name[len(BASE_PREFIX) :].split("-")[0]
+            if not pid.isdigit():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                _remove_base(os.path.join(folder, name))
+            except PermissionError:
+                pass  # alive
 
 
 def _ipykernel_argv(kernel_cmd: list[str]) -> list[str]:
@@ -448,7 +461,8 @@ class ForkServerKernelManager(SandboxedKernelManager):
                     server.close()
                 _remove_stale_bases()
                 remove_stale_groups()
-                base = tempfile.mkdtemp(prefix=f"{BASE_PREFIX}{os.getpid()}-")
+                prefix = f"{BASE_PREFIX}{os.getpid()}-"
+                base = tempfile.mkdtemp(prefix=prefix, dir=runtime_folder.socket_root(_socket_tail(prefix)))
                 # each kernel's runtime folder is a tmpfs mounted in here after the server started: share them
                 runtime_folder.share(base)
                 command, fds = self._server_command(base)
@@ -489,7 +503,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
         self._uid_lease = UidLease(self.uid_range_start, self.uid_range_size)
         uid = self._uid_lease.uid
         try:
-            self._runtime_dir = tempfile.mkdtemp(prefix="kernel-", dir=self._server.base)
+            self._runtime_dir = tempfile.mkdtemp(prefix=KERNEL_PREFIX, dir=self._server.base)
             # a filesystem of its own, the kernel's (group) to make its sockets in: it fills only that
             runtime_folder.mount_private(
                 self._runtime_dir,
@@ -502,7 +516,7 @@ class ForkServerKernelManager(SandboxedKernelManager):
             if self._server.cgroups:
                 self._make_cgroup()
             self.transport = "ipc"
-            self.ip = os.path.join(self._runtime_dir, "kernel")
+            self.ip = require_socket_path(os.path.join(self._runtime_dir, "kernel"))
             self.connection_file = os.path.join(self._runtime_dir, "connection.json")
             self.kernel_spec.interrupt_mode = "message"  # type: ignore[union-attr]  # loaded on first use
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
