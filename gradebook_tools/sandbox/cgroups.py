@@ -11,13 +11,29 @@ Both layouts are supported: cgroup v2 (one unified hierarchy with the
 ``memory`` and ``pids`` controllers) and cgroup v1 (the ``memory`` and
 ``pids`` hierarchies mounted at ``/sys/fs/cgroup/memory`` and
 ``/sys/fs/cgroup/pids``). Kernels' groups go in a folder :data:`KERNELS_FOLDER`
-below the grader's own group (v1), or next to it (v2, where a group holding
-processes passes no controller down), so they stay within whatever limits the
-machine gives the grader's parent group.
+below the grader's own group (v1), or next to it (v2), so they stay within
+whatever limits the machine gives the grader's parent group.
+
+In cgroup v2 a group's children get a controller only when the group enables
+it in its ``cgroup.subtree_control``, which it may only if its own parent
+enabled it (top-down), and a group other than the root may enable one only
+while it holds no process of its own ("no internal processes"). So the grader's
+parent group and :data:`KERNELS_FOLDER` (which never holds a process) enable
+``memory`` and ``pids``; the grader's own group, which holds the grader, cannot
+be the kernels' parent. A kernel's group gets ``memory.max`` (all its
+processes together), ``memory.swap.max`` = 0 (no swap beyond it, where the
+machine accounts swap) and ``pids.max``; it is emptied with ``cgroup.kill``
+(every process at once, none escaping by forking) and removed.
+
+This machine mounts the v1 ``memory`` and ``pids`` hierarchies (its cgroup v2
+mount has neither controller), so the tests run the v1 path; the v2 path
+follows the kernel's cgroup v2 documentation and is untested here
+(docs/threat_model.md).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import os
@@ -27,6 +43,8 @@ import uuid
 from dataclasses import dataclass
 
 ROOT = "/sys/fs/cgroup"
+#: The cgroup v2 controllers a kernel's group needs.
+V2_CONTROLLERS = ("memory", "pids")
 #: The folder, in the grader's own group, that holds its kernels' groups.
 KERNELS_FOLDER = "gradebook-tools-kernels"
 #: What to enable where no group can be made.
@@ -79,19 +97,42 @@ def hierarchies() -> tuple[Hierarchy, ...]:
         raise CgroupUnavailable(f"cannot make the kernels' control groups ({error})") from error
 
 
+def _read_words(path: str) -> list[str]:
+    with open(path, encoding="ascii") as file:
+        return file.read().split()
+
+
 def _unified() -> Hierarchy:
-    own = os.path.join(ROOT, _own_group("").lstrip("/"))
-    with open(os.path.join(own, "cgroup.controllers"), encoding="ascii") as file:
-        available = file.read().split()
-    missing = {"memory", "pids"} - set(available)
-    if missing:
-        names = " and ".join(sorted(missing))
-        raise CgroupUnavailable(f"the grader's cgroup v2 group {own} lacks the {names} controller")
-    # next to the grader's group, not in it: a group with processes passes no controller down (cgroup v2)
-    folder = os.path.join(os.path.dirname(own.rstrip("/")) if own.rstrip("/") != ROOT else ROOT, KERNELS_FOLDER)
+    own = os.path.join(ROOT, _own_group("").lstrip("/")).rstrip("/")
+    # next to the grader's group, not in it: a group holding processes passes no controller down
+    parent = os.path.dirname(own) if own != ROOT else ROOT
+    _pass_controllers_down(parent)
+    folder = os.path.join(parent, KERNELS_FOLDER)
     os.makedirs(folder, exist_ok=True)
-    _write(os.path.join(folder, "cgroup.subtree_control"), "+memory +pids")
+    _pass_controllers_down(folder)  # it never holds a process: the kernels' groups are its children
     return Hierarchy("unified", folder)
+
+
+def _pass_controllers_down(group: str) -> None:
+    """Enable :data:`V2_CONTROLLERS` in ``group``'s ``cgroup.subtree_control``, for its children."""
+    missing = [name for name in V2_CONTROLLERS if name not in _read_words(os.path.join(group, "cgroup.controllers"))]
+    if missing:  # top-down: only what the group's parent enabled for it
+        raise CgroupUnavailable(
+            f"the cgroup v2 group {group} has no {' and '.join(missing)} controller (its parent does not pass it down)"
+        )
+    control = os.path.join(group, "cgroup.subtree_control")
+    if all(name in _read_words(control) for name in V2_CONTROLLERS):
+        return
+    try:
+        _write(control, " ".join(f"+{name}" for name in V2_CONTROLLERS))
+    except OSError as error:
+        if error.errno != errno.EBUSY:
+            raise
+        raise CgroupUnavailable(
+            f"the cgroup v2 group {group} holds processes of its own, so it cannot pass the memory and pids "
+            "controllers down to the kernels' groups (only the root group can); run the grader in a group of "
+            "its own below it"
+        ) from error
 
 
 def _v1(kind: str) -> Hierarchy:
@@ -101,6 +142,10 @@ def _v1(kind: str) -> Hierarchy:
     folder = os.path.join(mount, _own_group(kind).lstrip("/"), KERNELS_FOLDER)
     os.makedirs(folder, exist_ok=True)
     return Hierarchy(kind, folder)
+
+
+#: Limit files a machine may lack: swap accounting is off, or there is no swap (the memory limit still holds).
+OPTIONAL_LIMITS = ("memory.memsw.limit_in_bytes", "memory.swap.max")
 
 
 def _limits(kind: str, memory: int, processes: int) -> list[tuple[str, str]]:
@@ -125,8 +170,9 @@ class KernelCgroup:
                 self.folders.append(folder)
                 for file, value in _limits(hierarchy.kind, memory, processes):
                     path = os.path.join(folder, file)
-                    if os.path.exists(path):  # no memsw without swap accounting; no swap.max without swap
-                        _write(path, value)
+                    if file in OPTIONAL_LIMITS and not os.path.exists(path):
+                        continue
+                    _write(path, value)  # a limit file missing otherwise: the controller is off, no group
         except OSError as error:
             self.remove()
             raise CgroupUnavailable(f"cannot make a kernel's control group ({error})") from error
@@ -135,6 +181,19 @@ class KernelCgroup:
     def procs_files(self) -> list[str]:
         """The files a process writes its pid to, to enter the group (in every hierarchy)."""
         return [os.path.join(folder, "cgroup.procs") for folder in self.folders]
+
+    def _kill_all(self) -> None:
+        """SIGKILL every process in the group: at once through v2's ``cgroup.kill``, else one by one."""
+        for folder in self.folders:
+            try:
+                _write(os.path.join(folder, "cgroup.kill"), "1")
+            except OSError:  # cgroup v1, or Linux before 5.14: one by one, below
+                pass
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def pids(self) -> set[int]:
         found: set[int] = set()
@@ -150,11 +209,7 @@ class KernelCgroup:
         """Kill whatever is left in the group and remove it."""
         deadline = time.monotonic() + timeout
         while self.folders:
-            for pid in self.pids():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            self._kill_all()
             for folder in list(self.folders):
                 try:
                     os.rmdir(folder)
