@@ -40,10 +40,10 @@ SUBMITTED = {"ada": DUE + 30 * HOUR, "bob": DUE + 30 * HOUR, "cat": DUE - HOUR}
 DUE_TEXT = f"{DUE:%Y-%m-%d %H:%M}"
 
 
-def build(folder: Path) -> Path:
+def build(folder: Path, db_url: str | None = None) -> Path:
     """A course folder whose gradebook holds ex01, graded 10/10 for each student, no penalty yet."""
     folder.mkdir()
-    db_url = gradebook_url(folder)
+    db_url = db_url or gradebook_url(folder)
     (folder / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         'c.AssignLatePenalties.plugin_class = "gradebook_tools.gradebook.late_policy.CourseLatePenalty"\n'
@@ -74,8 +74,8 @@ def history(capsys, folder: Path) -> list[dict]:
     return json.loads(out)
 
 
-def penalties(folder: Path) -> dict[str, float]:
-    with Gradebook(gradebook_url(folder)) as gradebook:
+def penalties(folder: Path, db_url: str | None = None) -> dict[str, float]:
+    with Gradebook(db_url or gradebook_url(folder)) as gradebook:
         result = {
             s.student.id: round(sum(n.late_submission_penalty or 0 for n in s.notebooks), 6)
             for s in gradebook.find_assignment("ex01").submissions
@@ -166,6 +166,33 @@ def test_an_extension_dry_run_writes_no_entry_and_the_grant_writes_exactly_the_p
         (os_user(), "bob", "ex01", 2.0, None, why)  # the penalty is gone: bob's score goes back to 10
     ]
     assert penalties(course) == {"ada": 2.0, "bob": 0.0, "cat": 0.0}
+
+
+@pytest.mark.postgres
+def test_a_dry_run_on_postgresql_changes_nothing_and_the_real_run_records_the_preview(capsys, tmp_path, postgres_url):
+    """PostgreSQL rolls back the whole transaction, the calendar's first ``CREATE TABLE`` included."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    course = build(tmp_path / "course", postgres_url)
+    tables = sorted(inspect(engine).get_table_names())
+    before = history(capsys, course)
+
+    preview = run(capsys, "calendar", "set", "ex01", "--due", DUE_TEXT, "--dry-run", "--course", course)
+
+    assert previewed(preview) == {"ada": (10.0, 8.0), "bob": (10.0, 8.0)}
+    assert sorted(inspect(engine).get_table_names()) == tables  # no calendar table left behind
+    assert history(capsys, course) == before
+    assert penalties(course, postgres_url) == {"ada": 0.0, "bob": 0.0, "cat": 0.0}
+
+    run(capsys, "calendar", "set", "ex01", "--due", DUE_TEXT, "--course", course)
+
+    new = history(capsys, course)[len(before) :]
+    assert sorted((e["student"], e["old"], e["new"]) for e in new) == [("ada", 0.0, 2.0), ("bob", 0.0, 2.0)]
+    assert penalties(course, postgres_url) == {"ada": 2.0, "bob": 2.0, "cat": 0.0}
+    engine.dispose()
 
 
 @pytest.mark.parametrize("position", ["before the action", "after the action"])
