@@ -25,6 +25,9 @@ from gradebook_tools.grading.compare import Verdict, expected_result, judge
 from gradebook_tools.grading.probe import parse_reply, probe_cell_source
 from gradebook_tools.grading.spec import Case, Check
 
+#: thousands of Hypothesis examples over every check: the slow lane (the named shapes below stay in the fast one)
+FUZZ = pytest.mark.slow
+
 NOTEBOOKS = [
     "ex01_response_only_sft",
     "ex02_bradley_terry",
@@ -92,6 +95,7 @@ _encoded = st.recursive(
 _replies = st.fixed_dictionaries({}, optional={key: _json for key in _KEYS} | {"returned": _encoded}) | _json
 
 
+@FUZZ
 @pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.grade_id + ":" + check.target)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(hostile=_replies, where=st.integers(min_value=0))
@@ -139,6 +143,7 @@ def test_named_shapes_of_unreadable_replies_fail_their_case(reply):
 NOTEBOOK_OF = {id(check): notebook for notebook in NOTEBOOKS for check in checks_for(notebook).values()}
 
 
+@FUZZ
 @pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.grade_id + ":" + check.target)
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(hostile=_replies, where=st.integers(min_value=0))

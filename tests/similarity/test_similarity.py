@@ -32,6 +32,9 @@ from tests.similarity.synthetic_class import (
 )
 from tests.support.course import REPO, gradebook_tools
 
+#: the real command on the synthetic class, several times per test, or fresh interpreters: the slow lane
+SLOW = pytest.mark.slow
+
 ODD_ID = 'O\'Brien <b>&"x" é'
 HOSTILE_CODE = {
     **INDEPENDENT["logaddexp_style"],
@@ -68,6 +71,7 @@ def ranked(course) -> list[dict]:
     return json.loads(similarity(course, "--format", "json").stdout)
 
 
+@SLOW
 def test_every_planted_pair_ranks_above_every_independent_pair(ranked):
     _, planted = planted_class()
     assert all(set(pair) == {"a", "b", "score"} for pair in ranked)
@@ -87,6 +91,7 @@ def test_every_planted_pair_ranks_above_every_independent_pair(ranked):
     assert 0.4 < by_pair[frozenset({"index_style", "copy_one_of_four"})] < 0.8
 
 
+@SLOW
 def test_the_released_code_is_boilerplate(tmp_path):
     """Two students who only ran the release (plus one line each) share nothing the report counts."""
     course = tmp_path / "course"
@@ -107,6 +112,7 @@ def test_the_released_code_is_boilerplate(tmp_path):
     assert student_notebook({}, release).cells == release.cells
 
 
+@SLOW
 def test_past_terms_are_compared_with_the_class_only(course, tmp_path):
     past = tmp_path / "2025-spring"
     write_class(past, {"numpy_style": INDEPENDENT["numpy_style"], "other": INDEPENDENT["rowwise_style"]})
@@ -129,6 +135,7 @@ def test_past_terms_are_compared_with_the_class_only(course, tmp_path):
     } <= exact
 
 
+@SLOW
 def test_the_page_lists_the_pairs_side_by_side_offline(course, ranked):
     page_path = course / "reports" / f"similarity-{EXERCISE}.html"
     text = page_path.read_text(encoding="utf-8")
@@ -144,6 +151,7 @@ def test_the_page_lists_the_pairs_side_by_side_offline(course, ranked):
     assert pair.count("<pre") == 2 and "<mark>" in pair
 
 
+@SLOW
 def test_review_decisions_are_recorded_and_shown(tmp_path):
     course = make_course(tmp_path / "course")
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}"):
@@ -182,6 +190,7 @@ def test_review_decisions_on_postgresql(postgres_url):
         engine.dispose()
 
 
+@SLOW
 def test_odd_student_ids_and_hostile_code_are_data(tmp_path):
     course = make_course(tmp_path / "course")
     write_class(course / "submitted", {"hostile": HOSTILE_CODE, "copier": HOSTILE_CODE}, ids={"hostile": ODD_ID})
@@ -239,6 +248,7 @@ def test_the_page_passes_axe_and_works_by_keyboard(course, ranked):
             browser.close()
 
 
+@SLOW
 def test_fingerprints_are_the_same_in_every_process():
     """copydetect's own k-gram hash is Python's hash(), salted per process; the report's is not."""
     import os
