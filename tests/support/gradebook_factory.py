@@ -22,7 +22,17 @@ from nbgrader.api import Grade, Gradebook, Student, SubmittedAssignment, Submitt
 
 from gradebook_tools.course.config import load_course_sections
 
-_cached_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
+
+@functools.cache
+def _cached_alembic_version() -> str:
+    """What ``nbgrader.api.get_alembic_version`` returns, read in this process (no ``alembic`` command)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    with nbgrader.api._temp_alembic_ini("sqlite:////tmp/gradebook.db") as alembic_ini:
+        head = ScriptDirectory.from_config(Config(alembic_ini)).get_current_head()
+    assert head is not None, "nbgrader's migrations have no head"
+    return head
 
 
 @contextlib.contextmanager
@@ -30,9 +40,11 @@ def quick_gradebooks() -> Iterator[None]:
     """While active, nbgrader stamps new gradebooks quickly; PATH and ``nbgrader.api`` are restored on exit.
 
     nbgrader stamps a new gradebook with the version printed by the ``alembic``
-    command: it is found next to this interpreter, and asked once per process
-    rather than once per gradebook (half a second each). The test session runs
-    inside it (``tests/support/conftest_gradebook.py``), :func:`new_gradebook` too.
+    command (a fresh interpreter per gradebook): the same head revision is read
+    here once per process through alembic's own API, without the command (PATH
+    still finds it next to this interpreter for nbgrader's other calls). The test
+    session runs inside it (``tests/support/conftest_gradebook.py``),
+    :func:`new_gradebook` too.
     """
     original_path, original_version = os.environ.get("PATH"), nbgrader.api.get_alembic_version
     venv_bin = str(Path(sys.executable).parent)
