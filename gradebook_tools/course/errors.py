@@ -20,3 +20,11 @@ class RosterError(Exception):
 
 class EmptyClassError(Exception):
     """Nothing to report: no students or no assignments in the gradebook."""
+
+
+class CourseProblem(RuntimeError):
+    """The course's set-up, not the submission, stopped grading; the message names the fix.
+
+    Here, importing nothing, so that ``gradebook-tools grade`` checks the course
+    before it imports nbgrader (its workers import nbgrader meanwhile).
+    """

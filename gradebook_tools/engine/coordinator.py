@@ -29,13 +29,13 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from gradebook_tools.course.config import load_course_config, open_course
+from gradebook_tools.course.errors import CourseProblem
 from gradebook_tools.course.files import read_output_tree, read_submission, real_folder, remove_entry, replace_folder
 from gradebook_tools.course.nbgrader_run import put_tools_on_path
 from gradebook_tools.course.student_ids import student_id_problem
 from gradebook_tools.engine.bundle import build_bundle
 from gradebook_tools.engine.inspect import Inspection, graded_cells, inspect_submission
 from gradebook_tools.engine.task import (
-    CourseProblem,
     GradingTask,
     TaskResult,
     disk_full_problem,

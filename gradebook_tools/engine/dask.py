@@ -29,8 +29,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from gradebook_tools.course.errors import CourseProblem
 from gradebook_tools.engine.bundle import CourseBundle
-from gradebook_tools.engine.task import CourseProblem, GradingTask, TaskResult
+from gradebook_tools.engine.task import GradingTask, TaskResult
 from gradebook_tools.gradebook.outcomes import FAILED
 
 if TYPE_CHECKING:

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gradebook_tools.course.errors import UnknownNameError
-from gradebook_tools.engine.task import CourseProblem
+from gradebook_tools.course.errors import CourseProblem, UnknownNameError
 from gradebook_tools.gradebook.outcomes import SubmissionState
 
 if TYPE_CHECKING:

@@ -29,6 +29,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from gradebook_tools.course.errors import CourseProblem
 from gradebook_tools.engine.bundle import CourseBundle, unpacked
 from gradebook_tools.engine.sql_engines import share_engines
 from gradebook_tools.sandbox import runtime_folder
@@ -68,8 +69,6 @@ def _short_multiprocessing_tempdir() -> None:
     if root == tempfile.gettempdir():
         problem = runtime_folder.socket_path_problem(os.path.join(root, _LISTENER_TAIL))
         if problem:
-            from gradebook_tools.engine.task import CourseProblem
-
             raise CourseProblem(problem)
         return
     grader_tmp, tempfile.tempdir = tempfile.tempdir, root

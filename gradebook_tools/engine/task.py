@@ -38,6 +38,7 @@ from sqlalchemy.exc import OperationalError, SAWarning
 from traitlets.config import Config
 
 from gradebook_tools.course.config import load_course_config
+from gradebook_tools.course.errors import CourseProblem
 from gradebook_tools.course.files import read_output_tree, write_files
 from gradebook_tools.engine.bundle import GRADEBOOK_NAME, private_course
 from gradebook_tools.engine.sql_engines import close_connections
@@ -55,11 +56,6 @@ from gradebook_tools.gradebook.snapshot import (
 from gradebook_tools.grading.execute import NOTES_KEY
 from gradebook_tools.sandbox.bubblewrap import SandboxUnavailable, sandbox_problem
 from gradebook_tools.sandbox.choice import worker_manager
-
-
-class CourseProblem(RuntimeError):
-    """The course's set-up, not the submission, stopped grading; the message names the fix."""
-
 
 #: Write errors of the grader's own disk: the machine's problem, never a submission's.
 OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT)
