@@ -32,8 +32,16 @@ from tests.support.course import EXERCISES, REPO, read_notebook
 matplotlib.use("Agg")
 
 SEEDS = (0, 1)
+#: every variant of the catalogue; the first mistake and the first alternative of each exercise stay in the fast
+#: lane, the others run in the slow lane (each diagnosis tries the exercise's whole catalogue)
 VARIANTS = [
-    pytest.param(exercise, number, wrong, id=f"{exercise}-{'wrong' if wrong else 'alternative'}-{number:02d}")
+    pytest.param(
+        exercise,
+        number,
+        wrong,
+        id=f"{exercise}-{'wrong' if wrong else 'alternative'}-{number:02d}",
+        marks=() if number == 0 else pytest.mark.slow,
+    )
     for exercise in EXERCISES
     for wrong, variants in zip((True, False), catalogue(exercise), strict=True)
     for number in range(len(variants))
