@@ -8,15 +8,18 @@ exactly the previewed change and records exactly it, with who and why.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
 from gradebook_tools.gradebook.ledger import os_user
-from tests.support.course import REPO, fill_answers, gradebook_tools, nbgrader, read_notebook, solution_code, tree_hash
+from tests.support.course import (
+    gradebook_tools,
+    nbgrader,
+    timed_class,
+    tree_hash,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dry-run")]  # real grading; one class, in order
 
@@ -42,18 +45,12 @@ def history(root: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """An on-time and a late student, graded with no late policy (nbgrader's default: no penalty)."""
-    root = tmp_path_factory.mktemp("preview")
-    (root / "nbgrader_config.py").write_text((REPO / "nbgrader_config.py").read_text())
-    shutil.copytree(REPO / "source" / EXERCISE, root / "source" / EXERCISE)
-    nbgrader("generate_assignment", EXERCISE, "--force", cwd=root)
+    root = timed_class(
+        tmp_path_factory.mktemp("preview"),
+        EXERCISE,
+        {"ontime": "2025-12-31 12:00:00", "late": "2026-01-01 02:00:00"},
+    )
     nbgrader("db", "assignment", "add", EXERCISE, f"--duedate={DUE}", cwd=root)
-    release = read_notebook(root / "release" / EXERCISE / f"{EXERCISE}.ipynb")
-    good = fill_answers(release, solution_code(read_notebook(root / "source" / EXERCISE / f"{EXERCISE}.ipynb")))
-    for student, stamp in (("ontime", "2025-12-31 12:00:00"), ("late", "2026-01-01 02:00:00")):
-        folder = root / "submitted" / student / EXERCISE
-        folder.mkdir(parents=True)
-        nbformat.write(good, folder / f"{EXERCISE}.ipynb")
-        (folder / "timestamp.txt").write_text(stamp)
     first = gradebook_tools("grade", "--quiet", cwd=root)
     assert first.returncode == 0, first.stdout + first.stderr
     assert totals(root) == {"ontime": (8.0, 0.0), "late": (8.0, 0.0)}

@@ -6,16 +6,13 @@ granted before grading, and the ledger of both paths.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.course.submissions import fill_answers, solution_code
 from gradebook_tools.gradebook.ledger import read_ledger
-from tests.support.course import REPO, gradebook_tools, nbgrader, read_notebook
+from tests.support.course import gradebook_tools, nbgrader, timed_class
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("late_policy_grading")]
 
@@ -33,20 +30,9 @@ TIMESTAMPS = {
 
 
 def make_course(root: Path) -> Path:
-    (root / "nbgrader_config.py").write_text((REPO / "nbgrader_config.py").read_text() + POLICY)
-    shutil.copytree(REPO / "source" / EXERCISE, root / "source" / EXERCISE)
-    nbgrader("generate_assignment", EXERCISE, "--force", cwd=root)
-    good = fill_answers(
-        read_notebook(root / "release" / EXERCISE / f"{EXERCISE}.ipynb"),
-        solution_code(read_notebook(root / "source" / EXERCISE / f"{EXERCISE}.ipynb")),
-    )
-    for student, stamp in TIMESTAMPS.items():
-        nbgrader("db", "student", "add", student, cwd=root)
-        folder = root / "submitted" / student / EXERCISE
-        folder.mkdir(parents=True)
-        nbformat.write(good, folder / f"{EXERCISE}.ipynb")
-        (folder / "timestamp.txt").write_text(stamp)
-    for student in ("eve", "fay"):  # submitted nothing: fay is missing, eve's own due date has not passed
+    timed_class(root, EXERCISE, TIMESTAMPS, POLICY)
+    # eve and fay submitted nothing: fay is missing, eve's own due date has not passed
+    for student in [*TIMESTAMPS, "eve", "fay"]:
         nbgrader("db", "student", "add", student, cwd=root)
     for args in (
         ("calendar", "set", EXERCISE, "--due", "2026-01-01 00:00"),

@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from gradebook_tools.course.submissions import fill_answers, solution_code
 from tests.support.browser import VIEWPORT
-from tests.support.course import REPO, gradebook_tools, nbgrader, read_notebook
+from tests.support.course import gradebook_tools, nbgrader, timed_class
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("feedback_due_date")]
 
@@ -87,19 +84,9 @@ SCORES = {"ada": (8.0, 0.0), "bob": (8.0, 1.6), "cat": (8.0, 0.0), "dan": (8.0, 
 
 
 def make_course(root: Path) -> Path:
-    (root / "nbgrader_config.py").write_text((REPO / "nbgrader_config.py").read_text() + POLICY)
-    shutil.copytree(REPO / "source" / EXERCISE, root / "source" / EXERCISE)
-    nbgrader("generate_assignment", EXERCISE, "--force", cwd=root)
-    good = fill_answers(
-        read_notebook(root / "release" / EXERCISE / f"{EXERCISE}.ipynb"),
-        solution_code(read_notebook(root / "source" / EXERCISE / f"{EXERCISE}.ipynb")),
-    )
-    for student, stamp in TIMESTAMPS.items():
+    timed_class(root, EXERCISE, TIMESTAMPS, POLICY)
+    for student in TIMESTAMPS:
         nbgrader("db", "student", "add", student, cwd=root)
-        folder = root / "submitted" / student / EXERCISE
-        folder.mkdir(parents=True)
-        nbformat.write(good, folder / f"{EXERCISE}.ipynb")
-        (folder / "timestamp.txt").write_text(stamp)
     for args in (
         ("calendar", "set", EXERCISE, "--due", "2026-01-01 00:00"),
         ("extension", "grant", "cat", EXERCISE, "--hours", "48", "--reason", "flu"),

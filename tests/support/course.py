@@ -135,6 +135,25 @@ class Course:
         return {cell: check.target for cell, check in checks_for(exercise).items()}
 
 
+def timed_class(root: Path, exercise: str, timestamps: dict[str, str], config: str = "") -> Path:
+    """A course of one exercise in ``root`` (the course's config, then ``config``), generated, where each student
+    of ``timestamps`` submitted the reference solution at that time (``timestamp.txt`` as ``nbgrader collect``
+    writes it)."""
+    (root / "nbgrader_config.py").write_text((REPO / "nbgrader_config.py").read_text() + config)
+    shutil.copytree(REPO / "source" / exercise, root / "source" / exercise)
+    nbgrader("generate_assignment", exercise, "--force", cwd=root)
+    good = fill_answers(
+        read_notebook(root / "release" / exercise / f"{exercise}.ipynb"),
+        solution_code(read_notebook(root / "source" / exercise / f"{exercise}.ipynb")),
+    )
+    for student, stamp in timestamps.items():
+        folder = root / "submitted" / student / exercise
+        folder.mkdir(parents=True)
+        nbformat.write(good, folder / f"{exercise}.ipynb")
+        (folder / "timestamp.txt").write_text(stamp)
+    return root
+
+
 def tree_hash(folder: Path) -> str:
     """A digest of a folder's names, file contents and link targets: equal means byte-identical."""
     digest = hashlib.sha256()
