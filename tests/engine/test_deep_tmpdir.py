@@ -31,6 +31,8 @@ from gradebook_tools.course.nbgrader_run import nbgrader_env, run_nbgrader
 from gradebook_tools.sandbox.forkserver import BASE_PREFIX
 from tests.support.grading_class import (
     EXERCISE,
+    FULL_MARKS,
+    PARTLY_WRONG_MARKS,
     gradebook_scores,
     recorded_outcomes,
     sqlite_url,
@@ -46,19 +48,8 @@ pytestmark = [
 ]
 
 STUDENTS = ["good-a", "partly-wrong"]
-FULL = {
-    "test_log_softmax_values": 1.5,
-    "test_log_softmax_stability": 1.0,
-    "test_response_mask_from_roles": 1.0,
-    "test_response_only_loss_values": 2.0,
-    "test_response_only_loss_edge_cases": 1.5,
-    "test_answer": 1.0,
-}
-#: The class's exact automatic scores: the unstable log_softmax fails its stability and the loss's edge cases.
-EXPECTED = {
-    "good-a": FULL,
-    "partly-wrong": dict(FULL, test_log_softmax_stability=0.0, test_response_only_loss_edge_cases=0.0),
-}
+#: The class's exact automatic scores.
+EXPECTED = {"good-a": FULL_MARKS, "partly-wrong": PARTLY_WRONG_MARKS}
 
 
 def deep_folder(parent: Path, length: int) -> Path:
@@ -75,7 +66,7 @@ def deep_folder(parent: Path, length: int) -> Path:
 def autograded(course: Path) -> dict[str, dict[str, float]]:
     scores = gradebook_scores(sqlite_url(course))
     return {
-        student: {cell: points for cell, (points, _) in record["cells"].items() if cell in FULL}
+        student: {cell: points for cell, (points, _) in record["cells"].items() if cell in FULL_MARKS}
         for student, record in scores.items()
     }
 

@@ -35,6 +35,18 @@ UNSTABLE_LOG_SOFTMAX = """def log_softmax(z, axis=-1):
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 """
 
+#: ex01's automatically graded cells at full marks (what a correct submission scores).
+FULL_MARKS = {
+    "test_log_softmax_values": 1.5,
+    "test_log_softmax_stability": 1.0,
+    "test_response_mask_from_roles": 1.0,
+    "test_response_only_loss_values": 2.0,
+    "test_response_only_loss_edge_cases": 1.5,
+    "test_answer": 1.0,
+}
+#: The unstable log_softmax fails on logits of magnitude 1e4: its own stability test and the loss's edge cases.
+PARTLY_WRONG_MARKS = dict(FULL_MARKS, test_log_softmax_stability=0.0, test_response_only_loss_edge_cases=0.0)
+
 #: student -> the state its submission must end in.
 STATES = {
     "good-a": "graded",
