@@ -32,7 +32,7 @@ from tests.support.lab_session import STUDENT_USERS, Student, course_with_exchan
 COURSE_ID = "alignment-monitoring"
 EXERCISE = "ex01_response_only_sft"
 
-pytestmark = [pytest.mark.slow, *STUDENT_USERS]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("summary-exchange"), *STUDENT_USERS]  # one term
 
 
 def fetched_pages(student: Student, assignment: str) -> dict[str, str]:
