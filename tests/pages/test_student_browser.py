@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import html
 import secrets
-import shutil
 import subprocess
 import tempfile
 import time
@@ -41,7 +40,7 @@ from nbgrader.api import Gradebook
 
 from gradebook_tools.gradebook.ledger import read_ledger
 from tests.support.browser import CHROMIUM, NO_CHROMIUM, launch_chromium
-from tests.support.course import Course, fill_answers, nbgrader, read_notebook, solution_code
+from tests.support.course import fill_answers, nbgrader, read_notebook, solution_code
 from tests.support.course import gradebook_tools as run_gradebook_tools
 from tests.support.lab_session import (
     STUDENT_USERS,
@@ -49,6 +48,7 @@ from tests.support.lab_session import (
     VENV,
     Student,
     course_server,
+    course_with_exchange,
     student_python,
 )
 
@@ -266,19 +266,9 @@ def classroom():
     ``good`` and ``blank`` (Students, servers running), ``logs``, ``browser``.
     """
     with contextlib.ExitStack() as undo:
-        base = Path(tempfile.mkdtemp(prefix="student-browser-"))
-        undo.callback(shutil.rmtree, base, ignore_errors=True)
-        base.chmod(0o755)
-        exchange = base / "exchange"
-        exchange.mkdir()
-        exchange.chmod(0o1777)
+        base, exchange, course = course_with_exchange(undo, "student-browser-", [EXERCISE])
         logs = base / "logs"
         logs.mkdir()
-        course = base / "course"
-        course.mkdir(mode=0o700)
-        Course(course, [EXERCISE])  # the course's config and source; nbgrader generate_assignment
-        with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
-            config.write(f"\n# this test's scratch exchange\nc.Exchange.root = {str(exchange)!r}\n")
         nbgrader("release_assignment", EXERCISE, cwd=course)
 
         run = secrets.token_hex(3)
